@@ -1,0 +1,210 @@
+//! Request extractors whose failures are problem responses naming the failing field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// Largest JSON body accepted.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// A JSON body, deserialized and validated; errors name the field (`intervals[2].start`).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> FromRequest for Json<T>
+where
+    T: DeserializeOwned + garde::Validate<Context = ()> + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<mime::Mime>().ok())
+            .is_some_and(|mime| {
+                mime.type_() == mime::APPLICATION
+                    && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+            });
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let bytes = body
+                .await
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
+                    _ => AppError::field("body", "the request body could not be read"),
+                })?;
+            let value = parse_json::<T>(&bytes)?;
+            validate(&value)?;
+            Ok(Json(value))
+        })
+    }
+}
+
+/// Deserializes JSON, reporting the path of the first field that does not fit.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return AppError::field("body", format!("malformed JSON: {inner}"));
+        }
+        field_error(&path, &strip_position(&inner.to_string()))
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| AppError::field("body", format!("malformed JSON: {error}")))?;
+    Ok(value)
+}
+
+/// A query string, deserialized and validated; errors name the parameter.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> FromRequest for Query<T>
+where
+    T: DeserializeOwned + garde::Validate<Context = ()> + 'static,
+{
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+fn parse_query<T>(query: &str) -> Result<T, AppError>
+where
+    T: DeserializeOwned + garde::Validate<Context = ()>,
+{
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let value: T = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        field_error(&path, &error.into_inner().to_string())
+    })?;
+    validate(&value)?;
+    Ok(value)
+}
+
+/// Runs the type's declared rules, reporting every failing field at once.
+pub fn validate<T: garde::Validate<Context = ()>>(value: &T) -> Result<(), AppError> {
+    value.validate().map_err(|report| {
+        AppError::Validation(
+            report
+                .iter()
+                .map(|(path, error)| FieldError::new(path.to_string(), error.message()))
+                .collect(),
+        )
+    })
+}
+
+/// Turns serde's message into a field error; "missing field `x`" names `x` itself.
+fn field_error(path: &str, message: &str) -> AppError {
+    let parent = if path == "." { "" } else { path };
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let field = if parent.is_empty() {
+            missing.to_owned()
+        } else {
+            format!("{parent}.{missing}")
+        };
+        return AppError::field(field, "is required");
+    }
+    if let Some(unknown) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let field = if parent.is_empty() {
+            unknown.to_owned()
+        } else {
+            format!("{parent}.{unknown}")
+        };
+        return AppError::field(field, "is not a known field");
+    }
+    let field = if parent.is_empty() { "body" } else { parent };
+    AppError::field(field, message)
+}
+
+/// serde_json appends " at line 1 column 20"; the field path already says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Turns a path-parameter failure into a problem naming the parameter that is not a UUID.
+pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let field = req
+        .match_info()
+        .iter()
+        .find(|(_, value)| uuid::Uuid::parse_str(value).is_err())
+        .map(|(name, _)| name.to_owned())
+        .unwrap_or_else(|| "path".to_owned());
+    let _ = error;
+    AppError::field(field, "must be a UUID").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, garde::Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[garde(range(min = 1))]
+        min: u32,
+    }
+
+    #[derive(Debug, serde::Deserialize, garde::Validate)]
+    #[serde(deny_unknown_fields)]
+    struct Outer {
+        #[garde(length(min = 1))]
+        name: String,
+        #[garde(dive)]
+        items: Vec<Inner>,
+    }
+
+    fn fields(error: AppError) -> Vec<String> {
+        match error {
+            AppError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let missing = parse_json::<Outer>(br#"{"items": []}"#).unwrap_err();
+        assert_eq!(fields(missing), ["name"]);
+        let nested = parse_json::<Outer>(br#"{"name": "x", "items": [{"min": 1}, {"min": "a"}]}"#)
+            .unwrap_err();
+        assert_eq!(fields(nested), ["items[1].min"]);
+        let unknown = parse_json::<Outer>(br#"{"name": "x", "items": [], "nmae": 1}"#).unwrap_err();
+        assert_eq!(fields(unknown), ["nmae"]);
+        let syntax = parse_json::<Outer>(br#"{"name": "#).unwrap_err();
+        assert_eq!(fields(syntax), ["body"]);
+    }
+
+    #[test]
+    fn rule_failures_are_all_reported() {
+        let value: Outer = parse_json(br#"{"name": "", "items": [{"min": 0}]}"#).unwrap();
+        let mut named = fields(validate(&value).unwrap_err());
+        named.sort();
+        assert_eq!(named, ["items[0].min", "name"]);
+    }
+}

@@ -1,0 +1,188 @@
+//! The shared error responses every operation names in the OpenAPI document, and the
+//! problem responses for requests that match no route.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{Method, header};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
+
+use crate::error::{FieldError, PROBLEM_JSON, ProblemType, problem_response};
+
+fn documented(kind: ProblemType, errors: Vec<FieldError>) -> RefOr<Response> {
+    let mut example = json!({
+        "type": kind.uri(),
+        "title": kind.title(),
+        "status": kind.status().as_u16(),
+        "detail": kind.description(),
+    });
+    if !errors.is_empty() {
+        example["detail"] = json!(format!("{} field(s) failed validation", errors.len()));
+        example["errors"] = json!(errors);
+    }
+    let mut response = ResponseBuilder::new()
+        .description(kind.description())
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .example(Some(example))
+                .build(),
+        );
+    if kind == ProblemType::ServiceUnavailable {
+        response = response.header(
+            "Retry-After",
+            utoipa::openapi::HeaderBuilder::new()
+                .schema(Some(
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::Integer),
+                ))
+                .description(Some("Seconds to wait before retrying"))
+                .build(),
+        );
+    }
+    response.build().into()
+}
+
+macro_rules! problem_responses {
+    ($($(#[$doc:meta])* $name:ident => $kind:expr, $errors:expr;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+
+        impl<'r> utoipa::ToResponse<'r> for $name {
+            fn response() -> (&'r str, RefOr<Response>) {
+                (stringify!($name), documented($kind, $errors))
+            }
+        }
+    )*};
+}
+
+problem_responses! {
+    /// 400: a field is missing, malformed or out of range.
+    BadRequest => ProblemType::ValidationFailed,
+        vec![FieldError::new("time_zone", "not a known IANA time zone name (e.g. America/Denver)")];
+    /// 404: no such resource.
+    NotFound => ProblemType::NotFound, vec![];
+    /// 409: the slug of a treatment area is taken.
+    SlugTaken => ProblemType::SlugTaken, vec![];
+    /// 409: the record is still referenced.
+    InUse => ProblemType::InUse, vec![];
+    /// 409: schedule entries would overlap.
+    ScheduleConflict => ProblemType::ScheduleConflict, vec![];
+    /// 412: `If-Match` is stale.
+    PreconditionFailed => ProblemType::PreconditionFailed, vec![];
+    /// 428: `If-Match` is missing.
+    PreconditionRequired => ProblemType::PreconditionRequired, vec![];
+    /// 413: body over the limit.
+    PayloadTooLarge => ProblemType::PayloadTooLarge, vec![];
+    /// 415: body is not JSON.
+    UnsupportedMediaType => ProblemType::UnsupportedMediaType, vec![];
+    /// 503: the database is unreachable.
+    ServiceUnavailable => ProblemType::ServiceUnavailable, vec![];
+    /// 500: an unexpected error.
+    InternalError => ProblemType::Internal, vec![];
+}
+
+/// 503 and 500, which any operation that touches the database can answer.
+pub struct ServerErrors;
+
+impl utoipa::IntoResponses for ServerErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([
+            (
+                "500".to_owned(),
+                Ref::from_response_name("InternalError").into(),
+            ),
+            (
+                "503".to_owned(),
+                Ref::from_response_name("ServiceUnavailable").into(),
+            ),
+        ])
+    }
+}
+
+/// 400, 413 and 415, which any operation with a JSON body can answer.
+pub struct BodyErrors;
+
+impl utoipa::IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([
+            (
+                "400".to_owned(),
+                Ref::from_response_name("BadRequest").into(),
+            ),
+            (
+                "413".to_owned(),
+                Ref::from_response_name("PayloadTooLarge").into(),
+            ),
+            (
+                "415".to_owned(),
+                Ref::from_response_name("UnsupportedMediaType").into(),
+            ),
+        ])
+    }
+}
+
+/// The routes the OpenAPI document declares, to tell "no such URL" (404) from "wrong method" (405).
+pub struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<Method>)>);
+
+impl KnownRoutes {
+    /// Collects the paths and methods of `document`.
+    pub fn from_document(document: &utoipa::openapi::OpenApi) -> Self {
+        let routes = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (&item.get, Method::GET),
+                    (&item.put, Method::PUT),
+                    (&item.post, Method::POST),
+                    (&item.delete, Method::DELETE),
+                    (&item.patch, Method::PATCH),
+                ]
+                .into_iter()
+                .filter(|(operation, _)| operation.is_some())
+                .map(|(_, method)| method)
+                .collect();
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<&[Method]> {
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// Answers requests that matched no route: 405 with `Allow` when the path exists, else 404.
+pub async fn no_route(req: HttpRequest, known: actix_web::web::Data<KnownRoutes>) -> HttpResponse {
+    match known.allowed(req.path()) {
+        Some(methods) if !methods.is_empty() => {
+            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            let mut response = problem_response(
+                ProblemType::MethodNotAllowed,
+                format!(
+                    "{} is not allowed here; allowed: {}",
+                    req.method(),
+                    allow.join(", ")
+                ),
+                vec![],
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&allow.join(", ")) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+        _ => problem_response(
+            ProblemType::NotFound,
+            format!("no route matches {}", req.path()),
+            vec![],
+        ),
+    }
+}

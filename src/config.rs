@@ -1,0 +1,68 @@
+//! Settings read once at start-up, from flags or their environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL to use; unset: a private cluster under the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Where the embedded cluster keeps its data.
+    #[arg(long, env = "PROLO_DATA_DIR", default_value = "./.data")]
+    pub data_dir: PathBuf,
+}
+
+/// Settings of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Listen address.
+    #[arg(long, env = "PROLO_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Log format.
+    #[arg(long, env = "PROLO_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Do not seed the demo clinic into an empty embedded database.
+    #[arg(long, env = "PROLO_NO_DEMO")]
+    pub no_demo: bool,
+    /// Seed the demo clinic even into a database given by DATABASE_URL (only when it is empty).
+    #[arg(long, env = "PROLO_SEED_DEMO", conflicts_with = "no_demo")]
+    pub seed_demo: bool,
+    /// Database connections kept at most.
+    #[arg(long, env = "PROLO_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: usize,
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(long, env = "PROLO_POOL_TIMEOUT_SECS", default_value_t = 3)]
+    pub pool_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish on SIGINT/SIGTERM.
+    #[arg(long, env = "PROLO_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "PROLO_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The pool's settings.
+    pub fn pool_options(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            max_size: self.pool_size.max(1),
+            timeout: Duration::from_secs(self.pool_timeout_secs.max(1)),
+        }
+    }
+}

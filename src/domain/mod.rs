@@ -1,0 +1,4 @@
+//! Pure types and rules of the clinic: no database, no HTTP.
+
+pub mod time;
+pub mod working_hours;

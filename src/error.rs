@@ -1,0 +1,346 @@
+//! The one error type of the service and its RFC 9457 `application/problem+json` rendering.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Content type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Seconds a client should wait before retrying when the database is unavailable.
+const RETRY_AFTER_SECONDS: &str = "2";
+
+/// A stable problem `type`: its URI is `/problems/{slug}`, documented in the README and OpenAPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    ValidationFailed,
+    NotFound,
+    MethodNotAllowed,
+    SlugTaken,
+    InUse,
+    ScheduleConflict,
+    PreconditionFailed,
+    PreconditionRequired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ServiceUnavailable,
+    Internal,
+}
+
+impl ProblemType {
+    /// Every problem type, for documentation.
+    pub const ALL: [ProblemType; 12] = [
+        Self::ValidationFailed,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::SlugTaken,
+        Self::InUse,
+        Self::ScheduleConflict,
+        Self::PreconditionFailed,
+        Self::PreconditionRequired,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::ServiceUnavailable,
+        Self::Internal,
+    ];
+
+    /// The last segment of the type URI.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "validation-failed",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
+            Self::SlugTaken => "slug-taken",
+            Self::InUse => "in-use",
+            Self::ScheduleConflict => "schedule-conflict",
+            Self::PreconditionFailed => "precondition-failed",
+            Self::PreconditionRequired => "precondition-required",
+            Self::PayloadTooLarge => "payload-too-large",
+            Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::ServiceUnavailable => "service-unavailable",
+            Self::Internal => "internal-error",
+        }
+    }
+
+    /// The problem's `type` member.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.slug())
+    }
+
+    /// The HTTP status a problem of this type carries.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::ValidationFailed => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::SlugTaken | Self::InUse | Self::ScheduleConflict => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem's `title`: the same for every occurrence of the type.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "The request is not valid",
+            Self::NotFound => "The resource does not exist",
+            Self::MethodNotAllowed => "The method is not allowed on this resource",
+            Self::SlugTaken => "The slug is already taken",
+            Self::InUse => "The resource is still in use",
+            Self::ScheduleConflict => "The schedule change conflicts with existing entries",
+            Self::PreconditionFailed => "The resource has changed since it was read",
+            Self::PreconditionRequired => "The request must be conditional",
+            Self::PayloadTooLarge => "The request body is too large",
+            Self::UnsupportedMediaType => "The request body must be JSON",
+            Self::ServiceUnavailable => "The service is temporarily unavailable",
+            Self::Internal => "Internal server error",
+        }
+    }
+
+    /// What it means and what a client should do, for the docs.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => {
+                "A field is missing, malformed or out of range; `errors` names each failing field."
+            }
+            Self::NotFound => "No resource (or route) exists at this URL.",
+            Self::MethodNotAllowed => "The URL exists but not with this method; see `Allow`.",
+            Self::SlugTaken => "Another treatment area already uses this slug.",
+            Self::InUse => "Other records still refer to this one; change those first.",
+            Self::ScheduleConflict => "The change would overlap an existing schedule entry.",
+            Self::PreconditionFailed => {
+                "`If-Match` does not match the current `ETag`: re-read and retry."
+            }
+            Self::PreconditionRequired => "Send the resource's current `ETag` in `If-Match`.",
+            Self::PayloadTooLarge => "JSON bodies are limited to 64 KiB.",
+            Self::UnsupportedMediaType => "Send `Content-Type: application/json`.",
+            Self::ServiceUnavailable => {
+                "The database cannot be reached right now; retry after `Retry-After` seconds."
+            }
+            Self::Internal => {
+                "An unexpected error; it has been logged. The body reveals nothing more."
+            }
+        }
+    }
+}
+
+/// A field that failed validation and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `interval_days.max` or `intervals[1].start`.
+    #[schema(example = "time_zone")]
+    pub field: String,
+    /// What is wrong with it.
+    #[schema(example = "not a known IANA time zone")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// A failure of `field` described by `message`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document as sent to clients.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the problem type (a URI reference).
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation-failed")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    #[schema(example = "The request is not valid")]
+    pub title: String,
+    /// HTTP status code.
+    #[schema(example = 400)]
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    #[schema(example = "1 field failed validation")]
+    pub detail: String,
+    /// The failing fields, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{} field(s) failed validation", .0.len())]
+    Validation(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{1}")]
+    Conflict(ProblemType, String),
+    #[error("the resource has changed: its ETag no longer matches If-Match")]
+    PreconditionFailed,
+    #[error("this change requires an If-Match header with the resource's current ETag")]
+    PreconditionRequired,
+    #[error("the request body exceeds the limit")]
+    PayloadTooLarge,
+    #[error("expected a body with Content-Type application/json")]
+    UnsupportedMediaType,
+    #[error("database unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// One failing field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The problem type this error is reported as.
+    pub fn problem_type(&self) -> ProblemType {
+        match self {
+            Self::Validation(_) => ProblemType::ValidationFailed,
+            Self::NotFound(_) => ProblemType::NotFound,
+            Self::Conflict(kind, _) => *kind,
+            Self::PreconditionFailed => ProblemType::PreconditionFailed,
+            Self::PreconditionRequired => ProblemType::PreconditionRequired,
+            Self::PayloadTooLarge => ProblemType::PayloadTooLarge,
+            Self::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
+            Self::Unavailable(_) => ProblemType::ServiceUnavailable,
+            Self::Internal(_) => ProblemType::Internal,
+        }
+    }
+}
+
+/// Builds a problem response; the one place that writes `application/problem+json`.
+pub fn problem_response(
+    kind: ProblemType,
+    detail: String,
+    errors: Vec<FieldError>,
+) -> HttpResponse {
+    let status = kind.status();
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    if kind == ProblemType::ServiceUnavailable {
+        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
+    }
+    response.json(Problem {
+        problem_type: kind.uri(),
+        title: kind.title().to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    })
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.problem_type().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let kind = self.problem_type();
+        let detail = match self {
+            Self::Internal(cause) | Self::Unavailable(cause) => {
+                // The cause chain goes to the log only: it may hold SQL or connection details.
+                let mut chain = cause.to_string();
+                let mut source = cause.source();
+                while let Some(inner) = source {
+                    chain.push_str(": ");
+                    chain.push_str(&inner.to_string());
+                    source = inner.source();
+                }
+                tracing::error!(problem = kind.slug(), cause = %chain, "request failed");
+                kind.title().to_owned()
+            }
+            other => other.to_string(),
+        };
+        let errors = match self {
+            Self::Validation(errors) => errors.clone(),
+            _ => Vec::new(),
+        };
+        problem_response(kind, detail, errors)
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match &error {
+            DieselError::NotFound => Self::NotFound("resource"),
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::Unavailable(Box::new(error))
+            }
+            DieselError::DatabaseError(_, info) => info
+                .constraint_name()
+                .and_then(constraint_violation)
+                .unwrap_or_else(|| Self::Internal(Box::new(error))),
+            _ => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for AppError {
+    fn from(error: crate::db::PoolError) -> Self {
+        Self::Unavailable(Box::new(error))
+    }
+}
+
+/// Maps a violated constraint, by name, to what the client did wrong. The database's own
+/// message is never forwarded.
+fn constraint_violation(constraint: &str) -> Option<AppError> {
+    let error = match constraint {
+        "treatment_areas_slug_key" => AppError::Conflict(
+            ProblemType::SlugTaken,
+            "a treatment area with this slug already exists".into(),
+        ),
+        "provider_treatment_areas_treatment_area_id_fkey" => AppError::field(
+            "treatment_area_ids",
+            "names a treatment area that does not exist",
+        ),
+        "provider_locations_location_id_fkey" => {
+            AppError::field("location_ids", "names a location that does not exist")
+        }
+        "working_hours_provider_location_fkey" => AppError::Conflict(
+            ProblemType::InUse,
+            "the provider has working hours at a location it would no longer serve; \
+             change the working hours first"
+                .into(),
+        ),
+        "working_hours_no_overlap" => AppError::Conflict(
+            ProblemType::ScheduleConflict,
+            "working-hour intervals of one provider overlap".into(),
+        ),
+        "time_off_provider_id_fkey" => AppError::NotFound("provider"),
+        _ => return None,
+    };
+    Some(error)
+}
+
+/// A problem for a bare status produced outside the handlers (by actix itself).
+pub fn problem_for_status(status: StatusCode) -> HttpResponse {
+    let known = ProblemType::ALL
+        .into_iter()
+        .find(|kind| kind.status() == status);
+    match known {
+        Some(kind) if kind != ProblemType::ValidationFailed => {
+            problem_response(kind, kind.title().to_owned(), vec![])
+        }
+        _ => {
+            let title = status.canonical_reason().unwrap_or("Error");
+            HttpResponse::build(status)
+                .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+                .json(Problem {
+                    problem_type: "about:blank".into(),
+                    title: title.to_owned(),
+                    status: status.as_u16(),
+                    detail: title.to_owned(),
+                    errors: vec![],
+                })
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Clinic sites.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::api::pagination::PageRequest;
+use crate::schema::locations;
+
+/// A row of `locations`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = locations)]
+pub struct Location {
+    pub id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub time_zone: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// A location to create.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = locations)]
+pub struct NewLocation {
+    pub id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub time_zone: String,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = locations)]
+pub struct LocationChanges {
+    pub name: Option<String>,
+    pub address: Option<Option<String>>,
+    pub time_zone: Option<String>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewLocation) -> QueryResult<Location> {
+    diesel::insert_into(locations::table)
+        .values(new)
+        .returning(Location::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Location>> {
+    locations::table
+        .find(id)
+        .select(Location::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The row, locked until the transaction ends, for a versioned change.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<Location>> {
+    locations::table
+        .find(id)
+        .select(Location::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    active: Option<bool>,
+    page: PageRequest,
+) -> QueryResult<Vec<Location>> {
+    let mut query = locations::table
+        .select(Location::as_select())
+        .order(locations::id)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(locations::id.gt(after));
+    }
+    match active {
+        Some(true) => query = query.filter(locations::archived_at.is_null()),
+        Some(false) => query = query.filter(locations::archived_at.is_not_null()),
+        None => {}
+    }
+    query.limit(page.limit + 1).load(conn).await
+}
+
+/// Applies `changes` and bumps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: LocationChanges,
+) -> QueryResult<Location> {
+    diesel::update(locations::table.find(id))
+        .set((
+            changes,
+            locations::version.eq(locations::version + 1),
+            locations::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Location::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Marks the location archived (kept for history, hidden from new bookings).
+pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Location> {
+    diesel::update(locations::table.find(id))
+        .set((
+            locations::archived_at.eq(diesel::dsl::now
+                .into_sql::<diesel::sql_types::Timestamptz>()
+                .nullable()),
+            locations::version.eq(locations::version + 1),
+            locations::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Location::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// How many of `ids` exist.
+pub async fn count_existing(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<i64> {
+    locations::table
+        .filter(locations::id.eq_any(ids))
+        .count()
+        .get_result(conn)
+        .await
+}

@@ -1,0 +1,8 @@
+//! Diesel rows and the queries that read and write them, one module per table or aggregate.
+
+pub mod locations;
+pub mod providers;
+pub mod settings;
+pub mod time_off;
+pub mod treatment_areas;
+pub mod working_hours;

@@ -1,0 +1,63 @@
+//! The clinic's scheduling rules: one row.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::schema::clinic_settings;
+
+/// The row of `clinic_settings`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = clinic_settings)]
+pub struct ClinicSettings {
+    pub slot_step_minutes: i32,
+    pub minimum_notice_minutes: i32,
+    pub booking_horizon_days: i32,
+    pub late_cancellation_hours: i32,
+    pub buffer_after_injection_minutes: i32,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = clinic_settings)]
+pub struct SettingsChanges {
+    pub slot_step_minutes: Option<i32>,
+    pub minimum_notice_minutes: Option<i32>,
+    pub booking_horizon_days: Option<i32>,
+    pub late_cancellation_hours: Option<i32>,
+    pub buffer_after_injection_minutes: Option<i32>,
+}
+
+pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {
+    clinic_settings::table
+        .select(ClinicSettings::as_select())
+        .first(conn)
+        .await
+}
+
+/// The row, locked until the transaction ends, for a versioned change.
+pub async fn get_for_update(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {
+    clinic_settings::table
+        .select(ClinicSettings::as_select())
+        .for_update()
+        .first(conn)
+        .await
+}
+
+/// Applies `changes` and bumps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    changes: SettingsChanges,
+) -> QueryResult<ClinicSettings> {
+    diesel::update(clinic_settings::table)
+        .set((
+            changes,
+            clinic_settings::version.eq(clinic_settings::version + 1),
+            clinic_settings::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(ClinicSettings::as_returning())
+        .get_result(conn)
+        .await
+}

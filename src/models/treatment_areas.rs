@@ -1,0 +1,170 @@
+//! Body regions the clinic treats, with their session durations and course defaults.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::api::pagination::PageRequest;
+use crate::schema::treatment_areas;
+
+/// A row of `treatment_areas`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = treatment_areas)]
+pub struct TreatmentArea {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub assessment_minutes: i32,
+    pub injection_minutes: i32,
+    pub follow_up_minutes: i32,
+    pub sessions_min: i32,
+    pub sessions_max: i32,
+    pub interval_min_days: i32,
+    pub interval_target_days: Option<i32>,
+    pub interval_max_days: i32,
+    pub pre_care: Option<String>,
+    pub post_care: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// A treatment area to create.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = treatment_areas)]
+pub struct NewTreatmentArea {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub assessment_minutes: i32,
+    pub injection_minutes: i32,
+    pub follow_up_minutes: i32,
+    pub sessions_min: i32,
+    pub sessions_max: i32,
+    pub interval_min_days: i32,
+    pub interval_target_days: Option<i32>,
+    pub interval_max_days: i32,
+    pub pre_care: Option<String>,
+    pub post_care: Option<String>,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = treatment_areas)]
+pub struct TreatmentAreaChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub assessment_minutes: Option<i32>,
+    pub injection_minutes: Option<i32>,
+    pub follow_up_minutes: Option<i32>,
+    pub sessions_min: Option<i32>,
+    pub sessions_max: Option<i32>,
+    pub interval_min_days: Option<i32>,
+    pub interval_target_days: Option<Option<i32>>,
+    pub interval_max_days: Option<i32>,
+    pub pre_care: Option<Option<String>>,
+    pub post_care: Option<Option<String>>,
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: NewTreatmentArea,
+) -> QueryResult<TreatmentArea> {
+    diesel::insert_into(treatment_areas::table)
+        .values(new)
+        .returning(TreatmentArea::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<TreatmentArea>> {
+    treatment_areas::table
+        .find(id)
+        .select(TreatmentArea::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn find_by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<TreatmentArea>> {
+    treatment_areas::table
+        .filter(treatment_areas::slug.eq(slug))
+        .select(TreatmentArea::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The row, locked until the transaction ends, for a versioned change.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<TreatmentArea>> {
+    treatment_areas::table
+        .find(id)
+        .select(TreatmentArea::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    active: Option<bool>,
+    page: PageRequest,
+) -> QueryResult<Vec<TreatmentArea>> {
+    let mut query = treatment_areas::table
+        .select(TreatmentArea::as_select())
+        .order(treatment_areas::id)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(treatment_areas::id.gt(after));
+    }
+    match active {
+        Some(true) => query = query.filter(treatment_areas::archived_at.is_null()),
+        Some(false) => query = query.filter(treatment_areas::archived_at.is_not_null()),
+        None => {}
+    }
+    query.limit(page.limit + 1).load(conn).await
+}
+
+/// Applies `changes` and bumps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: TreatmentAreaChanges,
+) -> QueryResult<TreatmentArea> {
+    diesel::update(treatment_areas::table.find(id))
+        .set((
+            changes,
+            treatment_areas::version.eq(treatment_areas::version + 1),
+            treatment_areas::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(TreatmentArea::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Marks the area archived: no longer offered, kept for history.
+pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<TreatmentArea> {
+    diesel::update(treatment_areas::table.find(id))
+        .set((
+            treatment_areas::archived_at.eq(diesel::dsl::now
+                .into_sql::<diesel::sql_types::Timestamptz>()
+                .nullable()),
+            treatment_areas::version.eq(treatment_areas::version + 1),
+            treatment_areas::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(TreatmentArea::as_returning())
+        .get_result(conn)
+        .await
+}

@@ -1,0 +1,56 @@
+//! The root of the OpenAPI document: info, tags and shared components. Paths come from the
+//! handlers themselves, collected by `utoipa-actix-web`.
+
+use utoipa::OpenApi;
+
+use crate::api::problems::*;
+use crate::error::{FieldError, Problem, ProblemType};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "prolo-scheduler",
+        description = "Scheduling backend of a prolotherapy clinic.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "locations", description = "Clinic sites and their time zones"),
+        (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
+        (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
+        (name = "settings", description = "The clinic's scheduling rules"),
+    ),
+    components(
+        schemas(Problem, FieldError),
+        responses(
+            BadRequest, NotFound, SlugTaken, InUse, ScheduleConflict, PreconditionFailed,
+            PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
+        )
+    )
+)]
+struct RootDoc;
+
+/// The root document, with the problem types listed in its description.
+pub fn root() -> utoipa::openapi::OpenApi {
+    let mut doc = RootDoc::openapi();
+    let mut description = String::from(
+        "Scheduling backend of a prolotherapy clinic: locations, treatment areas, providers, \
+         their working hours and time off, and the clinic's scheduling rules.\n\n\
+         Instants are RFC 3339 with an offset; wall-clock times are `HH:MM` in the location's \
+         IANA time zone. Lists take `limit` (1-100, default 20) and `cursor`, and answer \
+         `{items, next_cursor}`. Single resources carry an `ETag`; `PATCH` requires `If-Match`.\n\n\
+         ## Problem types\nEvery error is `application/problem+json` (RFC 9457). Its `type` is one of:\n\n\
+         | type | status | meaning |\n| --- | --- | --- |\n",
+    );
+    for kind in ProblemType::ALL {
+        description.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            kind.uri(),
+            kind.status().as_u16(),
+            kind.description()
+        ));
+    }
+    doc.info.description = Some(description);
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}

@@ -1,0 +1,118 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    clinic_settings (id) {
+        id -> Bool,
+        slot_step_minutes -> Int4,
+        minimum_notice_minutes -> Int4,
+        booking_horizon_days -> Int4,
+        late_cancellation_hours -> Int4,
+        buffer_after_injection_minutes -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    locations (id) {
+        id -> Uuid,
+        name -> Text,
+        address -> Nullable<Text>,
+        time_zone -> Text,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    provider_locations (provider_id, location_id) {
+        provider_id -> Uuid,
+        location_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    provider_treatment_areas (provider_id, treatment_area_id) {
+        provider_id -> Uuid,
+        treatment_area_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    providers (id) {
+        id -> Uuid,
+        name -> Text,
+        credentials -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    time_off (id) {
+        id -> Uuid,
+        provider_id -> Uuid,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    treatment_areas (id) {
+        id -> Uuid,
+        slug -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        assessment_minutes -> Int4,
+        injection_minutes -> Int4,
+        follow_up_minutes -> Int4,
+        sessions_min -> Int4,
+        sessions_max -> Int4,
+        interval_min_days -> Int4,
+        interval_target_days -> Nullable<Int4>,
+        interval_max_days -> Int4,
+        pre_care -> Nullable<Text>,
+        post_care -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    working_hours (id) {
+        id -> Uuid,
+        provider_id -> Uuid,
+        location_id -> Uuid,
+        weekday -> Int2,
+        start_time -> Time,
+        end_time -> Time,
+        effective_from -> Nullable<Date>,
+        effective_until -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(provider_locations -> locations (location_id));
+diesel::joinable!(provider_locations -> providers (provider_id));
+diesel::joinable!(provider_treatment_areas -> providers (provider_id));
+diesel::joinable!(provider_treatment_areas -> treatment_areas (treatment_area_id));
+diesel::joinable!(time_off -> providers (provider_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    clinic_settings,
+    locations,
+    provider_locations,
+    provider_treatment_areas,
+    providers,
+    time_off,
+    treatment_areas,
+    working_hours,
+);
