@@ -129,11 +129,8 @@ fn field_error(path: &str, message: &str) -> AppError {
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())
     {
-        let field = if parent.is_empty() {
-            unknown.to_owned()
-        } else {
-            format!("{parent}.{unknown}")
-        };
+        // The path already ends at the unknown field.
+        let field = if parent.is_empty() { unknown } else { parent };
         return AppError::field(field, "is not a known field");
     }
     let field = if parent.is_empty() { "body" } else { parent };

@@ -6,7 +6,12 @@ pub mod health;
 pub mod locations;
 pub mod pagination;
 pub mod problems;
+pub mod providers;
 pub mod rules;
+pub mod settings;
+pub mod time_off;
+pub mod treatment_areas;
+pub mod working_hours;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,6 +26,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(locations::list_locations)
                 .service(locations::get_location)
                 .service(locations::update_location)
-                .service(locations::archive_location),
+                .service(locations::archive_location)
+                .service(treatment_areas::create_treatment_area)
+                .service(treatment_areas::list_treatment_areas)
+                .service(treatment_areas::get_treatment_area)
+                .service(treatment_areas::update_treatment_area)
+                .service(treatment_areas::archive_treatment_area)
+                .service(providers::create_provider)
+                .service(providers::list_providers)
+                .service(providers::get_provider)
+                .service(providers::update_provider)
+                .service(providers::archive_provider)
+                .service(working_hours::get_working_hours)
+                .service(working_hours::replace_working_hours)
+                .service(time_off::create_time_off)
+                .service(time_off::list_time_off)
+                .service(time_off::delete_time_off)
+                .service(settings::get_settings)
+                .service(settings::update_settings),
         );
 }

@@ -41,3 +41,54 @@ where
 {
     Option::<T>::deserialize(deserializer).map(Some)
 }
+
+const INSTANT_EXPECTED: &str =
+    "expected an RFC 3339 date-time with an offset, e.g. 2026-12-03T09:00:00-07:00";
+
+/// Parses an RFC 3339 instant; a time without an offset is rejected.
+pub fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, &'static str> {
+    // A `+` left unencoded in a query string arrives as a space.
+    let text = text.trim().replace(' ', "+");
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .map(|instant| instant.to_utc())
+        .map_err(|_| INSTANT_EXPECTED)
+}
+
+/// Reads an instant field (see [`parse_instant`]).
+pub fn instant<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<chrono::DateTime<chrono::Utc>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_instant(&text).map_err(serde::de::Error::custom)
+}
+
+/// Reads an optional instant field (see [`parse_instant`]).
+pub fn optional_instant<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        Some(text) => parse_instant(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        None => Ok(None),
+    }
+}
+
+/// A slug: lower-case letters and digits in words joined by single hyphens, at most 64 bytes.
+pub fn slug(value: &str, _: &()) -> garde::Result {
+    let well_formed = !value.is_empty()
+        && value.len() <= 64
+        && value.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(garde::Error::new(
+            "must be lower-case words of a-z and 0-9 joined by single hyphens, at most 64 characters",
+        ))
+    }
+}

@@ -1,0 +1,178 @@
+//! A provider's absences: `/v1/providers/{id}/time-off`.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::extract::{Json, Query};
+use super::pagination::{Page, PageQuery};
+use super::problems::{BadRequest, BodyErrors, NotFound, ServerErrors};
+use super::rules;
+use crate::error::AppError;
+use crate::models::{providers, time_off as model};
+use crate::state::AppState;
+
+/// A period in which a provider cannot be booked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeOff {
+    pub id: Uuid,
+    pub provider_id: Uuid,
+    #[schema(example = "2026-12-24T00:00:00Z")]
+    pub starts_at: DateTime<Utc>,
+    #[schema(example = "2026-12-27T00:00:00Z")]
+    pub ends_at: DateTime<Utc>,
+    #[schema(example = "Holidays")]
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<model::TimeOff> for TimeOff {
+    fn from(row: model::TimeOff) -> Self {
+        Self {
+            id: row.id,
+            provider_id: row.provider_id,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            reason: row.reason,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A new time off.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[garde(custom(ends_after_start))]
+#[schema(example = json!({"starts_at": "2026-12-24T00:00:00-07:00", "ends_at": "2026-12-27T00:00:00-07:00", "reason": "Holidays"}))]
+pub struct CreateTimeOff {
+    /// RFC 3339 with an offset.
+    #[serde(deserialize_with = "rules::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    #[garde(skip)]
+    pub starts_at: DateTime<Utc>,
+    /// RFC 3339 with an offset; after `starts_at`.
+    #[serde(deserialize_with = "rules::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    #[garde(skip)]
+    pub ends_at: DateTime<Utc>,
+    #[garde(length(chars, max = 500))]
+    pub reason: Option<String>,
+}
+
+fn ends_after_start(value: &CreateTimeOff, _: &()) -> garde::Result {
+    if value.ends_at <= value.starts_at {
+        return Err(garde::Error::new("ends_at must be later than starts_at"));
+    }
+    Ok(())
+}
+
+/// Time range of the time-off list.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct TimeOffQuery {
+    /// Only entries ending after this instant (RFC 3339).
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries starting before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Add time off for a provider
+#[utoipa::path(
+    tag = "providers",
+    request_body = CreateTimeOff,
+    responses(
+        (status = 201, description = "Created", body = TimeOff, headers(("Location" = String))),
+        (status = 404, response = NotFound),
+        BodyErrors, ServerErrors,
+    )
+)]
+#[post("/providers/{id}/time-off")]
+pub async fn create_time_off(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    Json(body): Json<CreateTimeOff>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = model::insert(
+        &mut conn,
+        model::NewTimeOff {
+            id: Uuid::now_v7(),
+            provider_id: *id,
+            starts_at: body.starts_at,
+            ends_at: body.ends_at,
+            reason: body.reason,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/v1/providers/{}/time-off/{}", row.provider_id, row.id),
+        ))
+        .json(TimeOff::from(row)))
+}
+
+/// List a provider's time off
+#[utoipa::path(
+    tag = "providers",
+    params(PageQuery, TimeOffQuery),
+    responses(
+        (status = 200, description = "One page of time off, oldest entry first", body = Page<TimeOff>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        ServerErrors,
+    )
+)]
+#[get("/providers/{id}/time-off")]
+pub async fn list_time_off(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    Query(page): Query<PageQuery>,
+    Query(range): Query<TimeOffQuery>,
+) -> Result<HttpResponse, AppError> {
+    let request = page.request()?;
+    if let (Some(from), Some(to)) = (range.from, range.to) {
+        if to <= from {
+            return Err(AppError::field("to", "must be later than from"));
+        }
+    }
+    let mut conn = state.conn().await?;
+    providers::find(&mut conn, *id)
+        .await?
+        .ok_or(AppError::NotFound("provider"))?;
+    let rows = model::list(&mut conn, *id, range.from, range.to, request).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, TimeOff::from)))
+}
+
+/// Remove a provider's time off
+#[utoipa::path(
+    tag = "providers",
+    params(("id" = Uuid, Path, description = "The provider"), ("time_off_id" = Uuid, Path, description = "The time off")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        ServerErrors,
+    )
+)]
+#[delete("/providers/{id}/time-off/{time_off_id}")]
+pub async fn delete_time_off(
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (provider_id, time_off_id) = *path;
+    let mut conn = state.conn().await?;
+    if model::delete(&mut conn, provider_id, time_off_id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AppError::NotFound("time off"))
+    }
+}

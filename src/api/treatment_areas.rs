@@ -1,0 +1,397 @@
+//! Body regions the clinic treats: `/v1/treatment-areas`.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::conditional::{IfMatch, created, ok_tagged};
+use super::extract::{Json, Query};
+use super::pagination::{Page, PageQuery};
+use super::problems::{
+    BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired, ServerErrors,
+    SlugTaken,
+};
+use super::rules;
+use crate::error::AppError;
+use crate::models::treatment_areas::{self as model, NewTreatmentArea, TreatmentAreaChanges};
+use crate::state::AppState;
+
+/// Session length in minutes for each kind of session.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"assessment": 45, "injection": 30, "follow_up": 20}))]
+pub struct Durations {
+    #[garde(range(min = 5, max = 480))]
+    #[schema(minimum = 5, maximum = 480)]
+    pub assessment: i32,
+    #[garde(range(min = 5, max = 480))]
+    #[schema(minimum = 5, maximum = 480)]
+    pub injection: i32,
+    #[garde(range(min = 5, max = 480))]
+    #[schema(minimum = 5, maximum = 480)]
+    pub follow_up: i32,
+}
+
+/// How many injection sessions a course usually needs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[garde(custom(sessions_in_order))]
+#[schema(example = json!({"min": 3, "max": 6}))]
+pub struct SessionRange {
+    #[garde(range(min = 1, max = 50))]
+    #[schema(minimum = 1, maximum = 50)]
+    pub min: i32,
+    #[garde(range(min = 1, max = 50))]
+    #[schema(minimum = 1, maximum = 50)]
+    pub max: i32,
+}
+
+fn sessions_in_order(range: &SessionRange, _: &()) -> garde::Result {
+    if range.min > range.max {
+        return Err(garde::Error::new("min must not exceed max"));
+    }
+    Ok(())
+}
+
+/// Days between consecutive sessions of a course: the healing period.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[garde(custom(interval_in_order))]
+#[schema(example = json!({"min": 21, "target": 28, "max": 42}))]
+pub struct IntervalDays {
+    #[garde(range(min = 1, max = 365))]
+    #[schema(minimum = 1, maximum = 365)]
+    pub min: i32,
+    /// Preferred interval, between min and max.
+    #[garde(inner(range(min = 1, max = 365)))]
+    #[schema(minimum = 1, maximum = 365)]
+    pub target: Option<i32>,
+    #[garde(range(min = 1, max = 365))]
+    #[schema(minimum = 1, maximum = 365)]
+    pub max: i32,
+}
+
+fn interval_in_order(days: &IntervalDays, _: &()) -> garde::Result {
+    if days.min > days.max {
+        return Err(garde::Error::new("min must not exceed max"));
+    }
+    if days
+        .target
+        .is_some_and(|target| target < days.min || target > days.max)
+    {
+        return Err(garde::Error::new("target must lie between min and max"));
+    }
+    Ok(())
+}
+
+/// A body region treated, with its session durations and course defaults.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TreatmentArea {
+    pub id: Uuid,
+    #[schema(example = "knee")]
+    pub slug: String,
+    #[schema(example = "Knee")]
+    pub name: String,
+    pub description: Option<String>,
+    pub durations: Durations,
+    pub recommended_sessions: SessionRange,
+    pub interval_days: IntervalDays,
+    /// Instructions for the patient before a session.
+    pub pre_care: Option<String>,
+    /// Instructions for the patient after a session.
+    pub post_care: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+impl From<model::TreatmentArea> for TreatmentArea {
+    fn from(row: model::TreatmentArea) -> Self {
+        Self {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            description: row.description,
+            durations: Durations {
+                assessment: row.assessment_minutes,
+                injection: row.injection_minutes,
+                follow_up: row.follow_up_minutes,
+            },
+            recommended_sessions: SessionRange {
+                min: row.sessions_min,
+                max: row.sessions_max,
+            },
+            interval_days: IntervalDays {
+                min: row.interval_min_days,
+                target: row.interval_target_days,
+                max: row.interval_max_days,
+            },
+            pre_care: row.pre_care,
+            post_care: row.post_care,
+            active: row.archived_at.is_none(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            archived_at: row.archived_at,
+        }
+    }
+}
+
+/// A new treatment area.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "slug": "knee", "name": "Knee",
+    "durations": {"assessment": 45, "injection": 30, "follow_up": 20},
+    "recommended_sessions": {"min": 3, "max": 6},
+    "interval_days": {"min": 21, "target": 28, "max": 42},
+    "pre_care": "Stop NSAIDs 3 days before.", "post_care": "Expect soreness for 2-3 days."
+}))]
+pub struct CreateTreatmentArea {
+    /// Lower-case words joined by hyphens, unique.
+    #[garde(custom(rules::slug))]
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
+    pub slug: String,
+    #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
+    pub name: String,
+    #[garde(length(chars, max = 2000))]
+    pub description: Option<String>,
+    #[garde(dive)]
+    pub durations: Durations,
+    #[garde(dive)]
+    pub recommended_sessions: SessionRange,
+    #[garde(dive)]
+    pub interval_days: IntervalDays,
+    #[garde(length(chars, max = 4000))]
+    pub pre_care: Option<String>,
+    #[garde(length(chars, max = 4000))]
+    pub post_care: Option<String>,
+}
+
+/// Fields of a treatment area to change; nested objects are replaced whole; `null` clears text.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"interval_days": {"min": 14, "target": 21, "max": 35}}))]
+pub struct UpdateTreatmentArea {
+    #[garde(inner(custom(rules::slug)))]
+    pub slug: Option<String>,
+    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(custom(rules::nullable_text::<2000>))]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[garde(dive)]
+    pub durations: Option<Durations>,
+    #[garde(dive)]
+    pub recommended_sessions: Option<SessionRange>,
+    #[garde(dive)]
+    pub interval_days: Option<IntervalDays>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(custom(rules::nullable_text::<4000>))]
+    #[schema(value_type = Option<String>)]
+    pub pre_care: Option<Option<String>>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(custom(rules::nullable_text::<4000>))]
+    #[schema(value_type = Option<String>)]
+    pub post_care: Option<Option<String>>,
+}
+
+/// Filters of the treatment-area list.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct TreatmentAreaFilter {
+    /// Only active (`true`) or only archived (`false`) areas.
+    #[garde(skip)]
+    pub active: Option<bool>,
+}
+
+/// Create a treatment area
+#[utoipa::path(
+    tag = "treatment-areas",
+    request_body = CreateTreatmentArea,
+    responses(
+        (status = 201, description = "Created", body = TreatmentArea,
+         headers(("ETag" = String), ("Location" = String))),
+        (status = 409, response = SlugTaken),
+        BodyErrors, ServerErrors,
+    )
+)]
+#[post("/treatment-areas")]
+pub async fn create_treatment_area(
+    state: web::Data<AppState>,
+    Json(body): Json<CreateTreatmentArea>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = model::insert(
+        &mut conn,
+        NewTreatmentArea {
+            id: Uuid::now_v7(),
+            slug: body.slug,
+            name: body.name.trim().to_owned(),
+            description: body.description,
+            assessment_minutes: body.durations.assessment,
+            injection_minutes: body.durations.injection,
+            follow_up_minutes: body.durations.follow_up,
+            sessions_min: body.recommended_sessions.min,
+            sessions_max: body.recommended_sessions.max,
+            interval_min_days: body.interval_days.min,
+            interval_target_days: body.interval_days.target,
+            interval_max_days: body.interval_days.max,
+            pre_care: body.pre_care,
+            post_care: body.post_care,
+        },
+    )
+    .await?;
+    let version = row.version;
+    let area = TreatmentArea::from(row);
+    Ok(created(
+        format!("/v1/treatment-areas/{}", area.id),
+        &area,
+        version,
+    ))
+}
+
+/// List treatment areas
+#[utoipa::path(
+    tag = "treatment-areas",
+    params(PageQuery, TreatmentAreaFilter),
+    responses((status = 200, description = "One page of treatment areas", body = Page<TreatmentArea>), BodyErrors, ServerErrors)
+)]
+#[get("/treatment-areas")]
+pub async fn list_treatment_areas(
+    state: web::Data<AppState>,
+    Query(page): Query<PageQuery>,
+    Query(filter): Query<TreatmentAreaFilter>,
+) -> Result<HttpResponse, AppError> {
+    let request = page.request()?;
+    let mut conn = state.conn().await?;
+    let rows = model::list(&mut conn, filter.active, request).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        request,
+        |row| row.id,
+        TreatmentArea::from,
+    )))
+}
+
+/// Get a treatment area by id or slug
+#[utoipa::path(
+    tag = "treatment-areas",
+    params(("id" = String, Path, description = "The area's UUID or its slug", example = "knee")),
+    responses(
+        (status = 200, description = "The treatment area", body = TreatmentArea, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        ServerErrors,
+    )
+)]
+#[get("/treatment-areas/{id}")]
+pub async fn get_treatment_area(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = match Uuid::try_parse(&id) {
+        Ok(uuid) => model::find(&mut conn, uuid).await?,
+        Err(_) => model::find_by_slug(&mut conn, &id).await?,
+    }
+    .ok_or(AppError::NotFound("treatment area"))?;
+    let version = row.version;
+    Ok(ok_tagged(&TreatmentArea::from(row), version))
+}
+
+/// Update a treatment area
+///
+/// Requires `If-Match` with the area's current `ETag`.
+#[utoipa::path(
+    tag = "treatment-areas",
+    request_body = UpdateTreatmentArea,
+    params(("If-Match" = String, Header, description = "The current ETag")),
+    responses(
+        (status = 200, description = "The updated treatment area", body = TreatmentArea, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        (status = 409, response = SlugTaken),
+        (status = 412, response = PreconditionFailed),
+        (status = 428, response = PreconditionRequired),
+        BodyErrors, ServerErrors,
+    )
+)]
+#[patch("/treatment-areas/{id}")]
+pub async fn update_treatment_area(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    Json(body): Json<UpdateTreatmentArea>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match.required()?;
+    let id = *id;
+    let changes = TreatmentAreaChanges {
+        slug: body.slug,
+        name: body.name.map(|name| name.trim().to_owned()),
+        description: body.description,
+        assessment_minutes: body.durations.map(|d| d.assessment),
+        injection_minutes: body.durations.map(|d| d.injection),
+        follow_up_minutes: body.durations.map(|d| d.follow_up),
+        sessions_min: body.recommended_sessions.map(|s| s.min),
+        sessions_max: body.recommended_sessions.map(|s| s.max),
+        interval_min_days: body.interval_days.map(|i| i.min),
+        interval_target_days: body.interval_days.map(|i| i.target),
+        interval_max_days: body.interval_days.map(|i| i.max),
+        pre_care: body.pre_care,
+        post_care: body.post_care,
+    };
+    let mut conn = state.conn().await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("treatment area"))?;
+            expected.check(current.version)?;
+            Ok(model::update(conn, id, changes).await?)
+        })
+        .await?;
+    let version = row.version;
+    Ok(ok_tagged(&TreatmentArea::from(row), version))
+}
+
+/// Archive a treatment area
+///
+/// Archived areas stay readable for history but are no longer offered. `If-Match` is optional.
+#[utoipa::path(
+    tag = "treatment-areas",
+    params(("If-Match" = Option<String>, Header, description = "The current ETag, to archive only that version")),
+    responses(
+        (status = 200, description = "The archived treatment area", body = TreatmentArea, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        ServerErrors,
+    )
+)]
+#[post("/treatment-areas/{id}/archive")]
+pub async fn archive_treatment_area(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match.optional();
+    let id = *id;
+    let mut conn = state.conn().await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("treatment area"))?;
+            expected.check(current.version)?;
+            if current.archived_at.is_some() {
+                return Ok(current);
+            }
+            Ok(model::archive(conn, id).await?)
+        })
+        .await?;
+    let version = row.version;
+    Ok(ok_tagged(&TreatmentArea::from(row), version))
+}

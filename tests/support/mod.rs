@@ -1,0 +1,421 @@
+//! The test harness: one PostgreSQL for the run (TEST_DATABASE_URL, or the embedded cluster on
+//! /dev/shm), a template database migrated once, and a fresh database cloned from it per test.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_http::Request;
+use actix_service::Service;
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{Method, StatusCode, header::HeaderMap};
+use actix_web::test;
+use diesel_async::SimpleAsyncConnection;
+use prolo_scheduler::db;
+use prolo_scheduler::state::AppState;
+use serde_json::Value;
+
+struct Server {
+    /// URL of the server with the database part left for [`database_url`] to fill in.
+    admin_url: String,
+    template: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static NEXT_DATABASE: AtomicUsize = AtomicUsize::new(0);
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        // Set up on a runtime of its own: each test has its own, and this one outlives none of them.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(start_server())
+        })
+        .join()
+        .expect("test database setup panicked")
+    })
+}
+
+async fn start_server() -> Server {
+    let admin_url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            let root = if std::path::Path::new("/dev/shm").is_dir() {
+                std::path::PathBuf::from("/dev/shm")
+            } else {
+                std::env::temp_dir()
+            };
+            let uid = unsafe { libc::geteuid() };
+            let cluster = db::embedded::LocalCluster::start(
+                &root.join(format!("prolo-scheduler-test-{uid}")),
+            )
+            .await
+            .expect("cannot start the test PostgreSQL");
+            // The cluster is left running for the next run to adopt; it lives in memory only.
+            cluster.url("postgres")
+        }
+    };
+    let pid = std::process::id();
+    let template = format!("prolo_tpl_{pid}");
+    let mut admin = db::establish(&admin_url)
+        .await
+        .expect("cannot connect to the test server");
+    drop_stale_databases(&mut admin).await;
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {template}"),
+        format!("CREATE DATABASE {template}"),
+    ] {
+        admin
+            .batch_execute(&statement)
+            .await
+            .expect("cannot create the template database");
+    }
+    db::migrate(&database_url(&admin_url, &template))
+        .await
+        .expect("migrations failed");
+    Server {
+        admin_url,
+        template,
+    }
+}
+
+/// Databases of earlier runs whose process is gone.
+async fn drop_stale_databases(admin: &mut diesel_async::AsyncPgConnection) {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'prolo\\_t%'")
+            .load(admin)
+            .await
+            .unwrap_or_default();
+    for Name { datname } in names {
+        let pid: Option<i32> = datname.split('_').nth(2).and_then(|pid| pid.parse().ok());
+        let alive = pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } == 0);
+        if !alive {
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// `url` with its database replaced by `database`.
+pub fn database_url(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{database}{query}", &base[..path_start])
+}
+
+/// A fresh, migrated, empty database for one test, dropped when the test ends.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Clones the template.
+    pub async fn new() -> Self {
+        let name = Self::unused_name();
+        let server = server();
+        let mut admin = db::establish(&server.admin_url)
+            .await
+            .expect("cannot connect");
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE {}",
+                server.template
+            ))
+            .await
+            .expect("cannot clone the template");
+        Self {
+            url: database_url(&server.admin_url, &name),
+            name,
+        }
+    }
+
+    /// An empty database without any migration applied.
+    pub async fn empty() -> Self {
+        let name = Self::unused_name();
+        let server = server();
+        let mut admin = db::establish(&server.admin_url)
+            .await
+            .expect("cannot connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("cannot create");
+        Self {
+            url: database_url(&server.admin_url, &name),
+            name,
+        }
+    }
+
+    /// A name no database has yet: for tests of a database that is not there.
+    pub fn unused_name() -> String {
+        format!(
+            "prolo_t_{}_{}",
+            std::process::id(),
+            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Creates the database `name` from the template (for a database that "comes back").
+    pub async fn create_named(name: &str) {
+        let server = server();
+        let mut admin = db::establish(&server.admin_url)
+            .await
+            .expect("cannot connect");
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE {}",
+                server.template
+            ))
+            .await
+            .expect("cannot clone the template");
+    }
+
+    /// URL of database `name` on the test server.
+    pub fn url_of(name: &str) -> String {
+        database_url(&server().admin_url, name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin_url = server().admin_url.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = db::establish(&admin_url).await {
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+type BoxedService =
+    actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+/// The whole application in-process over its own database.
+pub struct TestApp {
+    service: BoxedService,
+    pub db: TestDatabase,
+}
+
+/// A response, with its body parsed as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {:#}",
+            self.body
+        );
+        self
+    }
+
+    /// Asserts a problem response of `type` `/problems/{slug}` and returns its body.
+    #[track_caller]
+    pub fn problem(self, status: u16, slug: &str) -> Value {
+        let reply = self.expect(status);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/problem+json")
+        );
+        assert_eq!(
+            reply.body["type"],
+            format!("/problems/{slug}"),
+            "body: {:#}",
+            reply.body
+        );
+        assert_eq!(reply.body["status"], status);
+        assert!(reply.body["title"].is_string() && reply.body["detail"].is_string());
+        reply.body
+    }
+
+    /// The fields named by a validation problem.
+    #[track_caller]
+    pub fn invalid_fields(self) -> Vec<String> {
+        let body = self.problem(400, "validation-failed");
+        body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| {
+                assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
+                e["field"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+}
+
+impl TestApp {
+    /// The app over a fresh database.
+    pub async fn new() -> Self {
+        let db = TestDatabase::new().await;
+        Self::over(db).await
+    }
+
+    /// The app over `db`.
+    pub async fn over(db: TestDatabase) -> Self {
+        let service = Self::service_for(&db.url).await;
+        Self { service, db }
+    }
+
+    /// The app over whatever database `url` names (which may not exist).
+    pub async fn service_for(url: &str) -> BoxedService {
+        let options = db::PoolOptions {
+            max_size: 4,
+            timeout: std::time::Duration::from_secs(2),
+        };
+        let state = AppState::new(db::pool(url, options).expect("pool"));
+        let service = test::init_service(prolo_scheduler::app(state)).await;
+        actix_service::boxed::service(actix_service::ServiceExt::map(
+            service,
+            |res: ServiceResponse<_>| res.map_into_boxed_body(),
+        ))
+    }
+
+    /// Sends a request with optional JSON body and extra headers.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        send(&self.service, method, path, body, headers).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PUT, path, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+
+    /// `PATCH` with `If-Match`.
+    pub async fn patch(&self, path: &str, etag: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, Some(body), &[("if-match", etag)])
+            .await
+    }
+
+    /// Creates a location and returns its id.
+    pub async fn location(&self, name: &str, time_zone: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/locations",
+                serde_json::json!({"name": name, "time_zone": time_zone}),
+            )
+            .await;
+        reply.expect(201).body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a treatment area and returns its id.
+    pub async fn treatment_area(&self, slug: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/treatment-areas",
+                serde_json::json!({
+                    "slug": slug, "name": slug,
+                    "durations": {"assessment": 45, "injection": 30, "follow_up": 20},
+                    "recommended_sessions": {"min": 3, "max": 6},
+                    "interval_days": {"min": 21, "target": 28, "max": 42}
+                }),
+            )
+            .await;
+        reply.expect(201).body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a provider and returns its id.
+    pub async fn provider(&self, areas: &[&str], locations: &[&str]) -> String {
+        let reply = self
+            .post(
+                "/v1/providers",
+                serde_json::json!({"name": "Dr. Test", "treatment_area_ids": areas, "location_ids": locations}),
+            )
+            .await;
+        reply.expect(201).body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Sends one request to `service`.
+pub async fn send(
+    service: &BoxedService,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut request = test::TestRequest::default().method(method).uri(path);
+    if let Some(body) = body {
+        request = request
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_string());
+    }
+    for (name, value) in headers {
+        request = request.insert_header((*name, *value));
+    }
+    let response = service
+        .call(request.to_request())
+        .await
+        .expect("service error");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
