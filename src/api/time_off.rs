@@ -44,7 +44,6 @@ impl From<model::TimeOff> for TimeOff {
 /// A new time off.
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
-#[garde(custom(ends_after_start))]
 #[schema(example = json!({"starts_at": "2026-12-24T00:00:00-07:00", "ends_at": "2026-12-27T00:00:00-07:00", "reason": "Holidays"}))]
 pub struct CreateTimeOff {
     /// RFC 3339 with an offset.
@@ -55,17 +54,19 @@ pub struct CreateTimeOff {
     /// RFC 3339 with an offset; after `starts_at`.
     #[serde(deserialize_with = "rules::instant")]
     #[schema(value_type = String, format = DateTime)]
-    #[garde(skip)]
+    #[garde(custom(ends_after(&self.starts_at)))]
     pub ends_at: DateTime<Utc>,
     #[garde(length(chars, max = 500))]
     pub reason: Option<String>,
 }
 
-fn ends_after_start(value: &CreateTimeOff, _: &()) -> garde::Result {
-    if value.ends_at <= value.starts_at {
-        return Err(garde::Error::new("ends_at must be later than starts_at"));
+fn ends_after(starts_at: &DateTime<Utc>) -> impl FnOnce(&DateTime<Utc>, &()) -> garde::Result + '_ {
+    move |ends_at, _| {
+        if ends_at <= starts_at {
+            return Err(garde::Error::new("must be later than starts_at"));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Time range of the time-off list.

@@ -38,53 +38,51 @@ pub struct Durations {
 /// How many injection sessions a course usually needs.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
-#[garde(custom(sessions_in_order))]
 #[schema(example = json!({"min": 3, "max": 6}))]
 pub struct SessionRange {
     #[garde(range(min = 1, max = 50))]
     #[schema(minimum = 1, maximum = 50)]
     pub min: i32,
-    #[garde(range(min = 1, max = 50))]
+    #[garde(range(min = 1, max = 50), custom(not_below(&self.min)))]
     #[schema(minimum = 1, maximum = 50)]
     pub max: i32,
-}
-
-fn sessions_in_order(range: &SessionRange, _: &()) -> garde::Result {
-    if range.min > range.max {
-        return Err(garde::Error::new("min must not exceed max"));
-    }
-    Ok(())
 }
 
 /// Days between consecutive sessions of a course: the healing period.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
-#[garde(custom(interval_in_order))]
 #[schema(example = json!({"min": 21, "target": 28, "max": 42}))]
 pub struct IntervalDays {
     #[garde(range(min = 1, max = 365))]
     #[schema(minimum = 1, maximum = 365)]
     pub min: i32,
     /// Preferred interval, between min and max.
-    #[garde(inner(range(min = 1, max = 365)))]
+    #[garde(inner(custom(between(&self.min, &self.max))))]
     #[schema(minimum = 1, maximum = 365)]
     pub target: Option<i32>,
-    #[garde(range(min = 1, max = 365))]
+    #[garde(range(min = 1, max = 365), custom(not_below(&self.min)))]
     #[schema(minimum = 1, maximum = 365)]
     pub max: i32,
 }
 
-fn interval_in_order(days: &IntervalDays, _: &()) -> garde::Result {
-    if days.min > days.max {
-        return Err(garde::Error::new("min must not exceed max"));
+/// `max` of a `{min, max}` pair: not below `min`.
+fn not_below(min: &i32) -> impl FnOnce(&i32, &()) -> garde::Result + '_ {
+    move |max, _| {
+        if max < min {
+            return Err(garde::Error::new("must not be less than min"));
+        }
+        Ok(())
     }
-    if days
-        .target
-        .is_some_and(|target| target < days.min || target > days.max)
-    {
-        return Err(garde::Error::new("target must lie between min and max"));
+}
+
+/// `target` of an interval: between `min` and `max`.
+fn between<'a>(min: &'a i32, max: &'a i32) -> impl FnOnce(&i32, &()) -> garde::Result + 'a {
+    move |target, _| {
+        if target < min || target > max {
+            return Err(garde::Error::new("must lie between min and max"));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A body region treated, with its session durations and course defaults.
