@@ -32,13 +32,13 @@ async fn providers_link_areas_and_locations_and_filter_by_them() {
         ids(app
             .get(&format!("/v1/providers?treatment_area_id={knee}"))
             .await),
-        [chen.clone()]
+        [chen.as_str()]
     );
     assert_eq!(
         ids(app
             .get(&format!("/v1/providers?location_id={boulder}"))
             .await),
-        [ortega.clone()]
+        [ortega.as_str()]
     );
     assert_eq!(
         ids(app.get("/v1/providers").await),

@@ -11,7 +11,7 @@ use super::conditional::{IfMatch, created, ok_tagged};
 use super::extract::{Json, Query};
 use super::pagination::{Page, PageQuery};
 use super::problems::{
-    BodyErrors, NotFound, PreconditionFailed, PreconditionRequired, ServerErrors,
+    BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired, ServerErrors,
 };
 use super::rules;
 use crate::error::AppError;
@@ -130,7 +130,7 @@ pub async fn create_location(
 #[utoipa::path(
     tag = "locations",
     params(PageQuery, LocationFilter),
-    responses((status = 200, description = "One page of locations", body = Page<Location>), BodyErrors, ServerErrors)
+    responses((status = 200, description = "One page of locations", body = Page<Location>), (status = 400, response = BadRequest), ServerErrors)
 )]
 #[get("/locations")]
 pub async fn list_locations(
@@ -149,7 +149,7 @@ pub async fn list_locations(
     tag = "locations",
     responses(
         (status = 200, description = "The location", body = Location, headers(("ETag" = String))),
-        (status = 400, response = super::problems::BadRequest),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         ServerErrors,
     )
@@ -218,7 +218,7 @@ pub async fn update_location(
     params(("If-Match" = Option<String>, Header, description = "The current ETag, to archive only that version")),
     responses(
         (status = 200, description = "The archived location", body = Location, headers(("ETag" = String))),
-        (status = 400, response = super::problems::BadRequest),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
         ServerErrors,

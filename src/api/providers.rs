@@ -162,7 +162,7 @@ pub async fn create_provider(
 #[utoipa::path(
     tag = "providers",
     params(PageQuery, ProviderQuery),
-    responses((status = 200, description = "One page of providers", body = Page<Provider>), BodyErrors, ServerErrors)
+    responses((status = 200, description = "One page of providers", body = Page<Provider>), (status = 400, response = BadRequest), ServerErrors)
 )]
 #[get("/providers")]
 pub async fn list_providers(

@@ -140,10 +140,10 @@ pub async fn list_time_off(
     Query(range): Query<TimeOffQuery>,
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
-    if let (Some(from), Some(to)) = (range.from, range.to) {
-        if to <= from {
-            return Err(AppError::field("to", "must be later than from"));
-        }
+    if let (Some(from), Some(to)) = (range.from, range.to)
+        && to <= from
+    {
+        return Err(AppError::field("to", "must be later than from"));
     }
     let mut conn = state.conn().await?;
     providers::find(&mut conn, *id)

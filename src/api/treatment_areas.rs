@@ -257,7 +257,7 @@ pub async fn create_treatment_area(
 #[utoipa::path(
     tag = "treatment-areas",
     params(PageQuery, TreatmentAreaFilter),
-    responses((status = 200, description = "One page of treatment areas", body = Page<TreatmentArea>), BodyErrors, ServerErrors)
+    responses((status = 200, description = "One page of treatment areas", body = Page<TreatmentArea>), (status = 400, response = BadRequest), ServerErrors)
 )]
 #[get("/treatment-areas")]
 pub async fn list_treatment_areas(

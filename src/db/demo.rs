@@ -63,6 +63,9 @@ const AREAS: [AreaSpec; 10] = [
     ),
 ];
 
+/// name, credentials, treatment areas, weekly hours as (ISO weekday, start hour, end hour).
+type TeamMember<'a> = (&'a str, &'a str, &'a [Uuid], &'a [(i16, u32, u32)]);
+
 const PRE_CARE: &str = "Stop NSAIDs (ibuprofen, naproxen) 3 days before; eat a light meal; \
 wear clothing that gives access to the area.";
 const POST_CARE: &str = "Expect soreness for 2-3 days; use acetaminophen, not NSAIDs; \
@@ -154,7 +157,7 @@ async fn seed(conn: &mut AsyncPgConnection) -> QueryResult<()> {
         (4, 13, 17),
     ];
     let ortega_hours = [(2, 9, 17), (3, 9, 17), (4, 9, 17), (5, 9, 17), (6, 9, 13)];
-    let team: [(&str, &str, &[Uuid], &[(i16, u32, u32)]); 2] = [
+    let team: [TeamMember; 2] = [
         ("Dr. Maya Chen", "MD", &all_areas, &chen_hours),
         ("Dr. Luis Ortega", "DO", &spine_areas, &ortega_hours),
     ];

@@ -59,14 +59,14 @@ pub fn check_pattern(
                 message: "must be later than start".into(),
             });
         }
-        if let (Some(from), Some(until)) = (interval.effective_from, interval.effective_until) {
-            if until < from {
-                problems.push(IntervalProblem {
-                    index,
-                    field: "effective_until",
-                    message: "must not be before effective_from".into(),
-                });
-            }
+        if let (Some(from), Some(until)) = (interval.effective_from, interval.effective_until)
+            && until < from
+        {
+            problems.push(IntervalProblem {
+                index,
+                field: "effective_until",
+                message: "must not be before effective_from".into(),
+            });
         }
         if !served_locations.contains(&interval.location_id) {
             problems.push(IntervalProblem {

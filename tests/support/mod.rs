@@ -338,6 +338,15 @@ impl TestApp {
         self.send(Method::DELETE, path, None, &[]).await
     }
 
+    /// `POST` of a raw body with the given content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, payload: &'static str) -> Reply {
+        let request = test::TestRequest::post()
+            .uri(path)
+            .insert_header(("content-type", content_type))
+            .set_payload(payload);
+        send_request(&self.service, request).await
+    }
+
     /// `PATCH` with `If-Match`.
     pub async fn patch(&self, path: &str, etag: &str, body: Value) -> Reply {
         self.send(Method::PATCH, path, Some(body), &[("if-match", etag)])
@@ -400,6 +409,11 @@ pub async fn send(
     for (name, value) in headers {
         request = request.insert_header((*name, *value));
     }
+    send_request(service, request).await
+}
+
+/// Sends a prepared request to `service`.
+pub async fn send_request(service: &BoxedService, request: test::TestRequest) -> Reply {
     let response = service
         .call(request.to_request())
         .await
