@@ -15,6 +15,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     ),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
+        (name = "problems", description = "What each problem `type` means"),
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),

@@ -84,3 +84,15 @@ async fn the_docs_page_and_document_are_served() {
     assert_eq!(document.body["openapi"], "3.1.0");
     assert!(document.body["paths"]["/v1/locations"].is_object());
 }
+
+#[actix_web::test]
+async fn problem_types_are_documented_at_their_uri() {
+    let app = TestApp::new().await;
+    let problem = app.get("/v1/nothing-here").await.problem(404, "not-found");
+    let described = app.get(problem["type"].as_str().unwrap()).await.expect(200);
+    assert_eq!(described.body["status"], 404);
+    assert_eq!(described.body["type"], problem["type"]);
+    app.get("/problems/no-such-type")
+        .await
+        .problem(404, "not-found");
+}

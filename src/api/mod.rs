@@ -20,6 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(problems::describe_problem_type)
         .service(
             scope("/v1")
                 .service(locations::create_location)

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::{Method, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get};
 use serde_json::json;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 
@@ -182,6 +182,51 @@ pub async fn no_route(req: HttpRequest, known: actix_web::web::Data<KnownRoutes>
         _ => problem_response(
             ProblemType::NotFound,
             format!("no route matches {}", req.path()),
+            vec![],
+        ),
+    }
+}
+
+/// What a problem type means, served at its own `type` URI.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemTypeDoc {
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/slug-taken")]
+    pub problem_type: String,
+    #[schema(example = "The slug is already taken")]
+    pub title: String,
+    #[schema(example = 409)]
+    pub status: u16,
+    #[schema(example = "Another treatment area already uses this slug.")]
+    pub description: String,
+}
+
+/// Describe a problem type
+///
+/// Every problem's `type` is a URI under `/problems/`; dereferencing it tells what it means.
+#[utoipa::path(
+    tag = "problems",
+    params(("slug" = String, Path, description = "The last segment of a problem `type`", example = "validation-failed")),
+    responses(
+        (status = 200, description = "The problem type", body = ProblemTypeDoc),
+        (status = 404, response = NotFound),
+    )
+)]
+#[get("/problems/{slug}")]
+pub async fn describe_problem_type(slug: actix_web::web::Path<String>) -> HttpResponse {
+    match ProblemType::ALL
+        .into_iter()
+        .find(|kind| kind.slug() == slug.as_str())
+    {
+        Some(kind) => HttpResponse::Ok().json(ProblemTypeDoc {
+            problem_type: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status().as_u16(),
+            description: kind.description().to_owned(),
+        }),
+        None => problem_response(
+            ProblemType::NotFound,
+            format!("no problem type {slug}"),
             vec![],
         ),
     }
