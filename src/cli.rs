@@ -1,8 +1,10 @@
-//! The command line: `serve` (the default) and `migrate`.
+//! The command line: `serve` (the default), `migrate` and `api-keys`.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
 
 use crate::config::{DatabaseArgs, ServeArgs};
+use crate::domain::access::Role;
 
 /// Scheduling backend of a prolotherapy clinic.
 #[derive(Debug, Parser)]
@@ -27,6 +29,48 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations, then exit.
     Migrate(DatabaseArgs),
+    /// Create, list and revoke API keys.
+    ApiKeys(ApiKeysArgs),
+}
+
+/// `api-keys` and its database.
+#[derive(Debug, Args)]
+pub struct ApiKeysArgs {
+    #[command(subcommand)]
+    pub action: ApiKeyAction,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// What to do with keys.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyAction {
+    /// Create a key and print it (it is shown only once).
+    Create {
+        /// What the key may do.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// What the key is for, e.g. "Front desk".
+        #[arg(long)]
+        label: String,
+        /// The provider a `provider` key acts for.
+        #[arg(long)]
+        provider_id: Option<Uuid>,
+        /// Days until the key stops working (never, when absent).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id; it stops working at once.
+    Revoke {
+        /// The key's id.
+        id: Uuid,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| "expected admin, staff or provider".to_owned())
 }
 
 impl Cli {

@@ -55,9 +55,36 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PROLO_WORKERS")]
     pub workers: Option<usize>,
+    /// An admin API key to ensure at start-up (stored hashed; at least 32 characters).
+    #[arg(long, env = "PROLO_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
+    pub bootstrap_admin_key: Option<String>,
+    /// Comma-separated origins allowed to call the API from a browser (CORS).
+    #[arg(long, env = "PROLO_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Requests a minute per client IP on routes that need no key (0: unlimited).
+    #[arg(long, env = "PROLO_RATE_LIMIT_PUBLIC", default_value_t = 120)]
+    pub rate_limit_public: u32,
+    /// Requests a minute per API key (0: unlimited).
+    #[arg(long, env = "PROLO_RATE_LIMIT_KEY", default_value_t = 1200)]
+    pub rate_limit_key: u32,
 }
 
+/// A client must send its request head within this time (slow-header clients are cut off).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// An idle keep-alive connection is closed after this time.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client gets this long to close its side once the response is sent on a closing connection.
+pub const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl ServeArgs {
+    /// The rate limits.
+    pub fn rate_limits(&self) -> crate::state::RateLimits {
+        crate::state::RateLimits {
+            public_per_minute: self.rate_limit_public,
+            key_per_minute: self.rate_limit_key,
+        }
+    }
+
     /// The pool's settings.
     pub fn pool_options(&self) -> crate::db::PoolOptions {
         crate::db::PoolOptions {

@@ -16,6 +16,8 @@ const RETRY_AFTER_SECONDS: &str = "2";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemType {
     ValidationFailed,
+    Unauthorized,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     SlugTaken,
@@ -25,14 +27,17 @@ pub enum ProblemType {
     PreconditionRequired,
     PayloadTooLarge,
     UnsupportedMediaType,
+    RateLimited,
     ServiceUnavailable,
     Internal,
 }
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 12] = [
+    pub const ALL: [ProblemType; 15] = [
         Self::ValidationFailed,
+        Self::Unauthorized,
+        Self::Forbidden,
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::SlugTaken,
@@ -42,6 +47,7 @@ impl ProblemType {
         Self::PreconditionRequired,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
+        Self::RateLimited,
         Self::ServiceUnavailable,
         Self::Internal,
     ];
@@ -50,6 +56,9 @@ impl ProblemType {
     pub fn slug(self) -> &'static str {
         match self {
             Self::ValidationFailed => "validation-failed",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::RateLimited => "rate-limited",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::SlugTaken => "slug-taken",
@@ -73,6 +82,9 @@ impl ProblemType {
     pub fn status(self) -> StatusCode {
         match self {
             Self::ValidationFailed => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::SlugTaken | Self::InUse | Self::ScheduleConflict => StatusCode::CONFLICT,
@@ -89,6 +101,9 @@ impl ProblemType {
     pub fn title(self) -> &'static str {
         match self {
             Self::ValidationFailed => "The request is not valid",
+            Self::Unauthorized => "A valid API key is required",
+            Self::Forbidden => "The API key's role does not allow this",
+            Self::RateLimited => "Too many requests",
             Self::NotFound => "The resource does not exist",
             Self::MethodNotAllowed => "The method is not allowed on this resource",
             Self::SlugTaken => "The slug is already taken",
@@ -109,6 +124,11 @@ impl ProblemType {
             Self::ValidationFailed => {
                 "A field is missing, malformed or out of range; `errors` names each failing field."
             }
+            Self::Unauthorized => {
+                "No API key, or one that is unknown, revoked or expired: send `Authorization: Bearer <key>`."
+            }
+            Self::Forbidden => "The key is valid but its role may not perform this operation.",
+            Self::RateLimited => "Slow down: retry after `Retry-After` seconds.",
             Self::NotFound => "No resource (or route) exists at this URL.",
             Self::MethodNotAllowed => "The URL exists but not with this method; see `Allow`.",
             Self::SlugTaken => "Another treatment area already uses this slug.",
@@ -177,6 +197,12 @@ pub struct Problem {
 pub enum AppError {
     #[error("{} field(s) failed validation", .0.len())]
     Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("this operation is not allowed for the {0} role")]
+    Forbidden(&'static str),
+    #[error("too many requests; retry after {0} s")]
+    RateLimited(u64),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{1}")]
@@ -205,6 +231,9 @@ impl AppError {
     pub fn problem_type(&self) -> ProblemType {
         match self {
             Self::Validation(_) => ProblemType::ValidationFailed,
+            Self::Unauthorized(_) => ProblemType::Unauthorized,
+            Self::Forbidden(_) => ProblemType::Forbidden,
+            Self::RateLimited(_) => ProblemType::RateLimited,
             Self::NotFound(_) => ProblemType::NotFound,
             Self::Conflict(kind, _) => *kind,
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
@@ -264,7 +293,21 @@ impl ResponseError for AppError {
             Self::Validation(errors) => errors.clone(),
             _ => Vec::new(),
         };
-        problem_response(kind, detail, errors)
+        let mut response = problem_response(kind, detail, errors);
+        let headers = response.headers_mut();
+        match self {
+            Self::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            Self::RateLimited(seconds) => {
+                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*seconds));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

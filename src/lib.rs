@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -12,6 +13,7 @@ pub mod schema;
 pub mod state;
 
 use actix_web::body::MessageBody;
+use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, web};
@@ -31,9 +33,11 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     document
 }
 
-/// The whole HTTP application over `state`; used by `serve` and by the tests.
+/// The whole HTTP application over `state`, answering browsers from `cors_origins`; used by
+/// `serve` and by the tests.
 pub fn app(
     state: AppState,
+    cors_origins: Vec<String>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -56,7 +60,38 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
         .default_service(web::to(api::problems::no_route))
         .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(cors(&cors_origins))
+        .wrap_fn(|req, service| {
+            let is_docs = req.path().starts_with("/docs");
+            let response = service.call(req);
+            async move {
+                let mut response = response.await?;
+                api::security_headers::apply(response.headers_mut(), is_docs);
+                Ok(response)
+            }
+        })
+        .wrap(tracing_actix_web::TracingLogger::<api::access_log::AccessLog>::new())
+}
+
+/// Cross-origin access for the configured origins only; other origins get no CORS headers,
+/// so browsers keep them out, while same-origin callers (the docs page) are untouched.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::header;
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+        ])
+        .allowed_header("idempotency-key")
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// Rewrites any error response not already a problem (from actix itself) as one.

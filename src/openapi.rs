@@ -15,6 +15,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     ),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
+        (name = "access", description = "API keys, the caller's identity, and the audit trail"),
         (name = "problems", description = "What each problem `type` means"),
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
@@ -24,12 +25,32 @@ use crate::error::{FieldError, Problem, ProblemType};
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, NotFound, SlugTaken, InUse, ScheduleConflict, PreconditionFailed,
+            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, InUse, ScheduleConflict, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
-    )
+    ),
+    modifiers(&BearerScheme)
 )]
 struct RootDoc;
+
+/// The `bearer` security scheme operations name in their `security`.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `Authorization: Bearer prolo_…`"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The root document, with the problem types listed in its description.
 pub fn root() -> utoipa::openapi::OpenApi {

@@ -1,6 +1,37 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        prefix -> Text,
+        key_hash -> Bytea,
+        label -> Text,
+        role -> Text,
+        provider_id -> Nullable<Uuid>,
+        expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        occurred_at -> Timestamptz,
+        key_id -> Nullable<Uuid>,
+        role -> Nullable<Text>,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Uuid>,
+        patient_id -> Nullable<Uuid>,
+        request_id -> Nullable<Text>,
+        outcome -> Text,
+        status -> Int2,
+    }
+}
+
+diesel::table! {
     clinic_settings (id) {
         id -> Bool,
         slot_step_minutes -> Int4,
@@ -100,6 +131,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_keys -> providers (provider_id));
+diesel::joinable!(audit_events -> api_keys (key_id));
 diesel::joinable!(provider_locations -> locations (location_id));
 diesel::joinable!(provider_locations -> providers (provider_id));
 diesel::joinable!(provider_treatment_areas -> providers (provider_id));
@@ -107,6 +140,8 @@ diesel::joinable!(provider_treatment_areas -> treatment_areas (treatment_area_id
 diesel::joinable!(time_off -> providers (provider_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    audit_events,
     clinic_settings,
     locations,
     provider_locations,

@@ -1,22 +1,52 @@
 //! The one shared application state.
 
+use std::sync::Arc;
+
+use crate::api::rate_limit::RateLimiter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 
-/// What every handler can reach: the pool and what readiness compares against.
+/// Requests a minute each client may send.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Per client IP, on routes that need no key.
+    pub public_per_minute: u32,
+    /// Per API key, on the others.
+    pub key_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            public_per_minute: 120,
+            key_per_minute: 1200,
+        }
+    }
+}
+
+/// What every handler can reach: the pool, rate limits, and what readiness compares against.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     /// The newest migration compiled into this binary.
     pub migration_version: String,
+    pub public_limiter: Arc<RateLimiter>,
+    pub key_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
-    /// State over `pool`.
+    /// State over `pool` with the default rate limits.
     pub fn new(pool: DbPool) -> Self {
+        Self::with_limits(pool, RateLimits::default())
+    }
+
+    /// State over `pool` with `limits`.
+    pub fn with_limits(pool: DbPool, limits: RateLimits) -> Self {
         Self {
             pool,
             migration_version: crate::db::latest_migration_version(),
+            public_limiter: Arc::new(RateLimiter::new(limits.public_per_minute)),
+            key_limiter: Arc::new(RateLimiter::new(limits.key_per_minute)),
         }
     }
 

@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::auth::{AdminKey, Public};
 use super::conditional::{IfMatch, created, ok_tagged};
 use super::extract::{Json, Query};
 use super::pagination::{Page, PageQuery};
 use super::problems::{
-    BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired, ServerErrors,
+    AuthErrors, BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired,
+    PublicErrors, ServerErrors,
 };
 use super::rules;
 use crate::error::AppError;
@@ -94,15 +96,17 @@ pub struct LocationFilter {
 /// Create a location
 #[utoipa::path(
     tag = "locations",
+    security(("bearer" = [])),
     request_body = CreateLocation,
     responses(
         (status = 201, description = "Created", body = Location,
          headers(("ETag" = String, description = "Version of the resource"), ("Location" = String, description = "URL of the new resource"))),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[post("/locations")]
 pub async fn create_location(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     Json(body): Json<CreateLocation>,
 ) -> Result<HttpResponse, AppError> {
@@ -129,11 +133,13 @@ pub async fn create_location(
 /// List locations
 #[utoipa::path(
     tag = "locations",
+    security(()),
     params(PageQuery, LocationFilter),
-    responses((status = 200, description = "One page of locations", body = Page<Location>), (status = 400, response = BadRequest), ServerErrors)
+    responses((status = 200, description = "One page of locations", body = Page<Location>), (status = 400, response = BadRequest), PublicErrors, ServerErrors)
 )]
 #[get("/locations")]
 pub async fn list_locations(
+    _caller: Public,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(filter): Query<LocationFilter>,
@@ -147,15 +153,17 @@ pub async fn list_locations(
 /// Get a location
 #[utoipa::path(
     tag = "locations",
+    security(()),
     responses(
         (status = 200, description = "The location", body = Location, headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        ServerErrors,
+        PublicErrors, ServerErrors,
     )
 )]
 #[get("/locations/{id}")]
 pub async fn get_location(
+    _caller: Public,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
@@ -172,6 +180,7 @@ pub async fn get_location(
 /// Requires `If-Match` with the location's current `ETag`.
 #[utoipa::path(
     tag = "locations",
+    security(("bearer" = [])),
     request_body = UpdateLocation,
     params(("If-Match" = String, Header, description = "The current ETag")),
     responses(
@@ -179,11 +188,12 @@ pub async fn get_location(
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
         (status = 428, response = PreconditionRequired),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[patch("/locations/{id}")]
 pub async fn update_location(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -215,17 +225,19 @@ pub async fn update_location(
 /// Archived sites stay readable for history but are no longer offered. `If-Match` is optional.
 #[utoipa::path(
     tag = "locations",
+    security(("bearer" = [])),
     params(("If-Match" = Option<String>, Header, description = "The current ETag, to archive only that version")),
     responses(
         (status = 200, description = "The archived location", body = Location, headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        ServerErrors,
+        AuthErrors, ServerErrors,
     )
 )]
 #[post("/locations/{id}/archive")]
 pub async fn archive_location(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,

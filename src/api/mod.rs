@@ -1,5 +1,9 @@
 //! The HTTP edge: request and response types, handlers, and every route on one screen.
 
+pub mod access_log;
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
 pub mod conditional;
 pub mod extract;
 pub mod health;
@@ -7,7 +11,9 @@ pub mod locations;
 pub mod pagination;
 pub mod problems;
 pub mod providers;
+pub mod rate_limit;
 pub mod rules;
+pub mod security_headers;
 pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;
@@ -23,6 +29,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(problems::describe_problem_type)
         .service(
             scope("/v1")
+                .service(api_keys::create_api_key)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::revoke_api_key)
+                .service(api_keys::me)
+                .service(audit::list_audit_events)
                 .service(locations::create_location)
                 .service(locations::list_locations)
                 .service(locations::get_location)

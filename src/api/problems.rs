@@ -62,6 +62,12 @@ problem_responses! {
     /// 400: a field is missing, malformed or out of range.
     BadRequest => ProblemType::ValidationFailed,
         vec![FieldError::new("time_zone", "not a known IANA time zone name (e.g. America/Denver)")];
+    /// 401: no valid key.
+    Unauthorized => ProblemType::Unauthorized, vec![];
+    /// 403: the key's role may not do this.
+    Forbidden => ProblemType::Forbidden, vec![];
+    /// 429: too many requests.
+    RateLimited => ProblemType::RateLimited, vec![];
     /// 404: no such resource.
     NotFound => ProblemType::NotFound, vec![];
     /// 409: the slug of a treatment area is taken.
@@ -97,6 +103,46 @@ impl utoipa::IntoResponses for ServerErrors {
             (
                 "503".to_owned(),
                 Ref::from_response_name("ServiceUnavailable").into(),
+            ),
+        ])
+    }
+}
+
+/// 401, 403 and 429, which any operation that needs a key can answer.
+pub struct AuthErrors;
+
+impl utoipa::IntoResponses for AuthErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([
+            (
+                "401".to_owned(),
+                Ref::from_response_name("Unauthorized").into(),
+            ),
+            (
+                "403".to_owned(),
+                Ref::from_response_name("Forbidden").into(),
+            ),
+            (
+                "429".to_owned(),
+                Ref::from_response_name("RateLimited").into(),
+            ),
+        ])
+    }
+}
+
+/// 401 (a bad key sent anyway) and 429, which public operations can answer.
+pub struct PublicErrors;
+
+impl utoipa::IntoResponses for PublicErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([
+            (
+                "401".to_owned(),
+                Ref::from_response_name("Unauthorized").into(),
+            ),
+            (
+                "429".to_owned(),
+                Ref::from_response_name("RateLimited").into(),
             ),
         ])
     }

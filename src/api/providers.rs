@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::auth::{AdminKey, Public};
 use super::conditional::{IfMatch, created, ok_tagged};
 use super::extract::{Json, Query};
 use super::pagination::{Page, PageQuery};
 use super::problems::{
-    BadRequest, BodyErrors, InUse, NotFound, PreconditionFailed, PreconditionRequired, ServerErrors,
+    AuthErrors, BadRequest, BodyErrors, InUse, NotFound, PreconditionFailed, PreconditionRequired,
+    PublicErrors, ServerErrors,
 };
 use super::rules;
 use crate::error::AppError;
@@ -126,14 +128,16 @@ pub struct ProviderQuery {
 /// Create a provider
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     request_body = CreateProvider,
     responses(
         (status = 201, description = "Created", body = Provider, headers(("ETag" = String), ("Location" = String))),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[post("/providers")]
 pub async fn create_provider(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     Json(body): Json<CreateProvider>,
 ) -> Result<HttpResponse, AppError> {
@@ -161,11 +165,13 @@ pub async fn create_provider(
 /// List providers
 #[utoipa::path(
     tag = "providers",
+    security(()),
     params(PageQuery, ProviderQuery),
-    responses((status = 200, description = "One page of providers", body = Page<Provider>), (status = 400, response = BadRequest), ServerErrors)
+    responses((status = 200, description = "One page of providers", body = Page<Provider>), (status = 400, response = BadRequest), PublicErrors, ServerErrors)
 )]
 #[get("/providers")]
 pub async fn list_providers(
+    _caller: Public,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(query): Query<ProviderQuery>,
@@ -184,15 +190,17 @@ pub async fn list_providers(
 /// Get a provider
 #[utoipa::path(
     tag = "providers",
+    security(()),
     responses(
         (status = 200, description = "The provider", body = Provider, headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        ServerErrors,
+        PublicErrors, ServerErrors,
     )
 )]
 #[get("/providers/{id}")]
 pub async fn get_provider(
+    _caller: Public,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
@@ -209,6 +217,7 @@ pub async fn get_provider(
 /// Requires `If-Match`. Dropping a location the provider still has working hours at answers 409.
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     request_body = UpdateProvider,
     params(("If-Match" = String, Header, description = "The current ETag")),
     responses(
@@ -217,11 +226,12 @@ pub async fn get_provider(
         (status = 409, response = InUse),
         (status = 412, response = PreconditionFailed),
         (status = 428, response = PreconditionRequired),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[patch("/providers/{id}")]
 pub async fn update_provider(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -261,17 +271,19 @@ pub async fn update_provider(
 /// Archived providers stay readable for history but are no longer bookable. `If-Match` is optional.
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     params(("If-Match" = Option<String>, Header, description = "The current ETag, to archive only that version")),
     responses(
         (status = 200, description = "The archived provider", body = Provider, headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        ServerErrors,
+        AuthErrors, ServerErrors,
     )
 )]
 #[post("/providers/{id}/archive")]
 pub async fn archive_provider(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,

@@ -6,9 +6,12 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::auth::{AdminKey, AnyKey};
 use super::conditional::{IfMatch, ok_tagged};
 use super::extract::Json;
-use super::problems::{BodyErrors, PreconditionFailed, PreconditionRequired, ServerErrors};
+use super::problems::{
+    AuthErrors, BodyErrors, PreconditionFailed, PreconditionRequired, ServerErrors,
+};
 use crate::error::AppError;
 use crate::models::settings::{self as model, SettingsChanges};
 use crate::state::AppState;
@@ -72,10 +75,14 @@ pub struct UpdateSettings {
 /// Get the clinic settings
 #[utoipa::path(
     tag = "settings",
-    responses((status = 200, description = "The settings", body = ClinicSettings, headers(("ETag" = String))), ServerErrors)
+    security(("bearer" = [])),
+    responses((status = 200, description = "The settings", body = ClinicSettings, headers(("ETag" = String))), AuthErrors, ServerErrors)
 )]
 #[get("/settings")]
-pub async fn get_settings(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn get_settings(
+    _caller: AnyKey,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let row = model::get(&mut conn).await?;
     let version = row.version;
@@ -87,17 +94,19 @@ pub async fn get_settings(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 /// Requires `If-Match` with the current `ETag`.
 #[utoipa::path(
     tag = "settings",
+    security(("bearer" = [])),
     request_body = UpdateSettings,
     params(("If-Match" = String, Header, description = "The current ETag")),
     responses(
         (status = 200, description = "The updated settings", body = ClinicSettings, headers(("ETag" = String))),
         (status = 412, response = PreconditionFailed),
         (status = 428, response = PreconditionRequired),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[patch("/settings")]
 pub async fn update_settings(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     if_match: IfMatch,
     Json(body): Json<UpdateSettings>,

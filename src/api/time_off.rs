@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::auth::{AdminKey, AnyKey};
 use super::extract::{Json, Query};
 use super::pagination::{Page, PageQuery};
-use super::problems::{BadRequest, BodyErrors, NotFound, ServerErrors};
+use super::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
 use super::rules;
 use crate::error::AppError;
 use crate::models::{providers, time_off as model};
@@ -88,15 +89,17 @@ pub struct TimeOffQuery {
 /// Add time off for a provider
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     request_body = CreateTimeOff,
     responses(
         (status = 201, description = "Created", body = TimeOff, headers(("Location" = String))),
         (status = 404, response = NotFound),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[post("/providers/{id}/time-off")]
 pub async fn create_time_off(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     Json(body): Json<CreateTimeOff>,
@@ -124,16 +127,18 @@ pub async fn create_time_off(
 /// List a provider's time off
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     params(PageQuery, TimeOffQuery),
     responses(
         (status = 200, description = "One page of time off, oldest entry first", body = Page<TimeOff>),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        ServerErrors,
+        AuthErrors, ServerErrors,
     )
 )]
 #[get("/providers/{id}/time-off")]
 pub async fn list_time_off(
+    AnyKey(caller): AnyKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     Query(page): Query<PageQuery>,
@@ -144,6 +149,10 @@ pub async fn list_time_off(
         && to <= from
     {
         return Err(AppError::field("to", "must be later than from"));
+    }
+    // A provider key sees its own schedule only; another provider's is "not found".
+    if !caller.sees_provider(*id) {
+        return Err(AppError::NotFound("provider"));
     }
     let mut conn = state.conn().await?;
     providers::find(&mut conn, *id)
@@ -156,16 +165,18 @@ pub async fn list_time_off(
 /// Remove a provider's time off
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The provider"), ("time_off_id" = Uuid, Path, description = "The time off")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        ServerErrors,
+        AuthErrors, ServerErrors,
     )
 )]
 #[delete("/providers/{id}/time-off/{time_off_id}")]
 pub async fn delete_time_off(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {

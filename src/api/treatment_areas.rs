@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::auth::{AdminKey, Public};
 use super::conditional::{IfMatch, created, ok_tagged};
 use super::extract::{Json, Query};
 use super::pagination::{Page, PageQuery};
 use super::problems::{
-    BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired, ServerErrors,
-    SlugTaken,
+    AuthErrors, BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired,
+    PublicErrors, ServerErrors, SlugTaken,
 };
 use super::rules;
 use crate::error::AppError;
@@ -210,16 +211,18 @@ pub struct TreatmentAreaFilter {
 /// Create a treatment area
 #[utoipa::path(
     tag = "treatment-areas",
+    security(("bearer" = [])),
     request_body = CreateTreatmentArea,
     responses(
         (status = 201, description = "Created", body = TreatmentArea,
          headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = SlugTaken),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[post("/treatment-areas")]
 pub async fn create_treatment_area(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     Json(body): Json<CreateTreatmentArea>,
 ) -> Result<HttpResponse, AppError> {
@@ -256,11 +259,13 @@ pub async fn create_treatment_area(
 /// List treatment areas
 #[utoipa::path(
     tag = "treatment-areas",
+    security(()),
     params(PageQuery, TreatmentAreaFilter),
-    responses((status = 200, description = "One page of treatment areas", body = Page<TreatmentArea>), (status = 400, response = BadRequest), ServerErrors)
+    responses((status = 200, description = "One page of treatment areas", body = Page<TreatmentArea>), (status = 400, response = BadRequest), PublicErrors, ServerErrors)
 )]
 #[get("/treatment-areas")]
 pub async fn list_treatment_areas(
+    _caller: Public,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(filter): Query<TreatmentAreaFilter>,
@@ -279,15 +284,17 @@ pub async fn list_treatment_areas(
 /// Get a treatment area by id or slug
 #[utoipa::path(
     tag = "treatment-areas",
+    security(()),
     params(("id" = String, Path, description = "The area's UUID or its slug", example = "knee")),
     responses(
         (status = 200, description = "The treatment area", body = TreatmentArea, headers(("ETag" = String))),
         (status = 404, response = NotFound),
-        ServerErrors,
+        PublicErrors, ServerErrors,
     )
 )]
 #[get("/treatment-areas/{id}")]
 pub async fn get_treatment_area(
+    _caller: Public,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -306,6 +313,7 @@ pub async fn get_treatment_area(
 /// Requires `If-Match` with the area's current `ETag`.
 #[utoipa::path(
     tag = "treatment-areas",
+    security(("bearer" = [])),
     request_body = UpdateTreatmentArea,
     params(("If-Match" = String, Header, description = "The current ETag")),
     responses(
@@ -314,11 +322,12 @@ pub async fn get_treatment_area(
         (status = 409, response = SlugTaken),
         (status = 412, response = PreconditionFailed),
         (status = 428, response = PreconditionRequired),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[patch("/treatment-areas/{id}")]
 pub async fn update_treatment_area(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -360,17 +369,19 @@ pub async fn update_treatment_area(
 /// Archived areas stay readable for history but are no longer offered. `If-Match` is optional.
 #[utoipa::path(
     tag = "treatment-areas",
+    security(("bearer" = [])),
     params(("If-Match" = Option<String>, Header, description = "The current ETag, to archive only that version")),
     responses(
         (status = 200, description = "The archived treatment area", body = TreatmentArea, headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 412, response = PreconditionFailed),
-        ServerErrors,
+        AuthErrors, ServerErrors,
     )
 )]
 #[post("/treatment-areas/{id}/archive")]
 pub async fn archive_treatment_area(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,

@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::auth::{AdminKey, Public};
 use super::extract::Json;
-use super::problems::{BadRequest, BodyErrors, NotFound, ScheduleConflict, ServerErrors};
+use super::problems::{
+    AuthErrors, BadRequest, BodyErrors, NotFound, PublicErrors, ScheduleConflict, ServerErrors,
+};
 use crate::domain::time::{WallTime, Weekday};
 use crate::domain::working_hours::{WeeklyInterval, check_pattern};
 use crate::error::{AppError, FieldError};
@@ -65,15 +68,17 @@ impl From<model::WorkingHours> for Interval {
 /// Get a provider's working hours
 #[utoipa::path(
     tag = "providers",
+    security(()),
     responses(
         (status = 200, description = "The weekly pattern, by weekday and start", body = WeeklyPattern),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        ServerErrors,
+        PublicErrors, ServerErrors,
     )
 )]
 #[get("/providers/{id}/working-hours")]
 pub async fn get_working_hours(
+    _caller: Public,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
@@ -93,6 +98,7 @@ pub async fn get_working_hours(
 /// locations too), must end after they start, and only at locations the provider works at.
 #[utoipa::path(
     tag = "providers",
+    security(("bearer" = [])),
     request_body(content = WeeklyPattern, example = json!({"intervals": [
         {"location_id": "01a2208c-c469-72e6-a438-057e659075a8", "weekday": "monday", "start": "08:00", "end": "12:00"},
         {"location_id": "01a2208c-c469-72e6-a438-057e659075a8", "weekday": "monday", "start": "13:00", "end": "17:00"}
@@ -101,11 +107,12 @@ pub async fn get_working_hours(
         (status = 200, description = "The new weekly pattern", body = WeeklyPattern),
         (status = 404, response = NotFound),
         (status = 409, response = ScheduleConflict),
-        BodyErrors, ServerErrors,
+        BodyErrors, AuthErrors, ServerErrors,
     )
 )]
 #[put("/providers/{id}/working-hours")]
 pub async fn replace_working_hours(
+    _caller: AdminKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     Json(body): Json<WeeklyPattern>,

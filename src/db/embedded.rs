@@ -58,6 +58,7 @@ pub struct LocalCluster {
     port: u16,
     password: String,
     account: Option<Account>,
+    launched: bool,
 }
 
 const SUPERUSER: &str = "postgres";
@@ -88,6 +89,7 @@ impl LocalCluster {
             port: 0,
             password: String::new(),
             account,
+            launched: false,
         };
         let password_file = root.join("postgres-password");
         if !cluster.pgdata.join("PG_VERSION").exists() {
@@ -112,10 +114,18 @@ impl LocalCluster {
                 );
                 cluster.port = port;
             }
-            None => cluster.launch().await?,
+            None => {
+                cluster.launch().await?;
+                cluster.launched = true;
+            }
         }
         cluster.wait_until_ready().await?;
         Ok(cluster)
+    }
+
+    /// Whether this process started the server (rather than finding it running).
+    pub fn launched_here(&self) -> bool {
+        self.launched
     }
 
     /// Connection URL for `database` on this cluster.

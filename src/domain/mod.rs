@@ -1,4 +1,5 @@
 //! Pure types and rules of the clinic: no database, no HTTP.
 
+pub mod access;
 pub mod time;
 pub mod working_hours;

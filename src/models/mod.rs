@@ -1,5 +1,7 @@
 //! Diesel rows and the queries that read and write them, one module per table or aggregate.
 
+pub mod api_keys;
+pub mod audit_events;
 pub mod locations;
 pub mod providers;
 pub mod settings;

@@ -12,7 +12,9 @@ use actix_web::http::{Method, StatusCode, header::HeaderMap};
 use actix_web::test;
 use diesel_async::SimpleAsyncConnection;
 use prolo_scheduler::db;
-use prolo_scheduler::state::AppState;
+use prolo_scheduler::domain::access::Role;
+use prolo_scheduler::models::api_keys;
+use prolo_scheduler::state::{AppState, RateLimits};
 use serde_json::Value;
 
 struct Server {
@@ -217,10 +219,12 @@ impl Drop for TestDatabase {
 type BoxedService =
     actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
-/// The whole application in-process over its own database.
+/// The whole application in-process over its own database; requests carry an admin key
+/// unless sent with [`TestApp::send_as`].
 pub struct TestApp {
     service: BoxedService,
     pub db: TestDatabase,
+    pub admin_key: String,
 }
 
 /// A response, with its body parsed as JSON (`Null` when empty).
@@ -293,25 +297,76 @@ impl TestApp {
 
     /// The app over `db`.
     pub async fn over(db: TestDatabase) -> Self {
-        let service = Self::service_for(&db.url).await;
-        Self { service, db }
+        Self::with_limits(
+            db,
+            RateLimits {
+                public_per_minute: 0,
+                key_per_minute: 0,
+            },
+        )
+        .await
+    }
+
+    /// The app over `db` with these rate limits.
+    pub async fn with_limits(db: TestDatabase, limits: RateLimits) -> Self {
+        let service = Self::service_with(&db.url, limits).await;
+        let mut app = Self {
+            service,
+            db,
+            admin_key: String::new(),
+        };
+        if app.get("/readyz").await.status == StatusCode::OK {
+            app.admin_key = app.key(Role::Admin, None).await;
+        }
+        app
     }
 
     /// The app over whatever database `url` names (which may not exist).
     pub async fn service_for(url: &str) -> BoxedService {
+        Self::service_with(
+            url,
+            RateLimits {
+                public_per_minute: 0,
+                key_per_minute: 0,
+            },
+        )
+        .await
+    }
+
+    async fn service_with(url: &str, limits: RateLimits) -> BoxedService {
         let options = db::PoolOptions {
             max_size: 4,
             timeout: std::time::Duration::from_secs(2),
         };
-        let state = AppState::new(db::pool(url, options).expect("pool"));
-        let service = test::init_service(prolo_scheduler::app(state)).await;
+        let state = AppState::with_limits(db::pool(url, options).expect("pool"), limits);
+        let service = test::init_service(prolo_scheduler::app(state, vec![])).await;
         actix_service::boxed::service(actix_service::ServiceExt::map(
             service,
             |res: ServiceResponse<_>| res.map_into_boxed_body(),
         ))
     }
 
-    /// Sends a request with optional JSON body and extra headers.
+    /// Stores a new key of `role` (bound to `provider_id`) and returns its secret.
+    pub async fn key(&self, role: Role, provider_id: Option<&str>) -> String {
+        self.key_with(role, provider_id, None).await
+    }
+
+    /// Stores a new key that expires at `expires_at` and returns its secret.
+    pub async fn key_with(
+        &self,
+        role: Role,
+        provider_id: Option<&str>,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> String {
+        let provider_id = provider_id.map(|id| uuid::Uuid::parse_str(id).unwrap());
+        let (secret, new) =
+            api_keys::NewApiKey::generate(role, "test", provider_id, expires_at).unwrap();
+        let mut conn = db::establish(&self.db.url).await.unwrap();
+        api_keys::insert(&mut conn, new).await.unwrap();
+        secret
+    }
+
+    /// Sends a request as the admin, with optional JSON body and extra headers.
     pub async fn send(
         &self,
         method: Method,
@@ -319,7 +374,25 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        send(&self.service, method, path, body, headers).await
+        self.send_as(Some(&self.admin_key), method, path, body, headers)
+            .await
+    }
+
+    /// Sends a request with `key` (none: anonymous).
+    pub async fn send_as(
+        &self,
+        key: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let bearer = key.filter(|k| !k.is_empty()).map(|k| format!("Bearer {k}"));
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(bearer) = &bearer {
+            all.push(("authorization", bearer));
+        }
+        send(&self.service, method, path, body, &all).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -343,6 +416,7 @@ impl TestApp {
         let request = test::TestRequest::post()
             .uri(path)
             .insert_header(("content-type", content_type))
+            .insert_header(("authorization", format!("Bearer {}", self.admin_key)))
             .set_payload(payload);
         send_request(&self.service, request).await
     }

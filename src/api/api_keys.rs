@@ -1,0 +1,233 @@
+//! API keys and the caller's own identity: `/v1/api-keys`, `/v1/me`.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::{AdminKey, AnyKey};
+use super::extract::{Json, Query};
+use super::pagination::{Page, PageQuery};
+use super::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
+use super::rules;
+use crate::domain::access::Role;
+use crate::error::AppError;
+use crate::models::{api_keys as model, audit_events};
+use crate::state::AppState;
+
+/// An API key as listed: never the secret itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    /// The key's first characters, to recognise it.
+    #[schema(example = "prolo_3f9a2c1e")]
+    pub prefix: String,
+    #[schema(example = "Front desk")]
+    pub label: String,
+    pub role: Role,
+    /// For `provider` keys: the provider the key acts for.
+    pub provider_id: Option<Uuid>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// False once revoked or expired.
+    pub active: bool,
+}
+
+impl From<model::ApiKey> for ApiKey {
+    fn from(row: model::ApiKey) -> Self {
+        let active = row.revoked_at.is_none() && row.expires_at.is_none_or(|at| at > Utc::now());
+        Self {
+            id: row.id,
+            prefix: row.prefix,
+            label: row.label,
+            role: Role::parse(&row.role).unwrap_or(Role::Provider),
+            provider_id: row.provider_id,
+            expires_at: row.expires_at,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+            active,
+        }
+    }
+}
+
+/// A new key, with its secret: shown only in this response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// The secret to send as `Authorization: Bearer <key>`; it cannot be shown again.
+    #[schema(example = "prolo_3f9a2c1e5b7d4a6c8e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d")]
+    pub key: String,
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+}
+
+/// A key to create.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "staff", "label": "Front desk", "expires_at": "2027-06-30T00:00:00Z"}))]
+pub struct CreateApiKey {
+    #[garde(skip)]
+    pub role: Role,
+    #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
+    pub label: String,
+    /// Required for (and only for) `provider` keys.
+    #[garde(custom(provider_matches_role(&self.role)))]
+    pub provider_id: Option<Uuid>,
+    /// When the key stops working; never when absent.
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn provider_matches_role(role: &Role) -> impl FnOnce(&Option<Uuid>, &()) -> garde::Result + '_ {
+    move |provider_id, _| match (role, provider_id) {
+        (Role::Provider, None) => Err(garde::Error::new("is required for a provider key")),
+        (Role::Admin | Role::Staff, Some(_)) => Err(garde::Error::new("is only for provider keys")),
+        _ => Ok(()),
+    }
+}
+
+/// The caller's identity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub key_id: Uuid,
+    pub role: Role,
+    pub provider_id: Option<Uuid>,
+    pub label: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Create an API key
+///
+/// Admin only. The secret is in this response and nowhere else: it is stored as a SHA-256 hash.
+#[utoipa::path(
+    tag = "access",
+    security(("bearer" = [])),
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "Created; `key` is shown only now", body = CreatedApiKey, headers(("Location" = String))),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/api-keys")]
+pub async fn create_api_key(
+    AdminKey(caller): AdminKey,
+    state: web::Data<AppState>,
+    Json(body): Json<CreateApiKey>,
+) -> Result<HttpResponse, AppError> {
+    if body.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(AppError::field("expires_at", "must be in the future"));
+    }
+    let (secret, new) =
+        model::NewApiKey::generate(body.role, &body.label, body.provider_id, body.expires_at)
+            .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let mut conn = state.conn().await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let row = model::insert(conn, new).await?;
+            audit_events::append(
+                conn,
+                caller.audit("api_key.create", "api-keys", Some(row.id), 201),
+            )
+            .await?;
+            Ok(row)
+        })
+        .await?;
+    let created = CreatedApiKey {
+        key: secret,
+        api_key: ApiKey::from(row),
+    };
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/v1/api-keys/{}", created.api_key.id),
+        ))
+        .json(created))
+}
+
+/// List API keys
+#[utoipa::path(
+    tag = "access",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "One page of keys, oldest first", body = Page<ApiKey>),
+        (status = 400, response = BadRequest), AuthErrors, ServerErrors,
+    )
+)]
+#[get("/api-keys")]
+pub async fn list_api_keys(
+    _caller: AdminKey,
+    state: web::Data<AppState>,
+    Query(page): Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let request = page.request()?;
+    let mut conn = state.conn().await?;
+    let rows = model::list(&mut conn, request).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, ApiKey::from)))
+}
+
+/// Revoke an API key
+///
+/// Takes effect on the next request, on every replica. Revoking twice is harmless.
+#[utoipa::path(
+    tag = "access",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[delete("/api-keys/{id}")]
+pub async fn revoke_api_key(
+    AdminKey(caller): AdminKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = *id;
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        model::revoke(conn, id)
+            .await?
+            .ok_or(AppError::NotFound("API key"))?;
+        audit_events::append(
+            conn,
+            caller.audit("api_key.revoke", "api-keys", Some(id), 204),
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who am I
+#[utoipa::path(
+    tag = "access",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The calling key", body = Me), AuthErrors, ServerErrors)
+)]
+#[get("/me")]
+pub async fn me(
+    AnyKey(caller): AnyKey,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let key = model::find(&mut conn, caller.key_id)
+        .await?
+        .ok_or(AppError::NotFound("API key"))?;
+    Ok(HttpResponse::Ok().json(Me {
+        key_id: key.id,
+        role: caller.role,
+        provider_id: key.provider_id,
+        label: key.label,
+        expires_at: key.expires_at,
+    }))
+}

@@ -1,0 +1,228 @@
+//! What each command does: `serve`, `migrate`, `api-keys`.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+
+use crate::cli::{ApiKeyAction, ApiKeysArgs};
+use crate::config::{DatabaseArgs, ServeArgs};
+use crate::db::{self, embedded::LocalCluster};
+use crate::domain::access::{Role, hash_key, shown_prefix};
+use crate::models::api_keys::{self, NewApiKey};
+use crate::state::AppState;
+
+/// Runs `work` against the configured database; an embedded cluster this process started is
+/// stopped afterwards, one that was already running is left as found.
+async fn with_database<T>(
+    args: &DatabaseArgs,
+    work: impl AsyncFnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
+    let (url, cluster) = db::resolve(args).await?;
+    let result = work(&url).await;
+    if let Some(cluster) = cluster.filter(LocalCluster::launched_here) {
+        cluster.stop().await.map_err(|e| e.to_string())?;
+    }
+    result
+}
+
+/// `migrate`.
+pub async fn migrate(args: DatabaseArgs) -> Result<(), String> {
+    let applied = with_database(&args, async |url| db::migrate(url).await).await?;
+    tracing::info!(applied, "migrations applied");
+    Ok(())
+}
+
+/// `api-keys …`.
+pub async fn api_keys(args: ApiKeysArgs) -> Result<(), String> {
+    with_database(&args.database, async |url| {
+        db::migrate(url).await?;
+        let mut conn = db::establish(url).await?;
+        let failed = |e: diesel::result::Error| format!("database error: {e}");
+        match args.action {
+            ApiKeyAction::Create {
+                role,
+                label,
+                provider_id,
+                expires_in_days,
+            } => {
+                if (role == Role::Provider) != provider_id.is_some() {
+                    return Err(
+                        "--provider-id is required for, and only for, --role provider".into(),
+                    );
+                }
+                let expires_at =
+                    expires_in_days.map(|days| Utc::now() + Duration::days(i64::from(days)));
+                let (secret, new) = NewApiKey::generate(role, &label, provider_id, expires_at)
+                    .map_err(|e| format!("cannot generate a key: {e}"))?;
+                let key = api_keys::insert(&mut conn, new).await.map_err(failed)?;
+                println!("{secret}");
+                eprintln!(
+                    "created {} key {} ({}); the key above is shown only once",
+                    key.role, key.id, key.label
+                );
+            }
+            ApiKeyAction::List => {
+                for key in list_all(&mut conn).await.map_err(failed)? {
+                    let state = match (key.revoked_at, key.expires_at) {
+                        (Some(_), _) => "revoked",
+                        (None, Some(at)) if at <= Utc::now() => "expired",
+                        _ => "active",
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        key.id, key.prefix, key.role, state, key.label
+                    );
+                }
+            }
+            ApiKeyAction::Revoke { id } => {
+                api_keys::revoke(&mut conn, id)
+                    .await
+                    .map_err(failed)?
+                    .ok_or(format!("no API key {id}"))?;
+                eprintln!("revoked {id}");
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn list_all(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> diesel::QueryResult<Vec<api_keys::ApiKey>> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = api_keys::list(
+            conn,
+            crate::api::pagination::PageRequest { after, limit: 100 },
+        )
+        .await?;
+        let done = page.len() <= 100;
+        all.extend(page.into_iter().take(100));
+        if done {
+            return Ok(all);
+        }
+        after = all.last().map(|key| key.id);
+    }
+}
+
+/// `serve`.
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let (url, cluster) = db::resolve(&args.database).await?;
+    let result = run_server(&args, &url, cluster.is_some()).await;
+    if let Some(cluster) = cluster {
+        tracing::info!("stopping the local PostgreSQL");
+        cluster.stop().await.map_err(|e| e.to_string())?;
+    }
+    result
+}
+
+async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), String> {
+    let applied = db::migrate(url).await?;
+    tracing::info!(applied, "database schema is current");
+    let pool = db::pool(url, args.pool_options())?;
+    let mut conn = pool
+        .get()
+        .await
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    let seed = (embedded && !args.no_demo) || args.seed_demo;
+    if seed
+        && db::demo::seed_if_empty(&mut conn)
+            .await
+            .map_err(|e| format!("demo seed failed: {e}"))?
+    {
+        tracing::info!("seeded the demo clinic (turn off with --no-demo)");
+    }
+    if let Some(secret) = &args.bootstrap_admin_key {
+        ensure_bootstrap_key(&mut conn, secret).await?;
+    }
+    if embedded
+        && !api_keys::has_active_admin(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?
+    {
+        create_demo_admin_key(&mut conn, args).await?;
+    }
+    drop(conn);
+    let state = AppState::with_limits(pool, args.rate_limits());
+    let cors_origins = args.cors_origins.clone();
+    let mut server =
+        actix_web::HttpServer::new(move || crate::app(state.clone(), cors_origins.clone()))
+            .shutdown_timeout(args.shutdown_timeout_secs)
+            .client_request_timeout(crate::config::HEADER_TIMEOUT)
+            .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
+            .keep_alive(crate::config::IDLE_TIMEOUT);
+    if let Some(workers) = args.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .bind(args.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    tracing::info!(
+        "listening on http://{} (API docs at http://{}/docs/)",
+        args.bind,
+        args.bind
+    );
+    server
+        .run()
+        .await
+        .map_err(|e| format!("server failed: {e}"))
+}
+
+/// Makes sure `PROLO_BOOTSTRAP_ADMIN_KEY` exists as an admin key (stored hashed).
+async fn ensure_bootstrap_key(
+    conn: &mut diesel_async::AsyncPgConnection,
+    secret: &str,
+) -> Result<(), String> {
+    if secret.len() < 32 {
+        return Err(
+            "PROLO_BOOTSTRAP_ADMIN_KEY must be at least 32 characters of random text".into(),
+        );
+    }
+    let new = NewApiKey {
+        id: Uuid::now_v7(),
+        prefix: shown_prefix(secret),
+        key_hash: hash_key(secret).to_vec(),
+        label: "bootstrap (PROLO_BOOTSTRAP_ADMIN_KEY)".into(),
+        role: Role::Admin.as_str().into(),
+        provider_id: None,
+        expires_at: None,
+    };
+    if api_keys::insert_if_absent(conn, new)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        tracing::info!("stored the bootstrap admin key");
+    }
+    Ok(())
+}
+
+/// The embedded demo's first admin key: printed once and written to `$PROLO_DATA_DIR/admin-key`.
+async fn create_demo_admin_key(
+    conn: &mut diesel_async::AsyncPgConnection,
+    args: &ServeArgs,
+) -> Result<(), String> {
+    let (secret, new) = NewApiKey::generate(Role::Admin, "demo admin", None, None)
+        .map_err(|e| format!("cannot generate a key: {e}"))?;
+    let path = args.database.data_dir.join("admin-key");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    writeln!(file, "{secret}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    api_keys::insert(conn, new)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "\nAdmin API key (shown once, also saved to {}):\n\n    {secret}\n\n\
+         Use it as `Authorization: Bearer <key>` (the Authorize button at /docs/).\n",
+        path.display()
+    );
+    Ok(())
+}

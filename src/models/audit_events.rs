@@ -1,0 +1,95 @@
+//! The append-only audit trail.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::api::pagination::PageRequest;
+use crate::schema::audit_events;
+
+/// A row of `audit_events`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub key_id: Option<Uuid>,
+    pub role: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub status: i16,
+}
+
+/// An event to append.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent {
+    pub id: Uuid,
+    pub key_id: Option<Uuid>,
+    pub role: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub status: i16,
+}
+
+/// Filters of the audit list.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub patient_id: Option<Uuid>,
+    pub key_id: Option<Uuid>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Appends one event (inside the transaction of the change it records, where there is one).
+pub async fn append(conn: &mut AsyncPgConnection, event: NewAuditEvent) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values(event)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> QueryResult<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .select(AuditEvent::as_select())
+        .order(audit_events::id)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(audit_events::id.gt(after));
+    }
+    if let Some(patient) = filter.patient_id {
+        query = query.filter(audit_events::patient_id.eq(patient));
+    }
+    if let Some(key) = filter.key_id {
+        query = query.filter(audit_events::key_id.eq(key));
+    }
+    if let Some(resource_type) = filter.resource_type {
+        query = query.filter(audit_events::resource_type.eq(resource_type));
+    }
+    if let Some(resource) = filter.resource_id {
+        query = query.filter(audit_events::resource_id.eq(resource));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_events::occurred_at.lt(to));
+    }
+    query.limit(page.limit + 1).load(conn).await
+}
