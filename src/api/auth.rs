@@ -1,13 +1,13 @@
-//! Who is calling: `Authorization: Bearer <key>` resolved to a [`Caller`], checked against the
-//! role an operation needs. A handler states its rule with one parameter: [`AdminKey`],
-//! [`StaffKey`], [`AnyKey`] or [`Public`]. Every refusal writes one audit event.
+//! Who is calling: `Authorization: Bearer <key>` resolved to a [`Caller`] by the
+//! [`authenticate`] middleware, then checked by the one parameter a handler states its rule
+//! with: [`AdminKey`], [`StaffKey`], [`AnyKey`] or [`Public`]. The checks are synchronous so they
+//! decide before any body is read; every refusal leaves one audit event.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -61,6 +61,97 @@ impl Caller {
 #[derive(Debug, Clone, Copy)]
 pub struct CallerKeyId(pub Uuid);
 
+/// What the middleware made of the `Authorization` header.
+#[derive(Debug, Clone)]
+enum Authentication {
+    Valid(Caller),
+    Invalid(&'static str),
+    RateLimited(u64),
+    Unavailable,
+}
+
+/// A refusal, for the middleware to write to the audit trail.
+#[derive(Debug, Clone)]
+struct Denial {
+    caller: Option<Caller>,
+    status: u16,
+}
+
+/// Resolves the caller's key before routing to a handler, and writes the audit event of a
+/// refusal once the handler's extractors have decided.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let (Some(state), Some(value)) = (&state, req.headers().get(header::AUTHORIZATION)) {
+        let outcome = resolve(state, value, request_id(req.request())).await;
+        if let Authentication::Valid(caller) = &outcome {
+            req.extensions_mut().insert(CallerKeyId(caller.key_id));
+        }
+        req.extensions_mut().insert(outcome);
+    }
+    let response = next.call(req).await?.map_into_boxed_body();
+    let denial = response.request().extensions().get::<Denial>().cloned();
+    match (denial, state) {
+        (Some(denial), Some(state)) => {
+            let event = denial_event(response.request(), &denial);
+            match append(&state, event).await {
+                Ok(()) => Ok(response),
+                // No refusal goes unrecorded: without the trail, answer 503.
+                Err(error) => {
+                    let (request, _) = response.into_parts();
+                    Ok(ServiceResponse::new(request, error.error_response()))
+                }
+            }
+        }
+        _ => Ok(response),
+    }
+}
+
+async fn resolve(
+    state: &AppState,
+    value: &header::HeaderValue,
+    request_id: Option<String>,
+) -> Authentication {
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty());
+    let Some(secret) = secret else {
+        return Authentication::Invalid("the Authorization header must be `Bearer <key>`");
+    };
+    let Ok(mut conn) = state.pool.get().await else {
+        return Authentication::Unavailable;
+    };
+    let key = match api_keys::find_by_hash(&mut conn, &hash_key(secret)).await {
+        Ok(key) => key,
+        Err(_) => return Authentication::Unavailable,
+    };
+    let usable = key
+        .filter(|key| key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > Utc::now()));
+    let Some(key) = usable else {
+        return Authentication::Invalid("the API key is unknown, revoked or expired");
+    };
+    let Some(role) = Role::parse(&key.role) else {
+        return Authentication::Invalid("the API key has an unknown role");
+    };
+    if let Err(retry_after) = state.key_limiter.check(&key.id.to_string()) {
+        return Authentication::RateLimited(retry_after);
+    }
+    if api_keys::touch(&mut conn, key.id).await.is_err() {
+        return Authentication::Unavailable;
+    }
+    Authentication::Valid(Caller {
+        key_id: key.id,
+        role,
+        provider_id: key.provider_id,
+        request_id,
+    })
+}
+
 macro_rules! role_extractor {
     ($(#[$doc:meta])* $name:ident, $($role:ident),+) => {
         $(#[$doc])*
@@ -69,11 +160,10 @@ macro_rules! role_extractor {
 
         impl FromRequest for $name {
             type Error = AppError;
-            type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+            type Future = std::future::Ready<Result<Self, AppError>>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                let req = req.clone();
-                Box::pin(async move { authorize(&req, &[$(Role::$role),+]).await.map($name) })
+                std::future::ready(authorize(req, &[$(Role::$role),+]).map($name))
             }
         }
     };
@@ -98,96 +188,67 @@ pub struct Public(pub Option<Caller>);
 
 impl FromRequest for Public {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            match authenticate(&req).await {
-                Ok(caller) => Ok(Public(caller)),
-                Err(error @ AppError::Unauthorized(_)) => {
-                    record_denial(&req, None, &error).await?;
-                    Err(error)
-                }
-                Err(error) => Err(error),
-            }
-        })
+        let authentication = req.extensions().get::<Authentication>().cloned();
+        let result = match authentication {
+            None => limit_by_ip(req).map(|()| Public(None)),
+            Some(Authentication::Valid(caller)) => Ok(Public(Some(caller))),
+            Some(other) => Err(refuse(req, other, None)),
+        };
+        std::future::ready(result)
     }
 }
 
-async fn authorize(req: &HttpRequest, allowed: &[Role]) -> Result<Caller, AppError> {
-    let (caller, error) = match authenticate(req).await {
-        Ok(Some(caller)) if allowed.contains(&caller.role) => return Ok(caller),
-        Ok(Some(caller)) => {
+fn authorize(req: &HttpRequest, allowed: &[Role]) -> Result<Caller, AppError> {
+    let authentication = req.extensions().get::<Authentication>().cloned();
+    match authentication {
+        Some(Authentication::Valid(caller)) if allowed.contains(&caller.role) => Ok(caller),
+        Some(Authentication::Valid(caller)) => {
             let error = AppError::Forbidden(caller.role.as_str());
-            (Some(caller), error)
+            deny(req, Some(caller), &error);
+            Err(error)
         }
-        Ok(None) => (
-            None,
-            AppError::Unauthorized(
+        None => {
+            limit_by_ip(req)?;
+            let error = AppError::Unauthorized(
                 "this operation needs an API key: send Authorization: Bearer <key>",
-            ),
-        ),
-        Err(error @ AppError::Unauthorized(_)) => (None, error),
-        Err(error) => return Err(error),
-    };
-    record_denial(req, caller.as_ref(), &error).await?;
-    Err(error)
+            );
+            deny(req, None, &error);
+            Err(error)
+        }
+        Some(other) => Err(refuse(req, other, None)),
+    }
 }
 
-/// The caller named by the `Authorization` header: `None` without one, 401 for a bad one.
-async fn authenticate(req: &HttpRequest) -> Result<Option<Caller>, AppError> {
-    let state = state(req)?;
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        limit_by_ip(req, &state)?;
-        return Ok(None);
-    };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|secret| !secret.is_empty());
-    let Some(secret) = secret else {
-        limit_by_ip(req, &state)?;
-        return Err(AppError::Unauthorized(
-            "the Authorization header must be `Bearer <key>`",
-        ));
-    };
-    let mut conn = state.conn().await?;
-    let key = api_keys::find_by_hash(&mut conn, &hash_key(secret)).await?;
-    let usable = key.filter(|key| {
-        key.revoked_at.is_none() && key.expires_at.is_none_or(|expires| expires > Utc::now())
-    });
-    let Some(key) = usable else {
-        limit_by_ip(req, &state)?;
-        return Err(AppError::Unauthorized(
-            "the API key is unknown, revoked or expired",
-        ));
-    };
-    state
-        .key_limiter
-        .check(&key.id.to_string())
-        .map_err(AppError::RateLimited)?;
-    api_keys::touch(&mut conn, key.id).await?;
-    let role =
-        Role::parse(&key.role).ok_or(AppError::Unauthorized("the API key has an unknown role"))?;
-    req.extensions_mut().insert(CallerKeyId(key.id));
-    Ok(Some(Caller {
-        key_id: key.id,
-        role,
-        provider_id: key.provider_id,
-        request_id: request_id(req),
-    }))
+/// The error for a header that did not yield a caller.
+fn refuse(req: &HttpRequest, authentication: Authentication, caller: Option<Caller>) -> AppError {
+    match authentication {
+        Authentication::Invalid(reason) => {
+            if let Err(limited) = limit_by_ip(req) {
+                return limited;
+            }
+            let error = AppError::Unauthorized(reason);
+            deny(req, caller, &error);
+            error
+        }
+        Authentication::RateLimited(seconds) => AppError::RateLimited(seconds),
+        Authentication::Unavailable | Authentication::Valid(_) => {
+            AppError::Unavailable("the API key could not be checked".into())
+        }
+    }
 }
 
-fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| AppError::Internal("application state is missing".into()))
+fn deny(req: &HttpRequest, caller: Option<Caller>, error: &AppError) {
+    let status = error.problem_type().status().as_u16();
+    req.extensions_mut().insert(Denial { caller, status });
 }
 
-fn limit_by_ip(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+fn limit_by_ip(req: &HttpRequest) -> Result<(), AppError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Ok(());
+    };
     // The socket's peer, not X-Forwarded-For, which any client can forge.
     let client = req
         .peer_addr()
@@ -204,13 +265,7 @@ fn request_id(req: &HttpRequest) -> Option<String> {
         .map(|id| id.to_string())
 }
 
-/// Writes the one audit event of a refused request.
-async fn record_denial(
-    req: &HttpRequest,
-    caller: Option<&Caller>,
-    error: &AppError,
-) -> Result<(), AppError> {
-    let state = state(req)?;
+fn denial_event(req: &HttpRequest, denial: &Denial) -> NewAuditEvent {
     let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
     let resource_type = route
         .trim_start_matches("/v1/")
@@ -218,22 +273,24 @@ async fn record_denial(
         .next()
         .unwrap_or_default()
         .to_owned();
-    let resource_id = req
-        .match_info()
-        .get("id")
-        .and_then(|id| Uuid::try_parse(id).ok());
-    let event = NewAuditEvent {
+    NewAuditEvent {
         id: Uuid::now_v7(),
-        key_id: caller.map(|c| c.key_id),
-        role: caller.map(|c| c.role.as_str().to_owned()),
+        key_id: denial.caller.as_ref().map(|c| c.key_id),
+        role: denial.caller.as_ref().map(|c| c.role.as_str().to_owned()),
         action: format!("{} {route}", req.method()),
         resource_type,
-        resource_id,
+        resource_id: req
+            .match_info()
+            .get("id")
+            .and_then(|id| Uuid::try_parse(id).ok()),
         patient_id: None,
         request_id: request_id(req),
         outcome: "denied".to_owned(),
-        status: error.problem_type().status().as_u16() as i16,
-    };
+        status: denial.status as i16,
+    }
+}
+
+async fn append(state: &AppState, event: NewAuditEvent) -> Result<(), AppError> {
     let mut conn = state.conn().await?;
     audit_events::append(&mut conn, event).await?;
     Ok(())
