@@ -359,6 +359,9 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             "working-hour intervals of one provider overlap".into(),
         ),
         "time_off_provider_id_fkey" => AppError::NotFound("provider"),
+        "api_keys_provider_id_fkey" => {
+            AppError::field("provider_id", "names a provider that does not exist")
+        }
         _ => return None,
     };
     Some(error)

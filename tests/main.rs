@@ -2,11 +2,13 @@
 
 mod support;
 
+mod access;
 mod catalog_locations;
 mod catalog_providers;
 mod catalog_settings;
 mod catalog_treatment_areas;
 mod health;
+mod logs;
 mod migrations;
 mod openapi;
 mod problems;

@@ -309,7 +309,24 @@ impl TestApp {
 
     /// The app over `db` with these rate limits.
     pub async fn with_limits(db: TestDatabase, limits: RateLimits) -> Self {
-        let service = Self::service_with(&db.url, limits).await;
+        Self::build(db, limits, vec![]).await
+    }
+
+    /// The app over `db` answering browsers from `origins`.
+    pub async fn with_cors(db: TestDatabase, origins: Vec<String>) -> Self {
+        Self::build(
+            db,
+            RateLimits {
+                public_per_minute: 0,
+                key_per_minute: 0,
+            },
+            origins,
+        )
+        .await
+    }
+
+    async fn build(db: TestDatabase, limits: RateLimits, origins: Vec<String>) -> Self {
+        let service = Self::service_with(&db.url, limits, origins).await;
         let mut app = Self {
             service,
             db,
@@ -329,17 +346,18 @@ impl TestApp {
                 public_per_minute: 0,
                 key_per_minute: 0,
             },
+            vec![],
         )
         .await
     }
 
-    async fn service_with(url: &str, limits: RateLimits) -> BoxedService {
+    async fn service_with(url: &str, limits: RateLimits, origins: Vec<String>) -> BoxedService {
         let options = db::PoolOptions {
             max_size: 4,
             timeout: std::time::Duration::from_secs(2),
         };
         let state = AppState::with_limits(db::pool(url, options).expect("pool"), limits);
-        let service = test::init_service(prolo_scheduler::app(state, vec![])).await;
+        let service = test::init_service(prolo_scheduler::app(state, origins)).await;
         actix_service::boxed::service(actix_service::ServiceExt::map(
             service,
             |res: ServiceResponse<_>| res.map_into_boxed_body(),

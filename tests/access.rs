@@ -1,0 +1,515 @@
+use actix_web::http::Method;
+use prolo_scheduler::domain::access::Role;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, TestDatabase};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rule {
+    /// No key involved at all (probes, docs).
+    Open,
+    /// No key needed; a key sent must be valid.
+    Public,
+    Admin,
+    Staff,
+    AnyKey,
+}
+
+/// The authorization matrix: every operation of the OpenAPI document must be listed here.
+const MATRIX: &[(&str, Rule)] = &[
+    ("healthz", Rule::Open),
+    ("readyz", Rule::Open),
+    ("describe_problem_type", Rule::Open),
+    ("create_api_key", Rule::Admin),
+    ("list_api_keys", Rule::Admin),
+    ("revoke_api_key", Rule::Admin),
+    ("me", Rule::AnyKey),
+    ("list_audit_events", Rule::Admin),
+    ("create_location", Rule::Admin),
+    ("list_locations", Rule::Public),
+    ("get_location", Rule::Public),
+    ("update_location", Rule::Admin),
+    ("archive_location", Rule::Admin),
+    ("create_treatment_area", Rule::Admin),
+    ("list_treatment_areas", Rule::Public),
+    ("get_treatment_area", Rule::Public),
+    ("update_treatment_area", Rule::Admin),
+    ("archive_treatment_area", Rule::Admin),
+    ("create_provider", Rule::Admin),
+    ("list_providers", Rule::Public),
+    ("get_provider", Rule::Public),
+    ("update_provider", Rule::Admin),
+    ("archive_provider", Rule::Admin),
+    ("get_working_hours", Rule::Public),
+    ("replace_working_hours", Rule::Admin),
+    ("create_time_off", Rule::Admin),
+    ("list_time_off", Rule::AnyKey),
+    ("delete_time_off", Rule::Admin),
+    ("get_settings", Rule::AnyKey),
+    ("update_settings", Rule::Admin),
+];
+
+const STAFF_ALLOWED: [Rule; 2] = [Rule::Staff, Rule::AnyKey];
+
+#[actix_web::test]
+async fn every_operation_answers_each_caller_as_the_matrix_says() {
+    let app = TestApp::new().await;
+    let location = app.location("Denver", "America/Denver").await;
+    let provider = app.provider(&[], &[&location]).await;
+    let staff = app.key(Role::Staff, None).await;
+    let provider_key = app.key(Role::Provider, Some(&provider)).await;
+    let expired = app
+        .key_with(
+            Role::Admin,
+            None,
+            Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .await;
+    let revoked = app.key(Role::Admin, None).await;
+    let revoked_id = app
+        .send_as(Some(&revoked), Method::GET, "/v1/me", None, &[])
+        .await
+        .body["key_id"]
+        .clone();
+    app.delete(&format!("/v1/api-keys/{}", revoked_id.as_str().unwrap()))
+        .await
+        .expect(204);
+
+    let document: Value = serde_json::to_value(prolo_scheduler::openapi_document()).unwrap();
+    let mut checked = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            let rule = MATRIX
+                .iter()
+                .find(|(op, _)| *op == id)
+                .map(|(_, rule)| *rule)
+                .unwrap_or_else(|| panic!("{id} has no entry in the authorization matrix"));
+            let declares_bearer = operation["security"].to_string().contains("bearer");
+            assert_eq!(
+                declares_bearer,
+                !matches!(rule, Rule::Open | Rule::Public),
+                "{id}: OpenAPI security disagrees with the matrix"
+            );
+            let path = template
+                .replace("{id}", &provider)
+                .replace("{time_off_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{slug}", "not-found");
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let body = operation.get("requestBody").map(|_| json!({}));
+            let callers: [(&str, Option<&str>); 6] = [
+                ("no key", None),
+                ("revoked key", Some(&revoked)),
+                ("expired key", Some(&expired)),
+                ("admin", Some(&app.admin_key)),
+                ("staff", Some(&staff)),
+                ("provider", Some(&provider_key)),
+            ];
+            for (who, key) in callers {
+                let reply = app
+                    .send_as(
+                        key,
+                        method.clone(),
+                        &path,
+                        body.clone(),
+                        &[("if-match", "\"999\"")],
+                    )
+                    .await;
+                let status = reply.status.as_u16();
+                let expected = match (rule, who) {
+                    (Rule::Open, _) => None,
+                    (_, "revoked key" | "expired key") => Some(401),
+                    (Rule::Public, _) => None,
+                    (_, "no key") => Some(401),
+                    (_, "admin") => None,
+                    (rule, "staff") if STAFF_ALLOWED.contains(&rule) => None,
+                    (Rule::AnyKey, "provider") => None,
+                    _ => Some(403),
+                };
+                match expected {
+                    Some(code) => assert_eq!(status, code, "{id} as {who}: {:#}", reply.body),
+                    None => assert!(
+                        status != 401 && status != 403,
+                        "{id} as {who} was refused: {:#}",
+                        reply.body
+                    ),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        checked,
+        MATRIX.len() * 6,
+        "every matrix entry is an operation"
+    );
+}
+
+#[actix_web::test]
+async fn a_provider_key_sees_only_its_own_schedule() {
+    let app = TestApp::new().await;
+    let location = app.location("Denver", "America/Denver").await;
+    let a = app.provider(&[], &[&location]).await;
+    let b = app.provider(&[], &[&location]).await;
+    let a_key = app.key(Role::Provider, Some(&a)).await;
+    let own = app
+        .send_as(
+            Some(&a_key),
+            Method::GET,
+            &format!("/v1/providers/{a}/time-off"),
+            None,
+            &[],
+        )
+        .await;
+    own.expect(200);
+    let other = app
+        .send_as(
+            Some(&a_key),
+            Method::GET,
+            &format!("/v1/providers/{b}/time-off"),
+            None,
+            &[],
+        )
+        .await;
+    other.problem(404, "not-found");
+    let me = app
+        .send_as(Some(&a_key), Method::GET, "/v1/me", None, &[])
+        .await
+        .expect(200);
+    assert_eq!(me.body["provider_id"], a.as_str());
+    assert_eq!(me.body["role"], "provider");
+}
+
+#[actix_web::test]
+async fn keys_are_created_shown_once_used_and_revoked() {
+    let app = TestApp::new().await;
+    let created = app
+        .post(
+            "/v1/api-keys",
+            json!({"role": "staff", "label": "Front desk"}),
+        )
+        .await
+        .expect(201);
+    let secret = created.body["key"].as_str().unwrap().to_owned();
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("prolo_") && secret.len() >= 6 + 64);
+    assert!(secret.starts_with(created.body["prefix"].as_str().unwrap()));
+
+    let listed = app.get("/v1/api-keys").await.expect(200);
+    let text = listed.body.to_string();
+    assert!(!text.contains(&secret), "the secret is never listed");
+    assert!(text.contains(&id));
+
+    let me = app
+        .send_as(Some(&secret), Method::GET, "/v1/me", None, &[])
+        .await
+        .expect(200);
+    assert_eq!(me.body["role"], "staff");
+    assert_eq!(me.body["label"], "Front desk");
+    let used = app.get("/v1/api-keys?limit=100").await;
+    let entry = used.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert!(entry["last_used_at"].is_string());
+
+    app.delete(&format!("/v1/api-keys/{id}")).await.expect(204);
+    let refused = app
+        .send_as(Some(&secret), Method::GET, "/v1/me", None, &[])
+        .await;
+    assert_eq!(refused.header("www-authenticate"), Some("Bearer"));
+    refused.problem(401, "unauthorized");
+    app.delete(&format!("/v1/api-keys/{id}")).await.expect(204);
+    app.delete(&format!("/v1/api-keys/{}", uuid::Uuid::now_v7()))
+        .await
+        .problem(404, "not-found");
+}
+
+#[actix_web::test]
+async fn key_requests_are_validated() {
+    let app = TestApp::new().await;
+    let reply = app
+        .post("/v1/api-keys", json!({"role": "provider", "label": "Dr"}))
+        .await;
+    assert_eq!(reply.invalid_fields(), ["provider_id"]);
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            json!({"role": "staff", "label": "x", "provider_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), ["provider_id"]);
+    let reply = app
+        .post("/v1/api-keys", json!({"role": "root", "label": "x"}))
+        .await;
+    assert_eq!(reply.invalid_fields(), ["role"]);
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            json!({"role": "staff", "label": "x", "expires_at": "2000-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), ["expires_at"]);
+    let ghost = uuid::Uuid::now_v7();
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            json!({"role": "provider", "label": "x", "provider_id": ghost}),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), ["provider_id"]);
+}
+
+#[actix_web::test]
+async fn refusals_and_key_changes_leave_exactly_one_audit_event_each() {
+    let app = TestApp::new().await;
+    let staff = app.key(Role::Staff, None).await;
+    let staff_id = app
+        .send_as(Some(&staff), Method::GET, "/v1/me", None, &[])
+        .await
+        .body["key_id"]
+        .clone();
+
+    let forbidden = app
+        .send_as(
+            Some(&staff),
+            Method::POST,
+            "/v1/locations",
+            Some(json!({})),
+            &[],
+        )
+        .await;
+    forbidden.problem(403, "forbidden");
+    app.send_as(None, Method::GET, "/v1/api-keys", None, &[])
+        .await
+        .problem(401, "unauthorized");
+    let created = app
+        .post("/v1/api-keys", json!({"role": "staff", "label": "Desk 2"}))
+        .await
+        .expect(201);
+    // Reading the public catalog touches no patient data: no event.
+    app.send_as(None, Method::GET, "/v1/locations", None, &[])
+        .await
+        .expect(200);
+
+    let events = app.get("/v1/audit-events?limit=100").await.expect(200).body["items"].clone();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 3, "{events:#?}");
+    assert_eq!(events[0]["outcome"], "denied");
+    assert_eq!(events[0]["status"], 403);
+    assert_eq!(events[0]["key_id"], staff_id);
+    assert_eq!(events[0]["role"], "staff");
+    assert_eq!(events[0]["action"], "POST /v1/locations");
+    assert!(events[0]["request_id"].is_string());
+    assert_eq!(events[1]["status"], 401);
+    assert_eq!(events[1]["key_id"], Value::Null);
+    assert_eq!(events[2]["action"], "api_key.create");
+    assert_eq!(events[2]["resource_id"], created.body["id"]);
+    assert_eq!(events[2]["outcome"], "success");
+
+    let by_key = app
+        .get(&format!(
+            "/v1/audit-events?key_id={}",
+            staff_id.as_str().unwrap()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(by_key.body["items"].as_array().unwrap().len(), 1);
+    let by_resource = app
+        .get("/v1/audit-events?resource_type=api-keys")
+        .await
+        .expect(200);
+    assert_eq!(by_resource.body["items"].as_array().unwrap().len(), 2);
+    let later = app
+        .get("/v1/audit-events?from=2999-01-01T00:00:00Z")
+        .await
+        .expect(200);
+    assert!(later.body["items"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn the_audit_trail_cannot_be_changed_or_deleted_by_the_application_role() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    app.send_as(None, Method::GET, "/v1/api-keys", None, &[])
+        .await
+        .problem(401, "unauthorized");
+    // The same role and connection string the service uses.
+    let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
+    for statement in [
+        "UPDATE audit_events SET outcome = 'success'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let error = conn.batch_execute(statement).await.expect_err(statement);
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
+    }
+    let events = app.get("/v1/audit-events").await.expect(200);
+    assert_eq!(events.body["items"][0]["outcome"], "denied");
+}
+
+#[actix_web::test]
+async fn public_routes_are_limited_per_ip_and_keys_per_key() {
+    let db = TestDatabase::new().await;
+    let limits = prolo_scheduler::state::RateLimits {
+        public_per_minute: 3,
+        key_per_minute: 5,
+    };
+    let app = TestApp::with_limits(db, limits).await;
+    for _ in 0..3 {
+        app.send_as(None, Method::GET, "/v1/locations", None, &[])
+            .await
+            .expect(200);
+    }
+    let limited = app
+        .send_as(None, Method::GET, "/v1/locations", None, &[])
+        .await;
+    let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    limited.problem(429, "rate-limited");
+
+    // Keys have their own allowance (the admin key used one call when the app was built).
+    let staff = app.key(Role::Staff, None).await;
+    for _ in 0..5 {
+        app.send_as(Some(&staff), Method::GET, "/v1/me", None, &[])
+            .await
+            .expect(200);
+    }
+    app.send_as(Some(&staff), Method::GET, "/v1/me", None, &[])
+        .await
+        .problem(429, "rate-limited");
+    app.send(Method::GET, "/v1/me", None, &[]).await.expect(200);
+}
+
+#[actix_web::test]
+async fn cors_answers_only_the_configured_origins() {
+    let db = TestDatabase::new().await;
+    let app = TestApp::with_cors(db, vec!["https://clinic.example".into()]).await;
+    let preflight = [
+        ("origin", "https://clinic.example"),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "content-type"),
+    ];
+    let allowed = app
+        .send_as(None, Method::OPTIONS, "/v1/locations", None, &preflight)
+        .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://clinic.example")
+    );
+    let other = [
+        ("origin", "https://evil.example"),
+        ("access-control-request-method", "POST"),
+    ];
+    let refused = app
+        .send_as(None, Method::OPTIONS, "/v1/locations", None, &other)
+        .await;
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    let simple = app
+        .send_as(
+            None,
+            Method::GET,
+            "/v1/locations",
+            None,
+            &[("origin", "https://clinic.example")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        simple.header("access-control-allow-origin"),
+        Some("https://clinic.example")
+    );
+}
+
+#[actix_web::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::new().await;
+    for reply in [app.get("/v1/locations").await, app.get("/v1/nothing").await] {
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert!(
+            reply
+                .header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+    }
+    let docs = app.get("/docs/").await;
+    assert!(
+        docs.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+}
+
+#[actix_web::test]
+async fn the_cli_creates_lists_and_revokes_keys() {
+    use prolo_scheduler::cli::{ApiKeyAction, ApiKeysArgs};
+    use prolo_scheduler::config::DatabaseArgs;
+    let app = TestApp::new().await;
+    let database = DatabaseArgs {
+        database_url: Some(app.db.url.clone()),
+        data_dir: "/nonexistent".into(),
+    };
+    let create = ApiKeyAction::Create {
+        role: Role::Staff,
+        label: "Front desk".into(),
+        provider_id: None,
+        expires_in_days: Some(30),
+    };
+    prolo_scheduler::commands::api_keys(ApiKeysArgs {
+        action: create,
+        database: database.clone(),
+    })
+    .await
+    .unwrap();
+    let keys = app.get("/v1/api-keys").await.expect(200).body["items"].clone();
+    let desk = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["label"] == "Front desk")
+        .unwrap()
+        .clone();
+    assert!(desk["expires_at"].is_string());
+    let id: uuid::Uuid = desk["id"].as_str().unwrap().parse().unwrap();
+    let revoke = ApiKeyAction::Revoke { id };
+    prolo_scheduler::commands::api_keys(ApiKeysArgs {
+        action: revoke,
+        database: database.clone(),
+    })
+    .await
+    .unwrap();
+    let keys = app.get("/v1/api-keys").await.expect(200).body["items"].clone();
+    let desk = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["label"] == "Front desk")
+        .unwrap()
+        .clone();
+    assert_eq!(desk["active"], false);
+    let missing = ApiKeyAction::Create {
+        role: Role::Provider,
+        label: "x".into(),
+        provider_id: None,
+        expires_in_days: None,
+    };
+    assert!(
+        prolo_scheduler::commands::api_keys(ApiKeysArgs {
+            action: missing,
+            database
+        })
+        .await
+        .is_err()
+    );
+}

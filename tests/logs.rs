@@ -1,0 +1,98 @@
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+/// Log output captured in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[actix_web::test]
+async fn no_personal_values_reach_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::new().await;
+    let canaries = [
+        "Zeta Canary-7731",
+        "zeta7731@canary.example",
+        "+1-555-0107-731",
+        "1977-03-31",
+    ];
+    let location = app.location(canaries[0], "America/Denver").await;
+    let provider = app
+        .post(
+            "/v1/providers",
+            json!({"name": canaries[0], "bio": format!("{} {}", canaries[1], canaries[2]),
+                   "treatment_area_ids": [], "location_ids": [location]}),
+        )
+        .await
+        .expect(201);
+    let id = provider.body["id"].as_str().unwrap();
+    // Values in query strings, in rejected bodies, and from refused callers.
+    app.get(&format!("/v1/providers?cursor={}", canaries[1]))
+        .await
+        .expect(400);
+    app.get(&format!("/v1/providers/{id}/time-off?from={}", canaries[3]))
+        .await
+        .expect(400);
+    app.post(
+        "/v1/locations",
+        json!({"name": canaries[0], "time_zone": canaries[2]}),
+    )
+    .await
+    .expect(400);
+    app.send_as(
+        None,
+        Method::POST,
+        "/v1/locations",
+        Some(json!({"name": canaries[1]})),
+        &[],
+    )
+    .await
+    .expect(401);
+    app.send_as(Some(canaries[1]), Method::GET, "/v1/me", None, &[])
+        .await
+        .expect(401);
+    app.patch(
+        &format!("/v1/providers/{id}"),
+        "\"1\"",
+        json!({"bio": canaries[3]}),
+    )
+    .await
+    .expect(200);
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("route=\"/v1/providers/{id}\""),
+        "the access log was captured:\n{logs}"
+    );
+    assert!(logs.contains("status=401"));
+    for canary in canaries {
+        assert!(
+            !logs.contains(canary),
+            "{canary} leaked into the logs:\n{logs}"
+        );
+    }
+    assert!(!logs.contains(&app.admin_key), "a key leaked into the logs");
+}
