@@ -173,7 +173,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
 }
 
 /// Makes sure `PROLO_BOOTSTRAP_ADMIN_KEY` exists as an admin key (stored hashed).
-async fn ensure_bootstrap_key(
+pub async fn ensure_bootstrap_key(
     conn: &mut diesel_async::AsyncPgConnection,
     secret: &str,
 ) -> Result<(), String> {
