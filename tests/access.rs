@@ -519,12 +519,27 @@ async fn the_bootstrap_admin_key_is_ensured_once() {
     let app = TestApp::new().await;
     let secret = "bootstrap-0123456789abcdef0123456789abcdef";
     let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
-    prolo_scheduler::commands::ensure_bootstrap_key(&mut conn, secret).await.unwrap();
-    prolo_scheduler::commands::ensure_bootstrap_key(&mut conn, secret).await.unwrap();
-    let me = app.send_as(Some(secret), Method::GET, "/v1/me", None, &[]).await.expect(200);
+    prolo_scheduler::commands::ensure_bootstrap_key(&mut conn, secret)
+        .await
+        .unwrap();
+    prolo_scheduler::commands::ensure_bootstrap_key(&mut conn, secret)
+        .await
+        .unwrap();
+    let me = app
+        .send_as(Some(secret), Method::GET, "/v1/me", None, &[])
+        .await
+        .expect(200);
     assert_eq!(me.body["role"], "admin");
     let keys = app.get("/v1/api-keys").await.expect(200).body["items"].clone();
-    let bootstrap = keys.as_array().unwrap().iter().filter(|k| k["label"].as_str().unwrap().starts_with("bootstrap"));
+    let bootstrap = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["label"].as_str().unwrap().starts_with("bootstrap"));
     assert_eq!(bootstrap.count(), 1);
-    assert!(prolo_scheduler::commands::ensure_bootstrap_key(&mut conn, "short").await.is_err());
+    assert!(
+        prolo_scheduler::commands::ensure_bootstrap_key(&mut conn, "short")
+            .await
+            .is_err()
+    );
 }
