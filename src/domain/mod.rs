@@ -1,5 +1,6 @@
 //! Pure types and rules of the clinic: no database, no HTTP.
 
 pub mod access;
+pub mod slots;
 pub mod time;
 pub mod working_hours;

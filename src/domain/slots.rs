@@ -1,0 +1,308 @@
+//! Open slots: a provider's weekly wall-clock pattern turned into instants in the location's time
+//! zone (DST-correct), minus what is already taken, within the clinic's notice and horizon.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::time::Weekday;
+use super::working_hours::WeeklyInterval;
+
+/// A half-open span of time `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Span {
+    /// Whether the two spans share any instant.
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// The instant a wall-clock time names on `date` in `tz`. A time inside a spring-forward gap is
+/// read with the offset before the gap; a time repeated by a fall-back is the first occurrence
+/// for a start and the second for an end, so an interval keeps every hour it really has.
+pub fn local_instant(date: NaiveDate, time: NaiveTime, tz: Tz, is_end: bool) -> DateTime<Utc> {
+    let naive = NaiveDateTime::new(date, time);
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(instant) => instant.to_utc(),
+        LocalResult::Ambiguous(first, second) => if is_end { second } else { first }.to_utc(),
+        LocalResult::None => {
+            let before = naive - Duration::hours(1);
+            match tz.from_local_datetime(&before) {
+                LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => {
+                    instant.to_utc() + Duration::hours(1)
+                }
+                LocalResult::None => Utc.from_utc_datetime(&naive),
+            }
+        }
+    }
+}
+
+/// A wall-clock interval on `date` as instants; an end of 00:00 means midnight after `date`.
+pub fn working_span(date: NaiveDate, start: NaiveTime, end: NaiveTime, tz: Tz) -> Span {
+    Span {
+        start: local_instant(date, start, tz, false),
+        end: local_instant(date, end, tz, true),
+    }
+}
+
+/// One provider at one location: the hours worked there and everything that blocks time.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub time_zone: Tz,
+    /// The provider's weekly intervals at this location.
+    pub hours: Vec<WeeklyInterval>,
+    /// Sessions (with their buffers) and time off, at any location; need not be sorted.
+    pub busy: Vec<Span>,
+}
+
+/// What is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct SlotRequest {
+    /// Local dates, inclusive, in each location's time zone.
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The session's length.
+    pub duration: Duration,
+    /// Time kept free after the session (after injections).
+    pub buffer_after: Duration,
+    /// Starts are this far apart, from the start of each working interval.
+    pub step: Duration,
+    /// No start before this (now + minimum notice).
+    pub earliest: DateTime<Utc>,
+    /// No start after this (now + booking horizon).
+    pub latest: DateTime<Utc>,
+}
+
+/// An open slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl WeeklyInterval {
+    /// Whether the interval applies on `date`.
+    pub fn applies_on(&self, date: NaiveDate) -> bool {
+        Weekday::from(chrono::Datelike::weekday(&date)) == self.weekday
+            && self.effective_from.is_none_or(|from| from <= date)
+            && self.effective_until.is_none_or(|until| date <= until)
+    }
+}
+
+/// Every open slot of `calendars` for `request`, sorted by start, then provider.
+pub fn open_slots(request: &SlotRequest, calendars: &[Calendar]) -> Vec<Slot> {
+    let mut slots = Vec::new();
+    if request.step <= Duration::zero() || request.duration <= Duration::zero() {
+        return slots;
+    }
+    for calendar in calendars {
+        let mut busy = calendar.busy.clone();
+        busy.sort();
+        let mut date = request.from;
+        while date <= request.to {
+            for interval in calendar.hours.iter().filter(|i| i.applies_on(date)) {
+                let span = working_span(
+                    date,
+                    interval.start.time(),
+                    interval.end.time(),
+                    calendar.time_zone,
+                );
+                let mut start = span.start;
+                while start + request.duration <= span.end {
+                    let held = Span {
+                        start,
+                        end: start + request.duration + request.buffer_after,
+                    };
+                    if start >= request.earliest && start <= request.latest && is_free(&busy, &held)
+                    {
+                        slots.push(Slot {
+                            provider_id: calendar.provider_id,
+                            location_id: calendar.location_id,
+                            starts_at: start,
+                            ends_at: start + request.duration,
+                        });
+                    }
+                    start += request.step;
+                }
+            }
+            let Some(next) = date.succ_opt() else { break };
+            date = next;
+        }
+    }
+    slots.sort_by_key(|slot| (slot.starts_at, slot.provider_id, slot.location_id));
+    slots
+}
+
+/// Whether `span` misses every busy span (sorted by start).
+fn is_free(busy: &[Span], span: &Span) -> bool {
+    // Only spans starting before `span` ends can overlap it.
+    let candidates = busy.partition_point(|b| b.start < span.end);
+    !busy[..candidates].iter().any(|b| b.end > span.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEW_YORK: Tz = chrono_tz::America::New_York;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn every_day(start: &str, end: &str, location_id: Uuid) -> Vec<WeeklyInterval> {
+        use Weekday::*;
+        [
+            Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+        ]
+        .into_iter()
+        .map(|weekday| WeeklyInterval {
+            location_id,
+            weekday,
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+            effective_from: None,
+            effective_until: None,
+        })
+        .collect()
+    }
+
+    fn request(from: &str, to: &str) -> SlotRequest {
+        SlotRequest {
+            from: date(from),
+            to: date(to),
+            duration: Duration::minutes(30),
+            buffer_after: Duration::zero(),
+            step: Duration::minutes(15),
+            earliest: at("2027-01-01T00:00:00Z"),
+            latest: at("2028-01-01T00:00:00Z"),
+        }
+    }
+
+    fn calendar(hours: Vec<WeeklyInterval>, busy: Vec<Span>) -> Calendar {
+        let location_id = hours.first().map_or(Uuid::nil(), |h| h.location_id);
+        Calendar {
+            provider_id: Uuid::nil(),
+            location_id,
+            time_zone: NEW_YORK,
+            hours,
+            busy,
+        }
+    }
+
+    #[test]
+    fn working_days_start_at_local_nine_across_dst_changes() {
+        let here = Uuid::now_v7();
+        let cal = calendar(every_day("09:00", "17:00", here), vec![]);
+        for (day, first) in [
+            ("2027-03-13", "2027-03-13T14:00:00Z"),
+            ("2027-03-14", "2027-03-14T13:00:00Z"),
+            ("2027-11-07", "2027-11-07T14:00:00Z"),
+            ("2027-11-08", "2027-11-08T14:00:00Z"),
+        ] {
+            let slots = open_slots(&request(day, day), std::slice::from_ref(&cal));
+            assert_eq!(slots[0].starts_at, at(first), "{day}");
+            assert_eq!(
+                slots.len(),
+                31,
+                "{day}: 8 h of 30-min sessions every 15 min"
+            );
+        }
+    }
+
+    #[test]
+    fn night_hours_keep_their_real_length_on_transition_days() {
+        let here = Uuid::now_v7();
+        let cal = calendar(every_day("01:00", "04:00", here), vec![]);
+        let mut req = request("2027-03-14", "2027-03-14");
+        req.duration = Duration::minutes(15);
+        assert_eq!(
+            open_slots(&req, std::slice::from_ref(&cal)).len(),
+            8,
+            "2 h on spring-forward day"
+        );
+        req.from = date("2027-11-07");
+        req.to = date("2027-11-07");
+        assert_eq!(
+            open_slots(&req, std::slice::from_ref(&cal)).len(),
+            16,
+            "4 h on fall-back day"
+        );
+        req.from = date("2027-11-08");
+        req.to = date("2027-11-08");
+        assert_eq!(open_slots(&req, &[cal]).len(), 12, "3 h on an ordinary day");
+    }
+
+    #[test]
+    fn busy_time_buffers_notice_and_horizon_remove_slots() {
+        let here = Uuid::now_v7();
+        let busy = vec![Span {
+            start: at("2027-06-01T14:00:00Z"),
+            end: at("2027-06-01T15:00:00Z"),
+        }];
+        let cal = calendar(every_day("09:00", "12:00", here), busy);
+        let mut req = request("2027-06-01", "2027-06-01");
+        let starts = |req: &SlotRequest| -> Vec<String> {
+            open_slots(req, std::slice::from_ref(&cal))
+                .iter()
+                .map(|s| s.starts_at.format("%H:%M").to_string())
+                .collect()
+        };
+        // 09:00–12:00 EDT is 13:00–16:00Z; 14:00–15:00Z is taken.
+        assert_eq!(
+            starts(&req),
+            ["13:00", "13:15", "13:30", "15:00", "15:15", "15:30"]
+        );
+        req.buffer_after = Duration::minutes(10);
+        assert_eq!(starts(&req), ["13:00", "13:15", "15:00", "15:15", "15:30"]);
+        req.earliest = at("2027-06-01T15:10:00Z");
+        assert_eq!(starts(&req), ["15:15", "15:30"]);
+        req.latest = at("2027-06-01T15:15:00Z");
+        assert_eq!(starts(&req), ["15:15"]);
+    }
+
+    #[test]
+    fn effective_ranges_and_weekdays_are_respected() {
+        let here = Uuid::now_v7();
+        let mut hours = every_day("09:00", "10:00", here);
+        hours.retain(|h| h.weekday == Weekday::Tuesday);
+        hours[0].effective_from = Some(date("2027-06-08"));
+        let cal = calendar(hours, vec![]);
+        let slots = open_slots(&request("2027-06-01", "2027-06-14"), &[cal]);
+        let days: Vec<String> = slots
+            .iter()
+            .map(|s| s.starts_at.date_naive().to_string())
+            .collect();
+        assert_eq!(days, ["2027-06-08"; 3]);
+    }
+
+    #[test]
+    fn gap_and_repeated_times_map_to_real_instants() {
+        let spring = date("2027-03-14");
+        let gap = local_instant(spring, "02:30".parse().unwrap(), NEW_YORK, false);
+        assert_eq!(gap, at("2027-03-14T07:30:00Z"));
+        let fall = date("2027-11-07");
+        let one_thirty: NaiveTime = "01:30".parse().unwrap();
+        assert_eq!(
+            local_instant(fall, one_thirty, NEW_YORK, false),
+            at("2027-11-07T05:30:00Z")
+        );
+        assert_eq!(
+            local_instant(fall, one_thirty, NEW_YORK, true),
+            at("2027-11-07T06:30:00Z")
+        );
+    }
+}
