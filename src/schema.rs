@@ -45,6 +45,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    clinical_records (session_id) {
+        session_id -> Uuid,
+        pain_before -> Int2,
+        pain_after -> Int2,
+        function_score -> Nullable<Int2>,
+        injectate -> Nullable<Text>,
+        volume_ml -> Nullable<Float8>,
+        sites -> Array<Text>,
+        adverse_events -> Jsonb,
+        note -> Nullable<Text>,
+        recorded_by -> Nullable<Uuid>,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (api_key_id, key) {
+        api_key_id -> Uuid,
+        key -> Text,
+        operation -> Text,
+        request_hash -> Bytea,
+        status -> Int2,
+        response -> Jsonb,
+        location -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     locations (id) {
         id -> Uuid,
         name -> Text,
@@ -81,6 +110,61 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    patients (id) {
+        id -> Uuid,
+        given_name -> Text,
+        family_name -> Text,
+        date_of_birth -> Date,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        preferred_contact -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    session_events (id) {
+        id -> Uuid,
+        session_id -> Uuid,
+        occurred_at -> Timestamptz,
+        key_id -> Nullable<Uuid>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        old_starts_at -> Nullable<Timestamptz>,
+        new_starts_at -> Nullable<Timestamptz>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        kind -> Text,
+        patient_id -> Uuid,
+        provider_id -> Uuid,
+        location_id -> Uuid,
+        treatment_area_id -> Uuid,
+        course_id -> Nullable<Uuid>,
+        course_number -> Nullable<Int4>,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        held_until -> Timestamptz,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        cancel_note -> Nullable<Text>,
+        late_cancellation -> Nullable<Bool>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -133,20 +217,32 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> providers (provider_id));
 diesel::joinable!(audit_events -> api_keys (key_id));
+diesel::joinable!(clinical_records -> sessions (session_id));
+diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
 diesel::joinable!(provider_locations -> locations (location_id));
 diesel::joinable!(provider_locations -> providers (provider_id));
 diesel::joinable!(provider_treatment_areas -> providers (provider_id));
 diesel::joinable!(provider_treatment_areas -> treatment_areas (treatment_area_id));
+diesel::joinable!(session_events -> sessions (session_id));
+diesel::joinable!(sessions -> locations (location_id));
+diesel::joinable!(sessions -> patients (patient_id));
+diesel::joinable!(sessions -> providers (provider_id));
+diesel::joinable!(sessions -> treatment_areas (treatment_area_id));
 diesel::joinable!(time_off -> providers (provider_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
     clinic_settings,
+    clinical_records,
+    idempotency_keys,
     locations,
+    patients,
     provider_locations,
     provider_treatment_areas,
     providers,
+    session_events,
+    sessions,
     time_off,
     treatment_areas,
     working_hours,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::api::rate_limit::RateLimiter;
+use crate::clock::{Clock, SystemClock};
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub migration_version: String,
     pub public_limiter: Arc<RateLimiter>,
     pub key_limiter: Arc<RateLimiter>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -47,7 +49,19 @@ impl AppState {
             migration_version: crate::db::latest_migration_version(),
             public_limiter: Arc::new(RateLimiter::new(limits.public_per_minute)),
             key_limiter: Arc::new(RateLimiter::new(limits.key_per_minute)),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same state going by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current instant by the state's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// A pooled connection, or 503 when none can be had in time.

@@ -63,7 +63,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
         .key_with(
             Role::Admin,
             None,
-            Some(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            Some(app.now() - chrono::Duration::minutes(1)),
         )
         .await;
     let revoked = app.key(Role::Admin, None).await;

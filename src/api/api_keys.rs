@@ -120,7 +120,7 @@ pub async fn create_api_key(
     state: web::Data<AppState>,
     Json(body): Json<CreateApiKey>,
 ) -> Result<HttpResponse, AppError> {
-    if body.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if body.expires_at.is_some_and(|at| at <= state.now()) {
         return Err(AppError::field("expires_at", "must be in the future"));
     }
     let (secret, new) =

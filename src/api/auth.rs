@@ -8,7 +8,6 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
-use chrono::Utc;
 use uuid::Uuid;
 
 use crate::domain::access::{Role, hash_key};
@@ -131,7 +130,7 @@ async fn resolve(
         Err(_) => return Authentication::Unavailable,
     };
     let usable = key
-        .filter(|key| key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > Utc::now()));
+        .filter(|key| key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > state.now()));
     let Some(key) = usable else {
         return Authentication::Invalid("the API key is unknown, revoked or expired");
     };

@@ -12,6 +12,9 @@ use actix_web::http::{Method, StatusCode, header::HeaderMap};
 use actix_web::test;
 use diesel_async::SimpleAsyncConnection;
 use prolo_scheduler::db;
+use std::sync::Arc;
+
+use prolo_scheduler::clock::{Clock, FixedClock};
 use prolo_scheduler::domain::access::Role;
 use prolo_scheduler::models::api_keys;
 use prolo_scheduler::state::{AppState, RateLimits};
@@ -225,7 +228,12 @@ pub struct TestApp {
     service: BoxedService,
     pub db: TestDatabase,
     pub admin_key: String,
+    /// The app's clock: it shows [`TEST_NOW`] until a test moves it.
+    pub clock: Arc<FixedClock>,
 }
+
+/// "Now" for every test app: a Monday in January 2027, whatever today is.
+pub const TEST_NOW: &str = "2027-01-04T15:00:00Z";
 
 /// A response, with its body parsed as JSON (`Null` when empty).
 #[derive(Debug)]
@@ -326,11 +334,13 @@ impl TestApp {
     }
 
     async fn build(db: TestDatabase, limits: RateLimits, origins: Vec<String>) -> Self {
-        let service = Self::service_with(&db.url, limits, origins).await;
+        let clock = Arc::new(FixedClock::new(TEST_NOW.parse().unwrap()));
+        let service = Self::service_with(&db.url, limits, origins, clock.clone()).await;
         let mut app = Self {
             service,
             db,
             admin_key: String::new(),
+            clock,
         };
         if app.get("/readyz").await.status == StatusCode::OK {
             app.admin_key = app.key(Role::Admin, None).await;
@@ -347,21 +357,33 @@ impl TestApp {
                 key_per_minute: 0,
             },
             vec![],
+            Arc::new(FixedClock::new(TEST_NOW.parse().unwrap())),
         )
         .await
     }
 
-    async fn service_with(url: &str, limits: RateLimits, origins: Vec<String>) -> BoxedService {
+    async fn service_with(
+        url: &str,
+        limits: RateLimits,
+        origins: Vec<String>,
+        clock: Arc<FixedClock>,
+    ) -> BoxedService {
         let options = db::PoolOptions {
             max_size: 4,
             timeout: std::time::Duration::from_secs(2),
         };
-        let state = AppState::with_limits(db::pool(url, options).expect("pool"), limits);
+        let state =
+            AppState::with_limits(db::pool(url, options).expect("pool"), limits).with_clock(clock);
         let service = test::init_service(prolo_scheduler::app(state, origins)).await;
         actix_service::boxed::service(actix_service::ServiceExt::map(
             service,
             |res: ServiceResponse<_>| res.map_into_boxed_body(),
         ))
+    }
+
+    /// The app's current time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// Stores a new key of `role` (bound to `provider_id`) and returns its secret.
