@@ -21,6 +21,7 @@ pub enum ProblemType {
     NotFound,
     MethodNotAllowed,
     SlugTaken,
+    Duplicate,
     InUse,
     ScheduleConflict,
     PreconditionFailed,
@@ -34,13 +35,14 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 15] = [
+    pub const ALL: [ProblemType; 16] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::SlugTaken,
+        Self::Duplicate,
         Self::InUse,
         Self::ScheduleConflict,
         Self::PreconditionFailed,
@@ -62,6 +64,7 @@ impl ProblemType {
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::SlugTaken => "slug-taken",
+            Self::Duplicate => "duplicate",
             Self::InUse => "in-use",
             Self::ScheduleConflict => "schedule-conflict",
             Self::PreconditionFailed => "precondition-failed",
@@ -87,7 +90,9 @@ impl ProblemType {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::SlugTaken | Self::InUse | Self::ScheduleConflict => StatusCode::CONFLICT,
+            Self::SlugTaken | Self::Duplicate | Self::InUse | Self::ScheduleConflict => {
+                StatusCode::CONFLICT
+            }
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,6 +112,7 @@ impl ProblemType {
             Self::NotFound => "The resource does not exist",
             Self::MethodNotAllowed => "The method is not allowed on this resource",
             Self::SlugTaken => "The slug is already taken",
+            Self::Duplicate => "The record already exists",
             Self::InUse => "The resource is still in use",
             Self::ScheduleConflict => "The schedule change conflicts with existing entries",
             Self::PreconditionFailed => "The resource has changed since it was read",
@@ -132,6 +138,7 @@ impl ProblemType {
             Self::NotFound => "No resource (or route) exists at this URL.",
             Self::MethodNotAllowed => "The URL exists but not with this method; see `Allow`.",
             Self::SlugTaken => "Another treatment area already uses this slug.",
+            Self::Duplicate => "The same record exists already; `existing_id` names it.",
             Self::InUse => "Other records still refer to this one; change those first.",
             Self::ScheduleConflict => "The change would overlap an existing schedule entry.",
             Self::PreconditionFailed => {
@@ -190,6 +197,9 @@ pub struct Problem {
     /// The failing fields, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `duplicate`: the id of the record that exists already.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 /// Everything a request can fail with.
@@ -207,6 +217,8 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{1}")]
     Conflict(ProblemType, String),
+    #[error("{0}")]
+    Duplicate(String, uuid::Uuid),
     #[error("the resource has changed: its ETag no longer matches If-Match")]
     PreconditionFailed,
     #[error("this change requires an If-Match header with the resource's current ETag")]
@@ -236,6 +248,7 @@ impl AppError {
             Self::RateLimited(_) => ProblemType::RateLimited,
             Self::NotFound(_) => ProblemType::NotFound,
             Self::Conflict(kind, _) => *kind,
+            Self::Duplicate(..) => ProblemType::Duplicate,
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PayloadTooLarge => ProblemType::PayloadTooLarge,
@@ -264,6 +277,7 @@ pub fn problem_response(
         status: status.as_u16(),
         detail,
         errors,
+        existing_id: None,
     })
 }
 
@@ -293,7 +307,19 @@ impl ResponseError for AppError {
             Self::Validation(errors) => errors.clone(),
             _ => Vec::new(),
         };
-        let mut response = problem_response(kind, detail, errors);
+        let mut response = match self {
+            Self::Duplicate(_, existing) => HttpResponse::build(kind.status())
+                .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+                .json(Problem {
+                    problem_type: kind.uri(),
+                    title: kind.title().to_owned(),
+                    status: kind.status().as_u16(),
+                    detail,
+                    errors,
+                    existing_id: Some(*existing),
+                }),
+            _ => problem_response(kind, detail, errors),
+        };
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized(_) => {
@@ -359,6 +385,10 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             "working-hour intervals of one provider overlap".into(),
         ),
         "time_off_provider_id_fkey" => AppError::NotFound("provider"),
+        "patients_email_dob_key" => AppError::Conflict(
+            ProblemType::Duplicate,
+            "a patient with this email and date of birth exists already".into(),
+        ),
         "api_keys_provider_id_fkey" => {
             AppError::field("provider_id", "names a provider that does not exist")
         }
@@ -386,6 +416,7 @@ pub fn problem_for_status(status: StatusCode) -> HttpResponse {
                     status: status.as_u16(),
                     detail: title.to_owned(),
                     errors: vec![],
+                    existing_id: None,
                 })
         }
     }

@@ -17,6 +17,7 @@ use crate::error::{FieldError, Problem, ProblemType};
         (name = "health", description = "Liveness and readiness probes"),
         (name = "access", description = "API keys, the caller's identity, and the audit trail"),
         (name = "problems", description = "What each problem `type` means"),
+        (name = "patients", description = "Patients: personal health information, every access audited"),
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
@@ -25,7 +26,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, InUse, ScheduleConflict, PreconditionFailed,
+            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),

@@ -11,4 +11,5 @@ mod health;
 mod logs;
 mod migrations;
 mod openapi;
+mod patients;
 mod problems;

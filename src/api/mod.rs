@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod locations;
 pub mod pagination;
+pub mod patients;
 pub mod problems;
 pub mod providers;
 pub mod rate_limit;
@@ -34,6 +35,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(api_keys::revoke_api_key)
                 .service(api_keys::me)
                 .service(audit::list_audit_events)
+                .service(patients::create_patient)
+                .service(patients::list_patients)
+                .service(patients::search_patients)
+                .service(patients::get_patient)
+                .service(patients::update_patient)
+                .service(patients::archive_patient)
                 .service(locations::create_location)
                 .service(locations::list_locations)
                 .service(locations::get_location)

@@ -72,6 +72,8 @@ problem_responses! {
     NotFound => ProblemType::NotFound, vec![];
     /// 409: the slug of a treatment area is taken.
     SlugTaken => ProblemType::SlugTaken, vec![];
+    /// 409: the same record exists already.
+    Duplicate => ProblemType::Duplicate, vec![];
     /// 409: the record is still referenced.
     InUse => ProblemType::InUse, vec![];
     /// 409: schedule entries would overlap.

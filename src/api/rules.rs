@@ -92,3 +92,46 @@ pub fn slug(value: &str, _: &()) -> garde::Result {
         ))
     }
 }
+
+/// A plausible email address: one `@`, something on each side, a dot in the domain, no spaces.
+pub fn email(value: &str, _: &()) -> garde::Result {
+    let value = value.trim();
+    let plausible = value.len() <= 254
+        && !value.contains(char::is_whitespace)
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    if plausible {
+        Ok(())
+    } else {
+        Err(garde::Error::new("is not an email address"))
+    }
+}
+
+/// A phone number: 7 to 15 digits, optionally with `+`, spaces, dots, dashes and parentheses.
+pub fn phone(value: &str, _: &()) -> garde::Result {
+    let value = value.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let allowed = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+    if allowed && (7..=15).contains(&digits) && value.len() <= 32 {
+        Ok(())
+    } else {
+        Err(garde::Error::new("is not a phone number (7 to 15 digits)"))
+    }
+}
+
+/// A date of birth: from 1900 on, and not after today by the calendar (checked again against
+/// the clock where it matters).
+pub fn date_of_birth(value: &chrono::NaiveDate, _: &()) -> garde::Result {
+    let earliest = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+    if *value < earliest {
+        return Err(garde::Error::new("must be 1900-01-01 or later"));
+    }
+    Ok(())
+}

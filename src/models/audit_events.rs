@@ -41,6 +41,14 @@ pub struct NewAuditEvent {
     pub status: i16,
 }
 
+impl NewAuditEvent {
+    /// The same event, about `patient_id`'s data.
+    pub fn patient(mut self, patient_id: Uuid) -> Self {
+        self.patient_id = Some(patient_id);
+        self
+    }
+}
+
 /// Filters of the audit list.
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod locations;
+pub mod patients;
 pub mod providers;
 pub mod settings;
 pub mod time_off;

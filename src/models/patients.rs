@@ -1,0 +1,199 @@
+//! Patients: personal health information, read and changed only with an audit event.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::api::pagination::PageRequest;
+use crate::schema::{patients, sessions};
+
+/// A row of `patients`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = patients)]
+pub struct Patient {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_contact: Option<String>,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+/// A patient to create.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = patients)]
+pub struct NewPatient {
+    pub id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: NaiveDate,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub preferred_contact: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = patients)]
+pub struct PatientChanges {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub preferred_contact: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+}
+
+/// What a patient search matches.
+#[derive(Debug, Default, Clone)]
+pub struct PatientSearch {
+    /// Part of the name, email or phone, case-insensitive.
+    pub text: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub active: Option<bool>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewPatient) -> QueryResult<Patient> {
+    diesel::insert_into(patients::table)
+        .values(new)
+        .returning(Patient::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Patient>> {
+    patients::table
+        .find(id)
+        .select(Patient::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The row, locked until the transaction ends, for a versioned change.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<Patient>> {
+    patients::table
+        .find(id)
+        .select(Patient::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The patient with this email and date of birth, if any (the duplicate rule).
+pub async fn find_duplicate(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    date_of_birth: NaiveDate,
+) -> QueryResult<Option<Uuid>> {
+    patients::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        )
+        .filter(patients::date_of_birth.eq(date_of_birth))
+        .select(patients::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    search: PatientSearch,
+    page: PageRequest,
+) -> QueryResult<Vec<Patient>> {
+    let mut query = patients::table
+        .select(Patient::as_select())
+        .order(patients::id)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(patients::id.gt(after));
+    }
+    if let Some(text) = search.text {
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "(given_name || ' ' || family_name) ILIKE ",
+            )
+            .bind::<diesel::sql_types::Text, _>(pattern.clone())
+            .or(patients::email.ilike(pattern.clone()))
+            .or(patients::phone.ilike(pattern)),
+        );
+    }
+    if let Some(date_of_birth) = search.date_of_birth {
+        query = query.filter(patients::date_of_birth.eq(date_of_birth));
+    }
+    match search.active {
+        Some(true) => query = query.filter(patients::archived_at.is_null()),
+        Some(false) => query = query.filter(patients::archived_at.is_not_null()),
+        None => {}
+    }
+    query.limit(page.limit + 1).load(conn).await
+}
+
+/// Applies `changes` and bumps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: PatientChanges,
+) -> QueryResult<Patient> {
+    diesel::update(patients::table.find(id))
+        .set((
+            changes,
+            patients::version.eq(patients::version + 1),
+            patients::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Patient::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Marks the patient archived: kept with their history, no longer bookable.
+pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Patient> {
+    diesel::update(patients::table.find(id))
+        .set((
+            patients::archived_at.eq(diesel::dsl::now
+                .into_sql::<diesel::sql_types::Timestamptz>()
+                .nullable()),
+            patients::version.eq(patients::version + 1),
+            patients::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Patient::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Whether `provider_id` has (or had) a session with the patient: who a provider key may see.
+pub async fn is_patient_of(
+    conn: &mut AsyncPgConnection,
+    patient_id: Uuid,
+    provider_id: Uuid,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::patient_id.eq(patient_id))
+            .filter(sessions::provider_id.eq(provider_id)),
+    ))
+    .get_result(conn)
+    .await
+}
