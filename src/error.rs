@@ -24,6 +24,18 @@ pub enum ProblemType {
     Duplicate,
     InUse,
     ScheduleConflict,
+    OutsideWorkingHours,
+    ProviderOnTimeOff,
+    ProviderNotEligible,
+    TooShortNotice,
+    BeyondHorizon,
+    TimeWithoutOffset,
+    InactiveRecord,
+    TooEarly,
+    IdempotencyKeyReused,
+    SlotTaken,
+    PatientDoubleBooked,
+    InvalidTransition,
     PreconditionFailed,
     PreconditionRequired,
     PayloadTooLarge,
@@ -35,7 +47,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 16] = [
+    pub const ALL: [ProblemType; 28] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -45,6 +57,18 @@ impl ProblemType {
         Self::Duplicate,
         Self::InUse,
         Self::ScheduleConflict,
+        Self::OutsideWorkingHours,
+        Self::ProviderOnTimeOff,
+        Self::ProviderNotEligible,
+        Self::TooShortNotice,
+        Self::BeyondHorizon,
+        Self::TimeWithoutOffset,
+        Self::InactiveRecord,
+        Self::TooEarly,
+        Self::IdempotencyKeyReused,
+        Self::SlotTaken,
+        Self::PatientDoubleBooked,
+        Self::InvalidTransition,
         Self::PreconditionFailed,
         Self::PreconditionRequired,
         Self::PayloadTooLarge,
@@ -67,6 +91,18 @@ impl ProblemType {
             Self::Duplicate => "duplicate",
             Self::InUse => "in-use",
             Self::ScheduleConflict => "schedule-conflict",
+            Self::OutsideWorkingHours => "outside-working-hours",
+            Self::ProviderOnTimeOff => "provider-on-time-off",
+            Self::ProviderNotEligible => "provider-not-eligible",
+            Self::TooShortNotice => "too-short-notice",
+            Self::BeyondHorizon => "beyond-horizon",
+            Self::TimeWithoutOffset => "time-without-offset",
+            Self::InactiveRecord => "inactive-record",
+            Self::TooEarly => "too-early",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::SlotTaken => "slot-taken",
+            Self::PatientDoubleBooked => "patient-double-booked",
+            Self::InvalidTransition => "invalid-transition",
             Self::PreconditionFailed => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge => "payload-too-large",
@@ -93,6 +129,18 @@ impl ProblemType {
             Self::SlugTaken | Self::Duplicate | Self::InUse | Self::ScheduleConflict => {
                 StatusCode::CONFLICT
             }
+            Self::OutsideWorkingHours => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ProviderOnTimeOff => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ProviderNotEligible => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooShortNotice => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BeyondHorizon => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TimeWithoutOffset => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InactiveRecord => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooEarly => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::SlotTaken => StatusCode::CONFLICT,
+            Self::PatientDoubleBooked => StatusCode::CONFLICT,
+            Self::InvalidTransition => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -115,6 +163,18 @@ impl ProblemType {
             Self::Duplicate => "The record already exists",
             Self::InUse => "The resource is still in use",
             Self::ScheduleConflict => "The schedule change conflicts with existing entries",
+            Self::OutsideWorkingHours => "The time is outside the provider's working hours",
+            Self::ProviderOnTimeOff => "The provider is on time off",
+            Self::ProviderNotEligible => "The provider cannot take this session",
+            Self::TooShortNotice => "The start is too soon",
+            Self::BeyondHorizon => "The start is too far ahead",
+            Self::TimeWithoutOffset => "The time has no UTC offset",
+            Self::InactiveRecord => "A record the request names is archived",
+            Self::TooEarly => "Not possible before the session starts",
+            Self::IdempotencyKeyReused => "The Idempotency-Key was used with another request",
+            Self::SlotTaken => "The provider is already booked then",
+            Self::PatientDoubleBooked => "The patient is already booked then",
+            Self::InvalidTransition => "The session cannot change this way",
             Self::PreconditionFailed => "The resource has changed since it was read",
             Self::PreconditionRequired => "The request must be conditional",
             Self::PayloadTooLarge => "The request body is too large",
@@ -141,6 +201,18 @@ impl ProblemType {
             Self::Duplicate => "The same record exists already; `existing_id` names it.",
             Self::InUse => "Other records still refer to this one; change those first.",
             Self::ScheduleConflict => "The change would overlap an existing schedule entry.",
+            Self::OutsideWorkingHours => "The provider does not work at that location at that local time.",
+            Self::ProviderOnTimeOff => "The provider has time off overlapping the session.",
+            Self::ProviderNotEligible => "The provider does not treat the area, does not work at the location, or is archived.",
+            Self::TooShortNotice => "The start is earlier than the clinic's minimum notice allows.",
+            Self::BeyondHorizon => "The start is later than the clinic's booking horizon allows.",
+            Self::TimeWithoutOffset => "Instants must carry an offset, e.g. 2027-03-15T09:00:00-06:00.",
+            Self::InactiveRecord => "An archived patient, location or treatment area cannot be booked.",
+            Self::TooEarly => "A no-show can be recorded only once the start has passed.",
+            Self::IdempotencyKeyReused => "Send a new key for a different request.",
+            Self::SlotTaken => "Another active session of the provider (with its buffer) overlaps this time.",
+            Self::PatientDoubleBooked => "The patient has another active session overlapping this time.",
+            Self::InvalidTransition => "Its current status (named in `detail`) does not allow the change.",
             Self::PreconditionFailed => {
                 "`If-Match` does not match the current `ETag`: re-read and retry."
             }
@@ -216,7 +288,7 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{1}")]
-    Conflict(ProblemType, String),
+    Problem(ProblemType, String),
     #[error("{0}")]
     Duplicate(String, uuid::Uuid),
     #[error("the resource has changed: its ETag no longer matches If-Match")]
@@ -247,7 +319,7 @@ impl AppError {
             Self::Forbidden(_) => ProblemType::Forbidden,
             Self::RateLimited(_) => ProblemType::RateLimited,
             Self::NotFound(_) => ProblemType::NotFound,
-            Self::Conflict(kind, _) => *kind,
+            Self::Problem(kind, _) => *kind,
             Self::Duplicate(..) => ProblemType::Duplicate,
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
@@ -363,7 +435,7 @@ impl From<crate::db::PoolError> for AppError {
 /// message is never forwarded.
 fn constraint_violation(constraint: &str) -> Option<AppError> {
     let error = match constraint {
-        "treatment_areas_slug_key" => AppError::Conflict(
+        "treatment_areas_slug_key" => AppError::Problem(
             ProblemType::SlugTaken,
             "a treatment area with this slug already exists".into(),
         ),
@@ -374,18 +446,32 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
         "provider_locations_location_id_fkey" => {
             AppError::field("location_ids", "names a location that does not exist")
         }
-        "working_hours_provider_location_fkey" => AppError::Conflict(
+        "working_hours_provider_location_fkey" => AppError::Problem(
             ProblemType::InUse,
             "the provider has working hours at a location it would no longer serve; \
              change the working hours first"
                 .into(),
         ),
-        "working_hours_no_overlap" => AppError::Conflict(
+        "working_hours_no_overlap" => AppError::Problem(
             ProblemType::ScheduleConflict,
             "working-hour intervals of one provider overlap".into(),
         ),
         "time_off_provider_id_fkey" => AppError::NotFound("provider"),
-        "patients_email_dob_key" => AppError::Conflict(
+        "sessions_provider_overlap" => AppError::Problem(
+            ProblemType::SlotTaken,
+            "the provider has another session (with its buffer) at that time".into(),
+        ),
+        "sessions_patient_overlap" => AppError::Problem(
+            ProblemType::PatientDoubleBooked,
+            "the patient has another session at that time".into(),
+        ),
+        "sessions_patient_id_fkey" => AppError::field("patient_id", "names a patient that does not exist"),
+        "sessions_provider_id_fkey" => AppError::field("provider_id", "names a provider that does not exist"),
+        "sessions_location_id_fkey" => AppError::field("location_id", "names a location that does not exist"),
+        "sessions_treatment_area_id_fkey" => {
+            AppError::field("treatment_area_id", "names a treatment area that does not exist")
+        }
+        "patients_email_dob_key" => AppError::Problem(
             ProblemType::Duplicate,
             "a patient with this email and date of birth exists already".into(),
         ),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod conditional;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod locations;
 pub mod pagination;
 pub mod patients;

@@ -78,6 +78,30 @@ problem_responses! {
     InUse => ProblemType::InUse, vec![];
     /// 409: schedule entries would overlap.
     ScheduleConflict => ProblemType::ScheduleConflict, vec![];
+    /// UNPROCESSABLE_ENTITY: The time is outside the provider's working hours.
+    OutsideWorkingHours => ProblemType::OutsideWorkingHours, vec![];
+    /// UNPROCESSABLE_ENTITY: The provider is on time off.
+    ProviderOnTimeOff => ProblemType::ProviderOnTimeOff, vec![];
+    /// UNPROCESSABLE_ENTITY: The provider cannot take this session.
+    ProviderNotEligible => ProblemType::ProviderNotEligible, vec![];
+    /// UNPROCESSABLE_ENTITY: The start is too soon.
+    TooShortNotice => ProblemType::TooShortNotice, vec![];
+    /// UNPROCESSABLE_ENTITY: The start is too far ahead.
+    BeyondHorizon => ProblemType::BeyondHorizon, vec![];
+    /// UNPROCESSABLE_ENTITY: The time has no UTC offset.
+    TimeWithoutOffset => ProblemType::TimeWithoutOffset, vec![];
+    /// UNPROCESSABLE_ENTITY: A record the request names is archived.
+    InactiveRecord => ProblemType::InactiveRecord, vec![];
+    /// UNPROCESSABLE_ENTITY: Not possible before the session starts.
+    TooEarly => ProblemType::TooEarly, vec![];
+    /// UNPROCESSABLE_ENTITY: The Idempotency-Key was used with another request.
+    IdempotencyKeyReused => ProblemType::IdempotencyKeyReused, vec![];
+    /// CONFLICT: The provider is already booked then.
+    SlotTaken => ProblemType::SlotTaken, vec![];
+    /// CONFLICT: The patient is already booked then.
+    PatientDoubleBooked => ProblemType::PatientDoubleBooked, vec![];
+    /// CONFLICT: The session cannot change this way.
+    InvalidTransition => ProblemType::InvalidTransition, vec![];
     /// 412: `If-Match` is stale.
     PreconditionFailed => ProblemType::PreconditionFailed, vec![];
     /// 428: `If-Match` is missing.

@@ -124,11 +124,18 @@ pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Loca
         .await
 }
 
-/// How many of `ids` exist.
-pub async fn count_existing(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<i64> {
-    locations::table
+/// The time zones of `ids`, by location id.
+pub async fn time_zones(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, chrono_tz::Tz>> {
+    let rows: Vec<(Uuid, String)> = locations::table
         .filter(locations::id.eq_any(ids))
-        .count()
-        .get_result(conn)
-        .await
+        .select((locations::id, locations::time_zone))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, zone)| (id, zone.parse().unwrap_or(chrono_tz::UTC)))
+        .collect())
 }

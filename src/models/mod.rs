@@ -5,6 +5,7 @@ pub mod audit_events;
 pub mod locations;
 pub mod patients;
 pub mod providers;
+pub mod sessions;
 pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;

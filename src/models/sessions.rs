@@ -1,0 +1,360 @@
+//! Sessions, their event history and clinical records.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::domain::sessions::SessionStatus;
+use crate::domain::slots::Span;
+use crate::schema::{clinical_records, session_events, sessions, time_off};
+
+/// A row of `sessions`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: Uuid,
+    pub kind: String,
+    pub patient_id: Uuid,
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+    pub course_id: Option<Uuid>,
+    pub course_number: Option<i32>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub held_until: DateTime<Utc>,
+    pub status: String,
+    pub cancel_reason: Option<String>,
+    pub cancel_note: Option<String>,
+    pub late_cancellation: Option<bool>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A session to book.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub kind: String,
+    pub patient_id: Uuid,
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+    pub course_id: Option<Uuid>,
+    pub course_number: Option<i32>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub held_until: DateTime<Utc>,
+}
+
+/// A row of `session_events`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = session_events)]
+pub struct SessionEvent {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    #[diesel(skip_insertion)]
+    pub occurred_at: DateTime<Utc>,
+    pub key_id: Option<Uuid>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub old_starts_at: Option<DateTime<Utc>>,
+    pub new_starts_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+/// A row of `clinical_records`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clinical_records)]
+pub struct ClinicalRecord {
+    pub session_id: Uuid,
+    pub pain_before: i16,
+    pub pain_after: i16,
+    pub function_score: Option<i16>,
+    pub injectate: Option<String>,
+    pub volume_ml: Option<f64>,
+    pub sites: Vec<String>,
+    pub adverse_events: serde_json::Value,
+    pub note: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    #[diesel(skip_insertion)]
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Filters of the session list.
+#[derive(Debug, Default, Clone)]
+pub struct SessionFilter {
+    pub patient_id: Option<Uuid>,
+    pub provider_id: Option<Uuid>,
+    pub course_id: Option<Uuid>,
+    pub location_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Position after which a page of the list continues: the last (start, id) seen.
+pub type SessionCursor = (DateTime<Utc>, Uuid);
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession) -> QueryResult<Session> {
+    diesel::insert_into(sessions::table)
+        .values(new)
+        .returning(Session::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Session>> {
+    sessions::table.find(id).select(Session::as_select()).first(conn).await.optional()
+}
+
+/// The row, locked until the transaction ends, for a change.
+pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Session>> {
+    sessions::table
+        .find(id)
+        .select(Session::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Sessions by start then id, after `cursor`, at most `limit + 1`.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: SessionFilter,
+    cursor: Option<SessionCursor>,
+    limit: i64,
+) -> QueryResult<Vec<Session>> {
+    let mut query = sessions::table
+        .select(Session::as_select())
+        .order((sessions::starts_at, sessions::id))
+        .into_boxed();
+    if let Some((start, id)) = cursor {
+        query = query.filter(
+            sessions::starts_at.gt(start).or(sessions::starts_at.eq(start).and(sessions::id.gt(id))),
+        );
+    }
+    if let Some(id) = filter.patient_id {
+        query = query.filter(sessions::patient_id.eq(id));
+    }
+    if let Some(id) = filter.provider_id {
+        query = query.filter(sessions::provider_id.eq(id));
+    }
+    if let Some(id) = filter.course_id {
+        query = query.filter(sessions::course_id.eq(id));
+    }
+    if let Some(id) = filter.location_id {
+        query = query.filter(sessions::location_id.eq(id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(sessions::status.eq(status));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(sessions::ends_at.gt(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(sessions::starts_at.lt(to));
+    }
+    query.limit(limit + 1).load(conn).await
+}
+
+/// Moves the session (same id) and bumps its version.
+pub async fn move_to(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    held_until: DateTime<Utc>,
+) -> QueryResult<Session> {
+    diesel::update(sessions::table.find(id))
+        .set((
+            sessions::starts_at.eq(starts_at),
+            sessions::ends_at.eq(ends_at),
+            sessions::held_until.eq(held_until),
+            sessions::version.eq(sessions::version + 1),
+            sessions::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Session::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Sets the status (and, for a cancellation, its reason) and bumps the version.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: SessionStatus,
+    cancellation: Option<(String, Option<String>, bool)>,
+) -> QueryResult<Session> {
+    let (reason, note, late) = match cancellation {
+        Some((reason, note, late)) => (Some(reason), note, Some(late)),
+        None => (None, None, None),
+    };
+    diesel::update(sessions::table.find(id))
+        .set((
+            sessions::status.eq(status.as_str()),
+            sessions::cancel_reason.eq(reason),
+            sessions::cancel_note.eq(note),
+            sessions::late_cancellation.eq(late),
+            sessions::version.eq(sessions::version + 1),
+            sessions::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Session::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn add_event(conn: &mut AsyncPgConnection, event: SessionEvent) -> QueryResult<()> {
+    diesel::insert_into(session_events::table).values(event).execute(conn).await.map(|_| ())
+}
+
+pub async fn events(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResult<Vec<SessionEvent>> {
+    session_events::table
+        .filter(session_events::session_id.eq(session_id))
+        .select(SessionEvent::as_select())
+        .order(session_events::id)
+        .load(conn)
+        .await
+}
+
+pub async fn add_record(conn: &mut AsyncPgConnection, record: ClinicalRecord) -> QueryResult<()> {
+    diesel::insert_into(clinical_records::table).values(record).execute(conn).await.map(|_| ())
+}
+
+pub async fn record(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResult<Option<ClinicalRecord>> {
+    clinical_records::table
+        .find(session_id)
+        .select(ClinicalRecord::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+#[derive(QueryableByName)]
+struct BusyRow {
+    #[diesel(sql_type = SqlUuid)]
+    provider_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    starts_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    ends_at: DateTime<Utc>,
+}
+
+/// Everything that blocks `providers` within `window`: active sessions held with their buffers,
+/// and time off; one query, served by the sessions' exclusion index and the time-off index.
+pub async fn busy(
+    conn: &mut AsyncPgConnection,
+    providers: &[Uuid],
+    window: Span,
+    except_session: Option<Uuid>,
+) -> QueryResult<Vec<(Uuid, Span)>> {
+    let rows: Vec<BusyRow> = diesel::sql_query(
+        "SELECT provider_id, starts_at, held_until AS ends_at FROM sessions \
+         WHERE provider_id = ANY($1) AND status IN ('scheduled', 'confirmed', 'checked_in') \
+           AND tstzrange(starts_at, held_until) && tstzrange($2, $3) AND id IS DISTINCT FROM $4 \
+         UNION ALL \
+         SELECT provider_id, starts_at, ends_at FROM time_off \
+         WHERE provider_id = ANY($1) AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)",
+    )
+    .bind::<Array<SqlUuid>, _>(providers)
+    .bind::<Timestamptz, _>(window.start)
+    .bind::<Timestamptz, _>(window.end)
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(except_session)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.provider_id, Span { start: row.starts_at, end: row.ends_at }))
+        .collect())
+}
+
+/// The provider's time off overlapping `window`.
+pub async fn time_off_around(conn: &mut AsyncPgConnection, provider_id: Uuid, window: Span) -> QueryResult<Vec<Span>> {
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>)> = time_off::table
+        .filter(time_off::provider_id.eq(provider_id))
+        .filter(time_off::starts_at.lt(window.end))
+        .filter(time_off::ends_at.gt(window.start))
+        .select((time_off::starts_at, time_off::ends_at))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(start, end)| Span { start, end }).collect())
+}
+
+/// What a booking at a time is checked against, read in the booking's transaction.
+#[derive(Debug, Clone)]
+pub struct BookingFacts {
+    pub patient_active: bool,
+    pub location: crate::models::locations::Location,
+    pub area: crate::models::treatment_areas::TreatmentArea,
+    pub provider_active: bool,
+    pub treats_area: bool,
+    pub works_at_location: bool,
+    /// The provider's weekly intervals at the location.
+    pub hours: Vec<crate::domain::working_hours::WeeklyInterval>,
+    pub settings: crate::models::settings::ClinicSettings,
+}
+
+/// Why facts could not be gathered: a record the booking names does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingRecord {
+    Patient,
+    Provider,
+    Location,
+    TreatmentArea,
+}
+
+/// Reads everything a booking of `provider_id` for `patient_id` at `location_id` needs.
+pub async fn booking_facts(
+    conn: &mut AsyncPgConnection,
+    patient_id: Uuid,
+    provider_id: Uuid,
+    location_id: Uuid,
+    treatment_area_id: Uuid,
+) -> QueryResult<Result<BookingFacts, MissingRecord>> {
+    use crate::domain::time::Weekday;
+    use crate::domain::working_hours::WeeklyInterval;
+    use crate::models::{locations, patients, providers, settings, treatment_areas, working_hours};
+    let Some(patient) = patients::find(conn, patient_id).await? else {
+        return Ok(Err(MissingRecord::Patient));
+    };
+    let Some(provider) = providers::find(conn, provider_id).await? else {
+        return Ok(Err(MissingRecord::Provider));
+    };
+    let Some(location) = locations::find(conn, location_id).await? else {
+        return Ok(Err(MissingRecord::Location));
+    };
+    let Some(area) = treatment_areas::find(conn, treatment_area_id).await? else {
+        return Ok(Err(MissingRecord::TreatmentArea));
+    };
+    let hours = working_hours::for_provider(conn, provider_id)
+        .await?
+        .into_iter()
+        .filter(|row| row.location_id == location_id)
+        .filter_map(|row| {
+            Some(WeeklyInterval {
+                location_id: row.location_id,
+                weekday: Weekday::from_iso_number(row.weekday)?,
+                start: row.start_time.into(),
+                end: row.end_time.into(),
+                effective_from: row.effective_from,
+                effective_until: row.effective_until,
+            })
+        })
+        .collect();
+    Ok(Ok(BookingFacts {
+        patient_active: patient.archived_at.is_none(),
+        provider_active: provider.row.archived_at.is_none(),
+        treats_area: provider.treatment_area_ids.contains(&treatment_area_id),
+        works_at_location: provider.location_ids.contains(&location_id),
+        location,
+        area,
+        hours,
+        settings: settings::get(conn).await?,
+    }))
+}
