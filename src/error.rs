@@ -201,18 +201,32 @@ impl ProblemType {
             Self::Duplicate => "The same record exists already; `existing_id` names it.",
             Self::InUse => "Other records still refer to this one; change those first.",
             Self::ScheduleConflict => "The change would overlap an existing schedule entry.",
-            Self::OutsideWorkingHours => "The provider does not work at that location at that local time.",
+            Self::OutsideWorkingHours => {
+                "The provider does not work at that location at that local time."
+            }
             Self::ProviderOnTimeOff => "The provider has time off overlapping the session.",
-            Self::ProviderNotEligible => "The provider does not treat the area, does not work at the location, or is archived.",
+            Self::ProviderNotEligible => {
+                "The provider does not treat the area, does not work at the location, or is archived."
+            }
             Self::TooShortNotice => "The start is earlier than the clinic's minimum notice allows.",
             Self::BeyondHorizon => "The start is later than the clinic's booking horizon allows.",
-            Self::TimeWithoutOffset => "Instants must carry an offset, e.g. 2027-03-15T09:00:00-06:00.",
-            Self::InactiveRecord => "An archived patient, location or treatment area cannot be booked.",
+            Self::TimeWithoutOffset => {
+                "Instants must carry an offset, e.g. 2027-03-15T09:00:00-06:00."
+            }
+            Self::InactiveRecord => {
+                "An archived patient, location or treatment area cannot be booked."
+            }
             Self::TooEarly => "A no-show can be recorded only once the start has passed.",
             Self::IdempotencyKeyReused => "Send a new key for a different request.",
-            Self::SlotTaken => "Another active session of the provider (with its buffer) overlaps this time.",
-            Self::PatientDoubleBooked => "The patient has another active session overlapping this time.",
-            Self::InvalidTransition => "Its current status (named in `detail`) does not allow the change.",
+            Self::SlotTaken => {
+                "Another active session of the provider (with its buffer) overlaps this time."
+            }
+            Self::PatientDoubleBooked => {
+                "The patient has another active session overlapping this time."
+            }
+            Self::InvalidTransition => {
+                "Its current status (named in `detail`) does not allow the change."
+            }
             Self::PreconditionFailed => {
                 "`If-Match` does not match the current `ETag`: re-read and retry."
             }
@@ -465,12 +479,19 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::PatientDoubleBooked,
             "the patient has another session at that time".into(),
         ),
-        "sessions_patient_id_fkey" => AppError::field("patient_id", "names a patient that does not exist"),
-        "sessions_provider_id_fkey" => AppError::field("provider_id", "names a provider that does not exist"),
-        "sessions_location_id_fkey" => AppError::field("location_id", "names a location that does not exist"),
-        "sessions_treatment_area_id_fkey" => {
-            AppError::field("treatment_area_id", "names a treatment area that does not exist")
+        "sessions_patient_id_fkey" => {
+            AppError::field("patient_id", "names a patient that does not exist")
         }
+        "sessions_provider_id_fkey" => {
+            AppError::field("provider_id", "names a provider that does not exist")
+        }
+        "sessions_location_id_fkey" => {
+            AppError::field("location_id", "names a location that does not exist")
+        }
+        "sessions_treatment_area_id_fkey" => AppError::field(
+            "treatment_area_id",
+            "names a treatment area that does not exist",
+        ),
         "patients_email_dob_key" => AppError::Problem(
             ProblemType::Duplicate,
             "a patient with this email and date of birth exists already".into(),

@@ -18,6 +18,7 @@ use crate::error::{FieldError, Problem, ProblemType};
         (name = "access", description = "API keys, the caller's identity, and the audit trail"),
         (name = "problems", description = "What each problem `type` means"),
         (name = "patients", description = "Patients: personal health information, every access audited"),
+        (name = "sessions", description = "Booking, moving, cancelling and recording sessions"),
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),

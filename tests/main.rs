@@ -13,3 +13,4 @@ mod migrations;
 mod openapi;
 mod patients;
 mod problems;
+mod sessions;

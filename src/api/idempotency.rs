@@ -53,7 +53,10 @@ pub fn key_from(req: &actix_web::HttpRequest) -> Result<Option<String>, AppError
     };
     let key = value.to_str().map(str::trim).unwrap_or_default();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(AppError::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
+        return Err(AppError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        ));
     }
     Ok(Some(key.to_owned()))
 }
@@ -100,7 +103,16 @@ pub async fn run_once(
         }
         let answer = work(conn).await?;
         if let Some(key) = &key {
-            remember(conn, api_key_id, key, &operation, &request_hash, &answer, now).await?;
+            remember(
+                conn,
+                api_key_id,
+                key,
+                &operation,
+                &request_hash,
+                &answer,
+                now,
+            )
+            .await?;
         }
         Ok((answer, false))
     })
@@ -125,7 +137,11 @@ struct Stored {
 
 impl Stored {
     fn answer(&self) -> Answer {
-        let etag = self.response.get("version").and_then(|v| v.as_i64()).map(|v| format!("\"{v}\""));
+        let etag = self
+            .response
+            .get("version")
+            .and_then(|v| v.as_i64())
+            .map(|v| format!("\"{v}\""));
         Answer {
             status: StatusCode::from_u16(self.status as u16).unwrap_or(StatusCode::OK),
             body: self.response.clone(),
@@ -135,7 +151,11 @@ impl Stored {
     }
 }
 
-async fn stored(conn: &mut AsyncPgConnection, api_key_id: Uuid, key: &str) -> QueryResult<Option<Stored>> {
+async fn stored(
+    conn: &mut AsyncPgConnection,
+    api_key_id: Uuid,
+    key: &str,
+) -> QueryResult<Option<Stored>> {
     diesel::sql_query(
         "SELECT operation, request_hash, status, response, location, created_at \
          FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",

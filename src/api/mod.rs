@@ -16,6 +16,7 @@ pub mod providers;
 pub mod rate_limit;
 pub mod rules;
 pub mod security_headers;
+pub mod sessions;
 pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;
@@ -42,6 +43,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(patients::get_patient)
                 .service(patients::update_patient)
                 .service(patients::archive_patient)
+                .service(sessions::book::book_session)
+                .service(sessions::read::list_sessions)
+                .service(sessions::read::get_session)
+                .service(sessions::read::session_history)
+                .service(sessions::change::reschedule_session)
+                .service(sessions::change::cancel_session)
+                .service(sessions::change::confirm_session)
+                .service(sessions::change::check_in_session)
+                .service(sessions::change::complete_session)
+                .service(sessions::change::no_show_session)
                 .service(locations::create_location)
                 .service(locations::list_locations)
                 .service(locations::get_location)

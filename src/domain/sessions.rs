@@ -65,9 +65,16 @@ impl SessionStatus {
 
     /// The status of a stored name.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Scheduled, Self::Confirmed, Self::CheckedIn, Self::Completed, Self::Cancelled, Self::NoShow]
-            .into_iter()
-            .find(|status| status.as_str() == text)
+        [
+            Self::Scheduled,
+            Self::Confirmed,
+            Self::CheckedIn,
+            Self::Completed,
+            Self::Cancelled,
+            Self::NoShow,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
     }
 
     /// Statuses that hold the provider's and the patient's time.
@@ -133,15 +140,32 @@ pub fn check_booking(check: &BookingCheck) -> Result<(), BookingRefusal> {
     if check.session.start > check.now + check.horizon {
         return Err(BookingRefusal::BeyondHorizon);
     }
-    let local_date = check.session.start.with_timezone(&check.time_zone).date_naive();
-    let within_hours = check.hours.iter().filter(|i| i.applies_on(local_date)).any(|interval| {
-        let span = working_span(local_date, interval.start.time(), interval.end.time(), check.time_zone);
-        span.start <= check.session.start && check.session.end <= span.end
-    });
+    let local_date = check
+        .session
+        .start
+        .with_timezone(&check.time_zone)
+        .date_naive();
+    let within_hours = check
+        .hours
+        .iter()
+        .filter(|i| i.applies_on(local_date))
+        .any(|interval| {
+            let span = working_span(
+                local_date,
+                interval.start.time(),
+                interval.end.time(),
+                check.time_zone,
+            );
+            span.start <= check.session.start && check.session.end <= span.end
+        });
     if !within_hours {
         return Err(BookingRefusal::OutsideWorkingHours);
     }
-    if check.time_off.iter().any(|off| off.overlaps(&check.session)) {
+    if check
+        .time_off
+        .iter()
+        .any(|off| off.overlaps(&check.session))
+    {
         return Err(BookingRefusal::ProviderOnTimeOff);
     }
     Ok(())
@@ -168,10 +192,18 @@ mod tests {
         }]
     }
 
-    fn check<'a>(start: &str, minutes: i64, hours: &'a [WeeklyInterval], off: &'a [Span]) -> BookingCheck<'a> {
+    fn check<'a>(
+        start: &str,
+        minutes: i64,
+        hours: &'a [WeeklyInterval],
+        off: &'a [Span],
+    ) -> BookingCheck<'a> {
         let start = at(start);
         BookingCheck {
-            session: Span { start, end: start + Duration::minutes(minutes) },
+            session: Span {
+                start,
+                end: start + Duration::minutes(minutes),
+            },
             now: at("2027-03-01T00:00:00Z"),
             minimum_notice: Duration::hours(12),
             horizon: Duration::days(180),
@@ -187,7 +219,10 @@ mod tests {
     fn a_session_inside_hours_is_accepted_across_the_dst_change() {
         let hours = monday_hours();
         // Monday 2027-03-15, after the spring change: 09:00 EDT is 13:00Z.
-        assert_eq!(check_booking(&check("2027-03-15T13:00:00Z", 30, &hours, &[])), Ok(()));
+        assert_eq!(
+            check_booking(&check("2027-03-15T13:00:00Z", 30, &hours, &[])),
+            Ok(())
+        );
         assert_eq!(
             check_booking(&check("2027-03-15T12:30:00Z", 30, &hours, &[])),
             Err(BookingRefusal::OutsideWorkingHours)
@@ -202,7 +237,10 @@ mod tests {
     #[test]
     fn each_rule_names_itself() {
         let hours = monday_hours();
-        let off = [Span { start: at("2027-03-15T12:00:00Z"), end: at("2027-03-15T14:00:00Z") }];
+        let off = [Span {
+            start: at("2027-03-15T12:00:00Z"),
+            end: at("2027-03-15T14:00:00Z"),
+        }];
         let mut c = check("2027-03-15T13:00:00Z", 30, &hours, &off);
         assert_eq!(check_booking(&c), Err(BookingRefusal::ProviderOnTimeOff));
         c.now = at("2027-03-15T06:00:00Z");
@@ -210,15 +248,23 @@ mod tests {
         c.now = at("2026-01-01T00:00:00Z");
         assert_eq!(check_booking(&c), Err(BookingRefusal::BeyondHorizon));
         c.works_at_location = false;
-        assert_eq!(check_booking(&c), Err(BookingRefusal::ProviderNotAtLocation));
+        assert_eq!(
+            check_booking(&c),
+            Err(BookingRefusal::ProviderNotAtLocation)
+        );
         c.treats_area = false;
-        assert_eq!(check_booking(&c), Err(BookingRefusal::ProviderDoesNotTreatArea));
+        assert_eq!(
+            check_booking(&c),
+            Err(BookingRefusal::ProviderDoesNotTreatArea)
+        );
     }
 
     #[test]
     fn the_lifecycle_allows_only_its_transitions() {
         use SessionStatus::*;
-        let all = [Scheduled, Confirmed, CheckedIn, Completed, Cancelled, NoShow];
+        let all = [
+            Scheduled, Confirmed, CheckedIn, Completed, Cancelled, NoShow,
+        ];
         let allowed: Vec<(SessionStatus, SessionStatus)> = all
             .iter()
             .flat_map(|from| all.iter().map(move |to| (*from, *to)))

@@ -110,11 +110,19 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession) -> QueryResul
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Session>> {
-    sessions::table.find(id).select(Session::as_select()).first(conn).await.optional()
+    sessions::table
+        .find(id)
+        .select(Session::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The row, locked until the transaction ends, for a change.
-pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Session>> {
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<Session>> {
     sessions::table
         .find(id)
         .select(Session::as_select())
@@ -137,7 +145,9 @@ pub async fn list(
         .into_boxed();
     if let Some((start, id)) = cursor {
         query = query.filter(
-            sessions::starts_at.gt(start).or(sessions::starts_at.eq(start).and(sessions::id.gt(id))),
+            sessions::starts_at
+                .gt(start)
+                .or(sessions::starts_at.eq(start).and(sessions::id.gt(id))),
         );
     }
     if let Some(id) = filter.patient_id {
@@ -211,10 +221,17 @@ pub async fn set_status(
 }
 
 pub async fn add_event(conn: &mut AsyncPgConnection, event: SessionEvent) -> QueryResult<()> {
-    diesel::insert_into(session_events::table).values(event).execute(conn).await.map(|_| ())
+    diesel::insert_into(session_events::table)
+        .values(event)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
-pub async fn events(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResult<Vec<SessionEvent>> {
+pub async fn events(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> QueryResult<Vec<SessionEvent>> {
     session_events::table
         .filter(session_events::session_id.eq(session_id))
         .select(SessionEvent::as_select())
@@ -224,10 +241,17 @@ pub async fn events(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResu
 }
 
 pub async fn add_record(conn: &mut AsyncPgConnection, record: ClinicalRecord) -> QueryResult<()> {
-    diesel::insert_into(clinical_records::table).values(record).execute(conn).await.map(|_| ())
+    diesel::insert_into(clinical_records::table)
+        .values(record)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
-pub async fn record(conn: &mut AsyncPgConnection, session_id: Uuid) -> QueryResult<Option<ClinicalRecord>> {
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> QueryResult<Option<ClinicalRecord>> {
     clinical_records::table
         .find(session_id)
         .select(ClinicalRecord::as_select())
@@ -270,12 +294,24 @@ pub async fn busy(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|row| (row.provider_id, Span { start: row.starts_at, end: row.ends_at }))
+        .map(|row| {
+            (
+                row.provider_id,
+                Span {
+                    start: row.starts_at,
+                    end: row.ends_at,
+                },
+            )
+        })
         .collect())
 }
 
 /// The provider's time off overlapping `window`.
-pub async fn time_off_around(conn: &mut AsyncPgConnection, provider_id: Uuid, window: Span) -> QueryResult<Vec<Span>> {
+pub async fn time_off_around(
+    conn: &mut AsyncPgConnection,
+    provider_id: Uuid,
+    window: Span,
+) -> QueryResult<Vec<Span>> {
     let rows: Vec<(DateTime<Utc>, DateTime<Utc>)> = time_off::table
         .filter(time_off::provider_id.eq(provider_id))
         .filter(time_off::starts_at.lt(window.end))
@@ -283,7 +319,10 @@ pub async fn time_off_around(conn: &mut AsyncPgConnection, provider_id: Uuid, wi
         .select((time_off::starts_at, time_off::ends_at))
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(|(start, end)| Span { start, end }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(start, end)| Span { start, end })
+        .collect())
 }
 
 /// What a booking at a time is checked against, read in the booking's transaction.

@@ -1,0 +1,232 @@
+//! Reading sessions: one, a list, and one's history.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Session, visible_to};
+use crate::api::auth::AnyKey;
+use crate::api::conditional::ok_tagged;
+use crate::api::extract::Query;
+use crate::api::pagination::{Page, PageQuery};
+use crate::api::problems::*;
+use crate::api::rules;
+use crate::domain::sessions::SessionStatus;
+use crate::error::AppError;
+use crate::models::sessions::{self as model, SessionFilter};
+use crate::models::{audit_events, locations};
+use crate::state::AppState;
+
+/// Get a session
+///
+/// With its clinical record once completed. A provider key sees only its own sessions.
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The session", body = Session, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[get("/sessions/{id}")]
+pub async fn get_session(
+    AnyKey(caller): AnyKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = visible_to(&caller, model::find(&mut conn, *id).await?)?;
+    let record = model::record(&mut conn, row.id).await?;
+    let zones = locations::time_zones(&mut conn, &[row.location_id]).await?;
+    let audit = caller
+        .audit("session.read", "sessions", Some(row.id), 200)
+        .patient(row.patient_id);
+    audit_events::append(&mut conn, audit).await?;
+    let zone = zones
+        .get(&row.location_id)
+        .copied()
+        .unwrap_or(chrono_tz::UTC);
+    let session = Session::from_row(row, zone, record);
+    Ok(ok_tagged(&session, session.version))
+}
+
+/// Filters of the session list.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    #[garde(skip)]
+    pub patient_id: Option<Uuid>,
+    /// A provider key always sees only its own sessions.
+    #[garde(skip)]
+    pub provider_id: Option<Uuid>,
+    #[garde(skip)]
+    pub course_id: Option<Uuid>,
+    #[garde(skip)]
+    pub location_id: Option<Uuid>,
+    #[garde(skip)]
+    pub status: Option<SessionStatus>,
+    /// Sessions ending after this instant (RFC 3339).
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub from: Option<DateTime<Utc>>,
+    /// Sessions starting before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// List sessions
+///
+/// Ordered by start. A provider key sees only its own sessions.
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = [])),
+    params(PageQuery, SessionQuery),
+    responses(
+        (status = 200, description = "One page of sessions, by start", body = Page<Session>),
+        (status = 400, response = BadRequest), AuthErrors, ServerErrors,
+    )
+)]
+#[get("/sessions")]
+pub async fn list_sessions(
+    AnyKey(caller): AnyKey,
+    state: web::Data<AppState>,
+    Query(page): Query<PageQuery>,
+    Query(query): Query<SessionQuery>,
+) -> Result<HttpResponse, AppError> {
+    let limit = i64::from(page.limit.unwrap_or(20));
+    let cursor = page.cursor.as_deref().map(decode_cursor).transpose()?;
+    let provider_id = match (caller.provider_id, query.provider_id) {
+        (Some(own), Some(asked)) if own != asked => return Err(AppError::NotFound("provider")),
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let filter = SessionFilter {
+        patient_id: query.patient_id,
+        provider_id,
+        course_id: query.course_id,
+        location_id: query.location_id,
+        status: query.status.map(|s| s.as_str().to_owned()),
+        from: query.from,
+        to: query.to,
+    };
+    let mut conn = state.conn().await?;
+    let mut rows = model::list(&mut conn, filter, cursor, limit).await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if has_more {
+        rows.last().map(|row| encode_cursor(row.starts_at, row.id))
+    } else {
+        None
+    };
+    let location_ids: Vec<Uuid> = rows.iter().map(|row| row.location_id).collect();
+    let zones = locations::time_zones(&mut conn, &location_ids).await?;
+    let mut audit = caller.audit("session.list", "sessions", None, 200);
+    audit.patient_id = query.patient_id;
+    audit_events::append(&mut conn, audit).await?;
+    Ok(HttpResponse::Ok().json(Page {
+        items: with_zones(rows, &zones),
+        next_cursor,
+    }))
+}
+
+fn with_zones(rows: Vec<model::Session>, zones: &HashMap<Uuid, chrono_tz::Tz>) -> Vec<Session> {
+    rows.into_iter()
+        .map(|row| {
+            let zone = zones
+                .get(&row.location_id)
+                .copied()
+                .unwrap_or(chrono_tz::UTC);
+            Session::from_row(row, zone, None)
+        })
+        .collect()
+}
+
+fn encode_cursor(start: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}.{}", start.timestamp_micros(), id.simple())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
+    let invalid = || AppError::field("cursor", "is not a cursor issued by this API");
+    let (micros, id) = cursor.split_once('.').ok_or_else(invalid)?;
+    let start = micros
+        .parse()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    Ok((start, Uuid::try_parse(id).map_err(|_| invalid())?))
+}
+
+/// One change in a session's life.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub occurred_at: DateTime<Utc>,
+    /// `booked`, `rescheduled`, `confirmed`, `checked_in`, `completed`, `cancelled` or `no_show`.
+    #[schema(example = "rescheduled")]
+    pub action: String,
+    /// The key that made the change.
+    pub key_id: Option<Uuid>,
+    pub from_status: Option<SessionStatus>,
+    pub to_status: SessionStatus,
+    pub old_starts_at: Option<DateTime<Utc>>,
+    pub new_starts_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+/// A session's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    pub items: Vec<HistoryEntry>,
+}
+
+/// Get a session's history
+///
+/// Every change, oldest first: booking, each move with old and new times and its reason, each
+/// status change, and who made it.
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The history", body = History),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[get("/sessions/{id}/history")]
+pub async fn session_history(
+    AnyKey(caller): AnyKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = visible_to(&caller, model::find(&mut conn, *id).await?)?;
+    let events = model::events(&mut conn, row.id).await?;
+    let audit = caller
+        .audit("session.history", "sessions", Some(row.id), 200)
+        .patient(row.patient_id);
+    audit_events::append(&mut conn, audit).await?;
+    let parse = |status: &str| SessionStatus::parse(status).unwrap_or(SessionStatus::Scheduled);
+    let items = events
+        .into_iter()
+        .map(|event| HistoryEntry {
+            occurred_at: event.occurred_at,
+            action: event.action,
+            key_id: event.key_id,
+            from_status: event.from_status.as_deref().map(parse),
+            to_status: parse(&event.to_status),
+            old_starts_at: event.old_starts_at,
+            new_starts_at: event.new_starts_at,
+            reason: event.reason,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(History { items }))
+}
