@@ -32,6 +32,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("get_patient", Rule::AnyKey),
     ("update_patient", Rule::Staff),
     ("archive_patient", Rule::Staff),
+    ("find_availability", Rule::Public),
     ("book_session", Rule::Staff),
     ("list_sessions", Rule::AnyKey),
     ("get_session", Rule::AnyKey),

@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod availability;
 pub mod conditional;
 pub mod extract;
 pub mod health;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(patients::get_patient)
                 .service(patients::update_patient)
                 .service(patients::archive_patient)
+                .service(availability::find_availability)
                 .service(sessions::book::book_session)
                 .service(sessions::read::list_sessions)
                 .service(sessions::read::get_session)

@@ -135,3 +135,12 @@ pub fn date_of_birth(value: &chrono::NaiveDate, _: &()) -> garde::Result {
     }
     Ok(())
 }
+
+/// Reads a calendar date written exactly `YYYY-MM-DD`.
+pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<chrono::NaiveDate, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let parsed = (text.len() == 10)
+        .then(|| chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
+        .flatten();
+    parsed.ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
+}

@@ -294,3 +294,38 @@ pub async fn with_links(
         })
         .collect())
 }
+
+/// Active (provider, location) pairs where the provider treats `treatment_area_id` at an active
+/// location, optionally narrowed to one provider and/or location.
+pub async fn eligible(
+    conn: &mut AsyncPgConnection,
+    treatment_area_id: Uuid,
+    provider_id: Option<Uuid>,
+    location_id: Option<Uuid>,
+) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    use crate::schema::locations;
+    let mut query = provider_locations::table
+        .inner_join(providers::table)
+        .inner_join(locations::table)
+        .filter(providers::archived_at.is_null())
+        .filter(locations::archived_at.is_null())
+        .filter(
+            provider_locations::provider_id.eq_any(
+                provider_treatment_areas::table
+                    .filter(provider_treatment_areas::treatment_area_id.eq(treatment_area_id))
+                    .select(provider_treatment_areas::provider_id),
+            ),
+        )
+        .select((
+            provider_locations::provider_id,
+            provider_locations::location_id,
+        ))
+        .into_boxed();
+    if let Some(id) = provider_id {
+        query = query.filter(provider_locations::provider_id.eq(id));
+    }
+    if let Some(id) = location_id {
+        query = query.filter(provider_locations::location_id.eq(id));
+    }
+    query.load(conn).await
+}

@@ -55,3 +55,15 @@ pub async fn replace(
     }
     Ok(())
 }
+
+/// The patterns of several providers at once.
+pub async fn for_providers(
+    conn: &mut AsyncPgConnection,
+    provider_ids: &[Uuid],
+) -> QueryResult<Vec<WorkingHours>> {
+    working_hours::table
+        .filter(working_hours::provider_id.eq_any(provider_ids))
+        .select(WorkingHours::as_select())
+        .load(conn)
+        .await
+}

@@ -1,0 +1,197 @@
+//! `GET /v1/availability`: open slots, computed from the pattern and what is taken, fetched in a
+//! fixed number of queries whatever the range.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Public;
+use super::extract::Query;
+use super::problems::{BadRequest, PublicErrors, ServerErrors};
+use crate::domain::sessions::SessionKind;
+use crate::domain::slots::{Calendar, SlotRequest, Span, open_slots};
+use crate::domain::time::Weekday;
+use crate::domain::working_hours::WeeklyInterval;
+use crate::error::{AppError, ProblemType};
+use crate::models::{locations, providers, sessions, settings, treatment_areas, working_hours};
+use crate::state::AppState;
+
+/// The longest range one request may ask for.
+pub const MAX_DAYS: i64 = 62;
+
+/// What slots to find.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct AvailabilityQuery {
+    #[garde(skip)]
+    pub treatment_area_id: Uuid,
+    #[garde(skip)]
+    pub kind: SessionKind,
+    /// First local date, `YYYY-MM-DD` (inclusive).
+    #[serde(deserialize_with = "super::rules::date")]
+    #[garde(skip)]
+    #[param(value_type = String, format = Date, example = "2027-03-15")]
+    pub from: NaiveDate,
+    /// Last local date, `YYYY-MM-DD` (inclusive); at most 62 days after `from`.
+    #[serde(deserialize_with = "super::rules::date")]
+    #[garde(skip)]
+    #[param(value_type = String, format = Date, example = "2027-03-28")]
+    pub to: NaiveDate,
+    #[garde(skip)]
+    pub provider_id: Option<Uuid>,
+    #[garde(skip)]
+    pub location_id: Option<Uuid>,
+}
+
+/// An open slot.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Slot {
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    /// In the location's time zone, with its offset.
+    #[schema(value_type = String, format = DateTime, example = "2027-03-15T09:00:00-06:00")]
+    pub starts_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime, example = "2027-03-15T09:30:00-06:00")]
+    pub ends_at: DateTime<FixedOffset>,
+}
+
+/// Open slots, by start.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Availability {
+    pub slots: Vec<Slot>,
+}
+
+/// Find open slots
+///
+/// For a treatment area and session kind over local dates (at most 62 days), optionally for one
+/// provider and/or location. A slot is offered when the provider treats the area and works at the
+/// location at that local wall time (DST-correct), is not on time off, has no active session
+/// overlapping it (buffers included), and the start respects the minimum notice and the booking
+/// horizon. Starts are `slot_step_minutes` apart from the start of each working interval.
+#[utoipa::path(
+    tag = "sessions",
+    security(()),
+    params(AvailabilityQuery),
+    responses(
+        (status = 200, description = "Open slots, by start", body = Availability),
+        (status = 400, response = BadRequest),
+        PublicErrors, ServerErrors,
+    )
+)]
+#[get("/availability")]
+pub async fn find_availability(
+    _caller: Public,
+    state: web::Data<AppState>,
+    Query(query): Query<AvailabilityQuery>,
+) -> Result<HttpResponse, AppError> {
+    if query.to < query.from {
+        return Err(AppError::field("to", "must not be before from"));
+    }
+    if (query.to - query.from).num_days() >= MAX_DAYS {
+        return Err(AppError::field(
+            "to",
+            format!("the range may span at most {MAX_DAYS} days"),
+        ));
+    }
+    let mut conn = state.conn().await?;
+    let area = treatment_areas::find(&mut conn, query.treatment_area_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "treatment_area_id",
+                "names a treatment area that does not exist",
+            )
+        })?;
+    if area.archived_at.is_some() {
+        return Err(AppError::Problem(
+            ProblemType::InactiveRecord,
+            "the treatment area is archived".into(),
+        ));
+    }
+    let settings = settings::get(&mut conn).await?;
+    let pairs =
+        providers::eligible(&mut conn, area.id, query.provider_id, query.location_id).await?;
+    let provider_ids: Vec<Uuid> = pairs.iter().map(|(provider, _)| *provider).collect();
+    let location_ids: Vec<Uuid> = pairs.iter().map(|(_, location)| *location).collect();
+    let zones = locations::time_zones(&mut conn, &location_ids).await?;
+    let hours = working_hours::for_providers(&mut conn, &provider_ids).await?;
+    // Wide enough for every time zone on earth around the local dates.
+    let window = Span {
+        start: chrono::Utc.from_utc_datetime(&query.from.and_hms_opt(0, 0, 0).unwrap_or_default())
+            - Duration::days(1),
+        end: chrono::Utc.from_utc_datetime(&query.to.and_hms_opt(0, 0, 0).unwrap_or_default())
+            + Duration::days(2),
+    };
+    let busy = sessions::busy(&mut conn, &provider_ids, window, None).await?;
+    drop(conn);
+
+    let mut busy_by_provider: HashMap<Uuid, Vec<Span>> = HashMap::new();
+    for (provider, span) in busy {
+        busy_by_provider.entry(provider).or_default().push(span);
+    }
+    let calendars: Vec<Calendar> = pairs
+        .iter()
+        .map(|&(provider_id, location_id)| Calendar {
+            provider_id,
+            location_id,
+            time_zone: zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC),
+            hours: hours
+                .iter()
+                .filter(|row| row.provider_id == provider_id && row.location_id == location_id)
+                .filter_map(|row| {
+                    Some(WeeklyInterval {
+                        location_id,
+                        weekday: Weekday::from_iso_number(row.weekday)?,
+                        start: row.start_time.into(),
+                        end: row.end_time.into(),
+                        effective_from: row.effective_from,
+                        effective_until: row.effective_until,
+                    })
+                })
+                .collect(),
+            busy: busy_by_provider
+                .get(&provider_id)
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect();
+    let minutes = match query.kind {
+        SessionKind::Assessment => area.assessment_minutes,
+        SessionKind::Injection => area.injection_minutes,
+        SessionKind::FollowUp => area.follow_up_minutes,
+    };
+    let buffer = match query.kind {
+        SessionKind::Injection => settings.buffer_after_injection_minutes,
+        _ => 0,
+    };
+    let now = state.now();
+    let request = SlotRequest {
+        from: query.from,
+        to: query.to,
+        duration: Duration::minutes(i64::from(minutes)),
+        buffer_after: Duration::minutes(i64::from(buffer)),
+        step: Duration::minutes(i64::from(settings.slot_step_minutes)),
+        earliest: now + Duration::minutes(i64::from(settings.minimum_notice_minutes)),
+        latest: now + Duration::days(i64::from(settings.booking_horizon_days)),
+    };
+    let slots = open_slots(&request, &calendars)
+        .into_iter()
+        .map(|slot| {
+            let zone = zones
+                .get(&slot.location_id)
+                .copied()
+                .unwrap_or(chrono_tz::UTC);
+            Slot {
+                provider_id: slot.provider_id,
+                location_id: slot.location_id,
+                starts_at: slot.starts_at.with_timezone(&zone).fixed_offset(),
+                ends_at: slot.ends_at.with_timezone(&zone).fixed_offset(),
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Availability { slots }))
+}
