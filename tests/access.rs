@@ -58,6 +58,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("get_provider", Rule::Public),
     ("update_provider", Rule::Admin),
     ("archive_provider", Rule::Admin),
+    ("provider_schedule", Rule::AnyKey),
     ("get_working_hours", Rule::Public),
     ("replace_working_hours", Rule::Admin),
     ("create_time_off", Rule::Admin),

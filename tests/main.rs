@@ -8,6 +8,7 @@ mod catalog_locations;
 mod catalog_providers;
 mod catalog_settings;
 mod catalog_treatment_areas;
+mod concurrency;
 mod health;
 mod logs;
 mod migrations;

@@ -628,3 +628,69 @@ async fn session_changes_and_reads_are_audited_with_the_patient() {
         ["session.book", "session.read", "session.confirmed"]
     );
 }
+
+#[actix_web::test]
+async fn a_providers_day_shows_sessions_and_free_gaps() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    app.post(
+        "/v1/sessions",
+        c.booking("injection", "2027-01-05T10:00:00-07:00"),
+    )
+    .await
+    .expect(201);
+    let cancelled = app
+        .post(
+            "/v1/sessions",
+            c.booking("follow_up", "2027-01-05T14:00:00-07:00"),
+        )
+        .await
+        .expect(201);
+    let id = cancelled.body["id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/sessions/{id}/cancel"),
+        json!({"reason_code": "other"}),
+    )
+    .await
+    .expect(200);
+    let day = app
+        .get(&format!(
+            "/v1/providers/{}/schedule?date=2027-01-05",
+            c.provider
+        ))
+        .await
+        .expect(200);
+    assert_eq!(day.body["sessions"].as_array().unwrap().len(), 2);
+    let free: Vec<(&str, &str)> = day.body["free"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["starts_at"].as_str().unwrap(),
+                g["ends_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        free,
+        [
+            ("2027-01-05T08:00:00-07:00", "2027-01-05T10:00:00-07:00"),
+            ("2027-01-05T10:40:00-07:00", "2027-01-05T17:00:00-07:00"),
+        ]
+    );
+    let saturday = app
+        .get(&format!(
+            "/v1/providers/{}/schedule?date=2027-01-09",
+            c.provider
+        ))
+        .await
+        .expect(200);
+    assert!(saturday.body["free"].as_array().unwrap().is_empty());
+    let other = app.provider(&[], &[&c.location]).await;
+    let key = app.key(Role::Provider, Some(&other)).await;
+    let path = format!("/v1/providers/{}/schedule?date=2027-01-05", c.provider);
+    app.send_as(Some(&key), Method::GET, &path, None, &[])
+        .await
+        .problem(404, "not-found");
+}

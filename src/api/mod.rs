@@ -16,6 +16,7 @@ pub mod problems;
 pub mod providers;
 pub mod rate_limit;
 pub mod rules;
+pub mod schedule;
 pub mod security_headers;
 pub mod sessions;
 pub mod settings;
@@ -70,6 +71,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(providers::get_provider)
                 .service(providers::update_provider)
                 .service(providers::archive_provider)
+                .service(schedule::provider_schedule)
                 .service(working_hours::get_working_hours)
                 .service(working_hours::replace_working_hours)
                 .service(time_off::create_time_off)

@@ -142,6 +142,30 @@ pub fn open_slots(request: &SlotRequest, calendars: &[Calendar]) -> Vec<Slot> {
     slots
 }
 
+/// The parts of `open` not covered by any of `busy`.
+pub fn free_gaps(open: Span, busy: &[Span]) -> Vec<Span> {
+    let mut busy: Vec<Span> = busy.iter().copied().filter(|b| b.overlaps(&open)).collect();
+    busy.sort();
+    let mut gaps = Vec::new();
+    let mut cursor = open.start;
+    for taken in busy {
+        if taken.start > cursor {
+            gaps.push(Span {
+                start: cursor,
+                end: taken.start.min(open.end),
+            });
+        }
+        cursor = cursor.max(taken.end);
+    }
+    if cursor < open.end {
+        gaps.push(Span {
+            start: cursor,
+            end: open.end,
+        });
+    }
+    gaps
+}
+
 /// Whether `span` misses every busy span (sorted by start).
 fn is_free(busy: &[Span], span: &Span) -> bool {
     // Only spans starting before `span` ends can overlap it.
@@ -287,6 +311,29 @@ mod tests {
             .map(|s| s.starts_at.date_naive().to_string())
             .collect();
         assert_eq!(days, ["2027-06-08"; 3]);
+    }
+
+    #[test]
+    fn free_gaps_are_what_is_left_of_the_day() {
+        let span = |a: &str, b: &str| Span {
+            start: at(a),
+            end: at(b),
+        };
+        let day = span("2027-06-01T08:00:00Z", "2027-06-01T12:00:00Z");
+        let busy = [
+            span("2027-06-01T09:00:00Z", "2027-06-01T09:30:00Z"),
+            span("2027-06-01T09:15:00Z", "2027-06-01T10:00:00Z"),
+            span("2027-06-01T11:30:00Z", "2027-06-01T13:00:00Z"),
+            span("2027-06-01T06:00:00Z", "2027-06-01T07:00:00Z"),
+        ];
+        assert_eq!(
+            free_gaps(day, &busy),
+            [
+                span("2027-06-01T08:00:00Z", "2027-06-01T09:00:00Z"),
+                span("2027-06-01T10:00:00Z", "2027-06-01T11:30:00Z")
+            ]
+        );
+        assert_eq!(free_gaps(day, &[]), [day]);
     }
 
     #[test]

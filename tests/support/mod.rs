@@ -1,6 +1,8 @@
 //! The test harness: one PostgreSQL for the run (TEST_DATABASE_URL, or the embedded cluster on
 //! /dev/shm), a template database migrated once, and a fresh database cloned from it per test.
 
+pub mod http;
+
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
