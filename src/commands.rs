@@ -148,6 +148,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     }
     drop(conn);
     let state = AppState::with_limits(pool, args.rate_limits());
+    tokio::spawn(purge_idempotency_keys(state.clone()));
     let cors_origins = args.cors_origins.clone();
     let mut server =
         actix_web::HttpServer::new(move || crate::app(state.clone(), cors_origins.clone()))
@@ -170,6 +171,22 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         .run()
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+/// Forgets expired idempotency keys now and every hour after.
+async fn purge_idempotency_keys(state: AppState) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let Ok(mut conn) = state.pool.get().await else {
+            continue;
+        };
+        match crate::api::idempotency::purge_expired(&mut conn, state.now()).await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "forgot expired idempotency keys"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not purge idempotency keys"),
+        }
+    }
 }
 
 /// Makes sure `PROLO_BOOTSTRAP_ADMIN_KEY` exists as an admin key (stored hashed).

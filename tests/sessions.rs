@@ -694,3 +694,28 @@ async fn a_providers_day_shows_sessions_and_free_gaps() {
         .await
         .problem(404, "not-found");
 }
+
+#[actix_web::test]
+async fn idempotency_keys_are_forgotten_after_two_days_not_before() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    let key = [("idempotency-key", "old-key")];
+    let body = c.booking("injection", "2027-01-05T10:00:00-07:00");
+    app.send(Method::POST, "/v1/sessions", Some(body), &key)
+        .await
+        .expect(201);
+    let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
+    let purge = prolo_scheduler::api::idempotency::purge_expired;
+    assert_eq!(
+        purge(&mut conn, app.now() + chrono::Duration::hours(47))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        purge(&mut conn, app.now() + chrono::Duration::hours(49))
+            .await
+            .unwrap(),
+        1
+    );
+}
