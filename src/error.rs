@@ -315,6 +315,8 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("database unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("the transaction lost a race and may be retried")]
+    Contention(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -339,7 +341,7 @@ impl AppError {
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PayloadTooLarge => ProblemType::PayloadTooLarge,
             Self::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
-            Self::Unavailable(_) => ProblemType::ServiceUnavailable,
+            Self::Unavailable(_) | Self::Contention(_) => ProblemType::ServiceUnavailable,
             Self::Internal(_) => ProblemType::Internal,
         }
     }
@@ -375,7 +377,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let kind = self.problem_type();
         let detail = match self {
-            Self::Internal(cause) | Self::Unavailable(cause) => {
+            Self::Internal(cause) | Self::Unavailable(cause) | Self::Contention(cause) => {
                 // The cause chain goes to the log only: it may hold SQL or connection details.
                 let mut chain = cause.to_string();
                 let mut source = cause.source();
@@ -429,6 +431,14 @@ impl From<DieselError> for AppError {
             DieselError::NotFound => Self::NotFound("resource"),
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 Self::Unavailable(Box::new(error))
+            }
+            // Concurrent transactions checking the same exclusion constraints can deadlock;
+            // one is aborted and may simply run again.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Contention(Box::new(error))
+            }
+            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::Contention(Box::new(error))
             }
             DieselError::DatabaseError(_, info) => info
                 .constraint_name()

@@ -96,11 +96,11 @@ async fn one_patient_racing_across_two_providers_gets_one_session() {
     let server = Server::start(&app.db.url, app.clock.clone()).await;
     let replies = race(&server, &app.admin_key, bodies, None).await;
     assert_eq!(count(&replies, 201), 1);
-    assert_eq!(
-        count(&replies, 201) + count(&replies, 409),
-        50,
-        "no other outcome, no 5xx"
-    );
+    let others: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status != 201 && r.status != 409)
+        .collect();
+    assert!(others.is_empty(), "no other outcome, no 5xx: {others:#?}");
     let sessions = app
         .get(&format!("/v1/sessions?patient_id={}", c.patient))
         .await

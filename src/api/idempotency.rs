@@ -70,9 +70,47 @@ pub fn fingerprint<T: serde::Serialize>(body: &T) -> Vec<u8> {
 /// The work of a booking, run inside the transaction that also stores its key.
 pub type Work<'c> = Pin<Box<dyn Future<Output = Result<Answer, AppError>> + Send + 'c>>;
 
-/// Runs `work` in one transaction, exactly once per (API key, idempotency key); returns the
-/// answer and whether it is a replay.
-pub async fn run_once(
+/// Times a transaction that lost a race (a deadlock between exclusion checks) is run again.
+const ATTEMPTS: u32 = 5;
+
+/// Runs the work `make` builds in one transaction, exactly once per (API key, idempotency key),
+/// again if it lost a race to a concurrent one; returns the answer and whether it is a replay.
+pub async fn run_once<W>(
+    conn: &mut AsyncPgConnection,
+    api_key_id: Uuid,
+    key: Option<String>,
+    operation: &str,
+    request_hash: Vec<u8>,
+    now: DateTime<Utc>,
+    make: impl Fn() -> W,
+) -> Result<(Answer, bool), AppError>
+where
+    W: for<'c> FnOnce(&'c mut AsyncPgConnection) -> Work<'c> + Send,
+{
+    let mut attempt = 1;
+    loop {
+        let result = transaction(
+            conn,
+            api_key_id,
+            key.clone(),
+            operation,
+            request_hash.clone(),
+            now,
+            make(),
+        )
+        .await;
+        match result {
+            Err(AppError::Contention(_)) if attempt < ATTEMPTS => {
+                // A short, growing pause lets the winner commit.
+                tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn transaction(
     conn: &mut AsyncPgConnection,
     api_key_id: Uuid,
     key: Option<String>,

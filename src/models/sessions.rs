@@ -397,3 +397,19 @@ pub async fn booking_facts(
         settings: settings::get(conn).await?,
     }))
 }
+
+/// Takes, until the transaction ends, the calendars of these providers and patients, always in
+/// the same order. Bookings touching one calendar then queue instead of deadlocking inside the
+/// exclusion constraints; the constraints still decide who wins.
+pub async fn lock_calendars(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))")
+            .bind::<diesel::sql_types::Text, _>(format!("calendar/{id}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

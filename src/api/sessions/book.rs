@@ -83,50 +83,54 @@ pub async fn book_session(
         "POST /v1/sessions",
         hash,
         now,
-        |conn| {
-            Box::pin(async move {
-                let ids = (
-                    body.patient_id,
-                    body.provider_id,
-                    body.location_id,
-                    body.treatment_area_id,
-                );
-                let (facts, span, held_until) =
-                    checked_facts(conn, ids, body.kind, start, now).await?;
-                let row = model::insert(
-                    conn,
-                    NewSession {
-                        id: Uuid::now_v7(),
-                        kind: body.kind.as_str().to_owned(),
-                        patient_id: body.patient_id,
-                        provider_id: body.provider_id,
-                        location_id: body.location_id,
-                        treatment_area_id: body.treatment_area_id,
-                        course_id: None,
-                        course_number: None,
-                        starts_at: span.start,
-                        ends_at: span.end,
-                        held_until,
-                    },
-                )
-                .await?;
-                let mut booked = event(&caller, row.id, "booked", None, SessionStatus::Scheduled);
-                booked.new_starts_at = Some(row.starts_at);
-                model::add_event(conn, booked).await?;
-                let audit = caller
-                    .audit("session.book", "sessions", Some(row.id), 201)
-                    .patient(row.patient_id);
-                audit_events::append(conn, audit).await?;
-                let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                let session = Session::from_row(row, zone, None);
-                Ok(Answer {
-                    status: StatusCode::CREATED,
-                    location: Some(format!("/v1/sessions/{}", session.id)),
-                    etag: Some(crate::api::conditional::etag(session.version)),
-                    body: serde_json::to_value(&session)
-                        .map_err(|e| AppError::Internal(Box::new(e)))?,
+        || {
+            let (body, caller) = (body.clone(), caller.clone());
+            move |conn| -> idempotency::Work<'_> {
+                Box::pin(async move {
+                    let ids = (
+                        body.patient_id,
+                        body.provider_id,
+                        body.location_id,
+                        body.treatment_area_id,
+                    );
+                    let (facts, span, held_until) =
+                        checked_facts(conn, ids, body.kind, start, now).await?;
+                    let row = model::insert(
+                        conn,
+                        NewSession {
+                            id: Uuid::now_v7(),
+                            kind: body.kind.as_str().to_owned(),
+                            patient_id: body.patient_id,
+                            provider_id: body.provider_id,
+                            location_id: body.location_id,
+                            treatment_area_id: body.treatment_area_id,
+                            course_id: None,
+                            course_number: None,
+                            starts_at: span.start,
+                            ends_at: span.end,
+                            held_until,
+                        },
+                    )
+                    .await?;
+                    let mut booked =
+                        event(&caller, row.id, "booked", None, SessionStatus::Scheduled);
+                    booked.new_starts_at = Some(row.starts_at);
+                    model::add_event(conn, booked).await?;
+                    let audit = caller
+                        .audit("session.book", "sessions", Some(row.id), 201)
+                        .patient(row.patient_id);
+                    audit_events::append(conn, audit).await?;
+                    let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    let session = Session::from_row(row, zone, None);
+                    Ok(Answer {
+                        status: StatusCode::CREATED,
+                        location: Some(format!("/v1/sessions/{}", session.id)),
+                        etag: Some(crate::api::conditional::etag(session.version)),
+                        body: serde_json::to_value(&session)
+                            .map_err(|e| AppError::Internal(Box::new(e)))?,
+                    })
                 })
-            })
+            }
         },
     )
     .await?;

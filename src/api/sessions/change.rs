@@ -84,52 +84,49 @@ pub async fn reschedule_session(
     let hash = idempotency::fingerprint(&(id, &body));
     let mut conn = state.conn().await?;
     let operation = "POST /v1/sessions/{id}/reschedule";
-    let (answer, replayed) = idempotency::run_once(
-        &mut conn,
-        caller.key_id,
-        key,
-        operation,
-        hash,
-        now,
-        |conn| {
-            Box::pin(async move {
-                let current = visible_to(&caller, model::find_for_update(conn, id).await?)?;
-                expected.check(current.version)?;
-                let status = status_of(&current);
-                if !status.may_reschedule() {
-                    return Err(invalid_transition(status, "rescheduled"));
-                }
-                let kind = SessionKind::parse(&current.kind).unwrap_or(SessionKind::Assessment);
-                let ids = (
-                    current.patient_id,
-                    current.provider_id,
-                    current.location_id,
-                    current.treatment_area_id,
-                );
-                let (facts, span, held_until) = checked_facts(conn, ids, kind, start, now).await?;
-                let moved = model::move_to(conn, id, span.start, span.end, held_until).await?;
-                let mut entry = event(&caller, id, "rescheduled", Some(status), status);
-                entry.old_starts_at = Some(current.starts_at);
-                entry.new_starts_at = Some(moved.starts_at);
-                entry.reason = body.reason.clone();
-                model::add_event(conn, entry).await?;
-                let audit = caller
-                    .audit("session.reschedule", "sessions", Some(id), 200)
-                    .patient(moved.patient_id);
-                audit_events::append(conn, audit).await?;
-                let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                let session = Session::from_row(moved, zone, None);
-                Ok(Answer {
-                    status: StatusCode::OK,
-                    location: None,
-                    etag: Some(crate::api::conditional::etag(session.version)),
-                    body: serde_json::to_value(&session)
-                        .map_err(|e| AppError::Internal(Box::new(e)))?,
+    let (answer, replayed) =
+        idempotency::run_once(&mut conn, caller.key_id, key, operation, hash, now, || {
+            let (body, caller) = (body.clone(), caller.clone());
+            move |conn| -> idempotency::Work<'_> {
+                Box::pin(async move {
+                    let current = visible_to(&caller, model::find_for_update(conn, id).await?)?;
+                    expected.check(current.version)?;
+                    let status = status_of(&current);
+                    if !status.may_reschedule() {
+                        return Err(invalid_transition(status, "rescheduled"));
+                    }
+                    let kind = SessionKind::parse(&current.kind).unwrap_or(SessionKind::Assessment);
+                    let ids = (
+                        current.patient_id,
+                        current.provider_id,
+                        current.location_id,
+                        current.treatment_area_id,
+                    );
+                    let (facts, span, held_until) =
+                        checked_facts(conn, ids, kind, start, now).await?;
+                    let moved = model::move_to(conn, id, span.start, span.end, held_until).await?;
+                    let mut entry = event(&caller, id, "rescheduled", Some(status), status);
+                    entry.old_starts_at = Some(current.starts_at);
+                    entry.new_starts_at = Some(moved.starts_at);
+                    entry.reason = body.reason.clone();
+                    model::add_event(conn, entry).await?;
+                    let audit = caller
+                        .audit("session.reschedule", "sessions", Some(id), 200)
+                        .patient(moved.patient_id);
+                    audit_events::append(conn, audit).await?;
+                    let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    let session = Session::from_row(moved, zone, None);
+                    Ok(Answer {
+                        status: StatusCode::OK,
+                        location: None,
+                        etag: Some(crate::api::conditional::etag(session.version)),
+                        body: serde_json::to_value(&session)
+                            .map_err(|e| AppError::Internal(Box::new(e)))?,
+                    })
                 })
-            })
-        },
-    )
-    .await?;
+            }
+        })
+        .await?;
     Ok(answer.respond(replayed))
 }
 

@@ -247,6 +247,7 @@ pub async fn checked_facts(
     now: DateTime<Utc>,
 ) -> Result<(BookingFacts, Span, DateTime<Utc>), AppError> {
     let (patient_id, provider_id, location_id, treatment_area_id) = ids;
+    model::lock_calendars(conn, &[provider_id, patient_id]).await?;
     let facts = model::booking_facts(
         conn,
         patient_id,
