@@ -1,8 +1,8 @@
-use actix_web::http::Method;
 use serde_json::{Value, json};
 
 use crate::sessions::{clinic, new_patient};
 use crate::support::TestApp;
+use crate::support::http::{Server, request};
 
 /// A New York location whose provider works `start`–`end` every day; the horizon covers 2027.
 async fn new_york(app: &TestApp, start: &str, end: &str) -> (String, String, String) {
@@ -34,20 +34,20 @@ async fn new_york(app: &TestApp, start: &str, end: &str) -> (String, String, Str
     (location, area, provider)
 }
 
-async fn slots(app: &TestApp, area: &str, kind: &str, from: &str, to: &str) -> Vec<Value> {
+/// Open slots as a browser would get them: over a socket, from the real server.
+async fn slots(server: &Server, area: &str, kind: &str, from: &str, to: &str) -> Vec<Value> {
     let path = format!("/v1/availability?treatment_area_id={area}&kind={kind}&from={from}&to={to}");
-    let reply = app
-        .send_as(None, Method::GET, &path, None, &[])
-        .await
-        .expect(200);
+    let reply = request(server.addr, "GET", &path, None, &[]).await;
+    assert_eq!(reply.status, 200, "{:#}", reply.body);
     reply.body["slots"].as_array().unwrap().clone()
 }
 
 #[actix_web::test]
 async fn dst_days_start_at_local_nine_with_the_usual_number_of_slots() {
     let app = TestApp::new().await;
-    let (_, area, _) = new_york(&app, "09:00", "17:00").await;
-    let ordinary = slots(&app, &area, "assessment", "2027-03-10", "2027-03-10").await;
+    let (location, area, provider) = new_york(&app, "09:00", "17:00").await;
+    let server = Server::start(&app.db.url, app.clock.clone()).await;
+    let ordinary = slots(&server, &area, "assessment", "2027-03-10", "2027-03-10").await;
     for (day, first_utc, first_local) in [
         (
             "2027-03-14",
@@ -60,7 +60,7 @@ async fn dst_days_start_at_local_nine_with_the_usual_number_of_slots() {
             "2027-11-07T09:00:00-05:00",
         ),
     ] {
-        let day_slots = slots(&app, &area, "assessment", day, day).await;
+        let day_slots = slots(&server, &area, "assessment", day, day).await;
         assert_eq!(day_slots.len(), ordinary.len(), "{day}");
         assert_eq!(day_slots[0]["starts_at"], first_local, "{day}");
         let instant: chrono::DateTime<chrono::Utc> =
@@ -70,6 +70,34 @@ async fn dst_days_start_at_local_nine_with_the_usual_number_of_slots() {
             first_utc.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
         );
     }
+    // The first slot of the spring-forward day books; the same time without an offset does not.
+    let patient = new_patient(&app, "dst@example.com").await;
+    let auth = format!("Bearer {}", app.admin_key);
+    let mut booking = json!({"patient_id": patient, "provider_id": provider, "location_id": location,
+        "treatment_area_id": area, "kind": "assessment", "starts_at": "2027-03-14T09:00:00"});
+    let naive = request(
+        server.addr,
+        "POST",
+        "/v1/sessions",
+        Some(&booking),
+        &[("Authorization", &auth)],
+    )
+    .await;
+    assert_eq!(
+        (naive.status, naive.body["type"].as_str()),
+        (422, Some("/problems/time-without-offset"))
+    );
+    booking["starts_at"] = json!("2027-03-14T09:00:00-04:00");
+    let booked = request(
+        server.addr,
+        "POST",
+        "/v1/sessions",
+        Some(&booking),
+        &[("Authorization", &auth)],
+    )
+    .await;
+    assert_eq!(booked.status, 201, "{:#}", booked.body);
+    assert_eq!(booked.body["starts_at"], "2027-03-14T09:00:00-04:00");
 }
 
 #[actix_web::test]
@@ -79,10 +107,11 @@ async fn night_hours_yield_their_real_length_on_transition_days() {
     app.patch("/v1/settings", "*", json!({"slot_step_minutes": 15}))
         .await
         .expect(200);
+    let server = Server::start(&app.db.url, app.clock.clone()).await;
     // 20-minute follow-ups every 15 minutes: (hours * 4) - 1 starts fit.
-    let spring = slots(&app, &area, "follow_up", "2027-03-14", "2027-03-14").await;
-    let fall = slots(&app, &area, "follow_up", "2027-11-07", "2027-11-07").await;
-    let usual = slots(&app, &area, "follow_up", "2027-11-08", "2027-11-08").await;
+    let spring = slots(&server, &area, "follow_up", "2027-03-14", "2027-03-14").await;
+    let fall = slots(&server, &area, "follow_up", "2027-11-07", "2027-11-07").await;
+    let usual = slots(&server, &area, "follow_up", "2027-11-08", "2027-11-08").await;
     assert_eq!(spring.len(), 2 * 4 - 1, "2 hours on 2027-03-14");
     assert_eq!(fall.len(), 4 * 4 - 1, "4 hours on 2027-11-07");
     assert_eq!(usual.len(), 3 * 4 - 1);
