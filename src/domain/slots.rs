@@ -167,7 +167,7 @@ pub fn free_gaps(open: Span, busy: &[Span]) -> Vec<Span> {
 }
 
 /// Whether `span` misses every busy span (sorted by start).
-fn is_free(busy: &[Span], span: &Span) -> bool {
+pub fn is_free(busy: &[Span], span: &Span) -> bool {
     // Only spans starting before `span` ends can overlap it.
     let candidates = busy.partition_point(|b| b.start < span.end);
     !busy[..candidates].iter().any(|b| b.end > span.start)
