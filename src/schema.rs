@@ -61,6 +61,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    courses (id) {
+        id -> Uuid,
+        patient_id -> Uuid,
+        provider_id -> Uuid,
+        location_id -> Uuid,
+        treatment_area_id -> Uuid,
+        side -> Text,
+        planned_sessions -> Int4,
+        interval_min_days -> Int4,
+        interval_target_days -> Nullable<Int4>,
+        interval_max_days -> Int4,
+        goal -> Nullable<Text>,
+        baseline_pain -> Nullable<Int2>,
+        baseline_function -> Nullable<Int2>,
+        assessment_session_id -> Nullable<Uuid>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (api_key_id, key) {
         api_key_id -> Uuid,
         key -> Text,
@@ -218,6 +242,10 @@ diesel::table! {
 diesel::joinable!(api_keys -> providers (provider_id));
 diesel::joinable!(audit_events -> api_keys (key_id));
 diesel::joinable!(clinical_records -> sessions (session_id));
+diesel::joinable!(courses -> locations (location_id));
+diesel::joinable!(courses -> patients (patient_id));
+diesel::joinable!(courses -> providers (provider_id));
+diesel::joinable!(courses -> treatment_areas (treatment_area_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
 diesel::joinable!(provider_locations -> locations (location_id));
 diesel::joinable!(provider_locations -> providers (provider_id));
@@ -235,6 +263,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     clinic_settings,
     clinical_records,
+    courses,
     idempotency_keys,
     locations,
     patients,

@@ -1,6 +1,7 @@
 //! Pure types and rules of the clinic: no database, no HTTP.
 
 pub mod access;
+pub mod courses;
 pub mod planning;
 pub mod sessions;
 pub mod slots;

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod courses;
 pub mod locations;
 pub mod patients;
 pub mod providers;

@@ -413,3 +413,23 @@ pub async fn lock_calendars(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Query
     }
     Ok(())
 }
+
+/// The patient's active sessions overlapping `window`.
+pub async fn patient_busy(
+    conn: &mut AsyncPgConnection,
+    patient_id: Uuid,
+    window: Span,
+) -> QueryResult<Vec<Span>> {
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>)> = sessions::table
+        .filter(sessions::patient_id.eq(patient_id))
+        .filter(sessions::status.eq_any(SessionStatus::ACTIVE))
+        .filter(sessions::starts_at.lt(window.end))
+        .filter(sessions::ends_at.gt(window.start))
+        .select((sessions::starts_at, sessions::ends_at))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(start, end)| Span { start, end })
+        .collect())
+}

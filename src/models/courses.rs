@@ -1,0 +1,136 @@
+//! Treatment courses.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::api::pagination::PageRequest;
+use crate::schema::{courses, sessions};
+
+/// A row of `courses`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = courses)]
+pub struct Course {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+    pub side: String,
+    pub planned_sessions: i32,
+    pub interval_min_days: i32,
+    pub interval_target_days: Option<i32>,
+    pub interval_max_days: i32,
+    pub goal: Option<String>,
+    pub baseline_pain: Option<i16>,
+    pub baseline_function: Option<i16>,
+    pub assessment_session_id: Option<Uuid>,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A course to create.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = courses)]
+pub struct NewCourse {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+    pub side: String,
+    pub planned_sessions: i32,
+    pub interval_min_days: i32,
+    pub interval_target_days: Option<i32>,
+    pub interval_max_days: i32,
+    pub goal: Option<String>,
+    pub baseline_pain: Option<i16>,
+    pub baseline_function: Option<i16>,
+    pub assessment_session_id: Option<Uuid>,
+    pub status: String,
+}
+
+/// Filters of the course list.
+#[derive(Debug, Default, Clone)]
+pub struct CourseFilter {
+    pub patient_id: Option<Uuid>,
+    pub provider_id: Option<Uuid>,
+    pub status: Option<String>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, new: NewCourse) -> QueryResult<Course> {
+    diesel::insert_into(courses::table)
+        .values(new)
+        .returning(Course::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Course>> {
+    courses::table
+        .find(id)
+        .select(Course::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: CourseFilter,
+    page: PageRequest,
+) -> QueryResult<Vec<Course>> {
+    let mut query = courses::table
+        .select(Course::as_select())
+        .order(courses::id)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(courses::id.gt(after));
+    }
+    if let Some(id) = filter.patient_id {
+        query = query.filter(courses::patient_id.eq(id));
+    }
+    if let Some(id) = filter.provider_id {
+        query = query.filter(courses::provider_id.eq(id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(courses::status.eq(status));
+    }
+    query.limit(page.limit + 1).load(conn).await
+}
+
+/// Every session of the course, by number then start.
+pub async fn sessions_of(
+    conn: &mut AsyncPgConnection,
+    course_id: Uuid,
+) -> QueryResult<Vec<super::sessions::Session>> {
+    sessions::table
+        .filter(sessions::course_id.eq(course_id))
+        .select(super::sessions::Session::as_select())
+        .order((sessions::course_number, sessions::starts_at))
+        .load(conn)
+        .await
+}
+
+/// Sets the status (with its reason) and bumps the version.
+pub async fn set_status(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: &str,
+    reason: Option<String>,
+) -> QueryResult<Course> {
+    diesel::update(courses::table.find(id))
+        .set((
+            courses::status.eq(status),
+            courses::status_reason.eq(reason),
+            courses::version.eq(courses::version + 1),
+            courses::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Course::as_returning())
+        .get_result(conn)
+        .await
+}
