@@ -33,6 +33,7 @@ pub enum ProblemType {
     InactiveRecord,
     TooEarly,
     IdempotencyKeyReused,
+    CourseNotPlannable,
     SlotTaken,
     PatientDoubleBooked,
     InvalidTransition,
@@ -47,7 +48,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 28] = [
+    pub const ALL: [ProblemType; 29] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -66,6 +67,7 @@ impl ProblemType {
         Self::InactiveRecord,
         Self::TooEarly,
         Self::IdempotencyKeyReused,
+        Self::CourseNotPlannable,
         Self::SlotTaken,
         Self::PatientDoubleBooked,
         Self::InvalidTransition,
@@ -100,6 +102,7 @@ impl ProblemType {
             Self::InactiveRecord => "inactive-record",
             Self::TooEarly => "too-early",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::CourseNotPlannable => "course-not-plannable",
             Self::SlotTaken => "slot-taken",
             Self::PatientDoubleBooked => "patient-double-booked",
             Self::InvalidTransition => "invalid-transition",
@@ -138,6 +141,7 @@ impl ProblemType {
             Self::InactiveRecord => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooEarly => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::CourseNotPlannable => StatusCode::UNPROCESSABLE_ENTITY,
             Self::SlotTaken => StatusCode::CONFLICT,
             Self::PatientDoubleBooked => StatusCode::CONFLICT,
             Self::InvalidTransition => StatusCode::CONFLICT,
@@ -172,6 +176,7 @@ impl ProblemType {
             Self::InactiveRecord => "A record the request names is archived",
             Self::TooEarly => "Not possible before the session starts",
             Self::IdempotencyKeyReused => "The Idempotency-Key was used with another request",
+            Self::CourseNotPlannable => "Not every session of the course can be placed",
             Self::SlotTaken => "The provider is already booked then",
             Self::PatientDoubleBooked => "The patient is already booked then",
             Self::InvalidTransition => "The session cannot change this way",
@@ -218,6 +223,9 @@ impl ProblemType {
             }
             Self::TooEarly => "A no-show can be recorded only once the start has passed.",
             Self::IdempotencyKeyReused => "Send a new key for a different request.",
+            Self::CourseNotPlannable => {
+                "Some sessions fit no window; `detail` names them. Plan with POST /v1/courses/plan to see why."
+            }
             Self::SlotTaken => {
                 "Another active session of the provider (with its buffer) overlaps this time."
             }
@@ -488,6 +496,10 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
         "sessions_patient_overlap" => AppError::Problem(
             ProblemType::PatientDoubleBooked,
             "the patient has another session at that time".into(),
+        ),
+        "sessions_course_number_key" => AppError::Problem(
+            ProblemType::SlotTaken,
+            "the course already has a session with this number".into(),
         ),
         "sessions_patient_id_fkey" => {
             AppError::field("patient_id", "names a patient that does not exist")

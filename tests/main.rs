@@ -9,6 +9,7 @@ mod catalog_providers;
 mod catalog_settings;
 mod catalog_treatment_areas;
 mod concurrency;
+mod courses;
 mod health;
 mod logs;
 mod migrations;

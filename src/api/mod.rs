@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod conditional;
+pub mod courses;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -46,6 +47,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(patients::update_patient)
                 .service(patients::archive_patient)
                 .service(availability::find_availability)
+                .service(courses::plan_course)
+                .service(courses::create_course)
+                .service(courses::list_courses)
+                .service(courses::get_course)
                 .service(sessions::book::book_session)
                 .service(sessions::read::list_sessions)
                 .service(sessions::read::get_session)

@@ -102,6 +102,8 @@ problem_responses! {
     PatientDoubleBooked => ProblemType::PatientDoubleBooked, vec![];
     /// CONFLICT: The session cannot change this way.
     InvalidTransition => ProblemType::InvalidTransition, vec![];
+    /// 422: a course that cannot be planned whole.
+    CourseNotPlannable => ProblemType::CourseNotPlannable, vec![];
     /// 412: `If-Match` is stale.
     PreconditionFailed => ProblemType::PreconditionFailed, vec![];
     /// 428: `If-Match` is missing.

@@ -202,6 +202,11 @@ impl From<model::ClinicalRecord> for ClinicalRecord {
 
 /// Parses a session time; a time without an offset is its own 422.
 pub fn parse_start(text: &str) -> Result<DateTime<Utc>, AppError> {
+    parse_instant_field("starts_at", text)
+}
+
+/// Parses the instant in `field`; a time without an offset is its own 422.
+pub fn parse_instant_field(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
     match super::rules::parse_instant(text) {
         Ok(instant) => Ok(instant),
         Err(_)
@@ -210,10 +215,10 @@ pub fn parse_start(text: &str) -> Result<DateTime<Utc>, AppError> {
         {
             Err(AppError::Problem(
                 ProblemType::TimeWithoutOffset,
-                format!("starts_at `{text}` has no UTC offset; e.g. 2027-03-15T09:00:00-06:00"),
+                format!("{field} `{text}` has no UTC offset; e.g. 2027-03-15T09:00:00-06:00"),
             ))
         }
-        Err(message) => Err(AppError::field("starts_at", message)),
+        Err(message) => Err(AppError::field(field, message)),
     }
 }
 

@@ -1,0 +1,672 @@
+//! Treatment courses: `/v1/courses`. Plan a whole course, book it in one transaction, read
+//! where it stands.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::{AnyKey, Caller, StaffKey};
+use super::conditional::ok_tagged;
+use super::extract::{Json, Query};
+use super::idempotency::{self, Answer};
+use super::pagination::{Page, PageQuery};
+use super::problems::*;
+use super::sessions::{Session, event, parse_instant_field};
+use super::treatment_areas::IntervalDays;
+use crate::domain::courses::{CourseStatus, Progress, SessionSummary, Side, progress};
+use crate::domain::planning::{IntervalWindow, Plan, PlanInput, Preferences, plan};
+use crate::domain::sessions::{SessionKind, SessionStatus};
+use crate::domain::slots::Span;
+use crate::domain::time::{WallTime, Weekday};
+use crate::domain::working_hours::WeeklyInterval;
+use crate::error::{AppError, ProblemType};
+use crate::models::courses::{self as model, CourseFilter, NewCourse};
+use crate::models::sessions::{self as sessions_model, NewSession};
+use crate::models::{
+    audit_events, locations, patients, providers, settings, treatment_areas, working_hours,
+};
+use crate::state::AppState;
+
+/// Local times of day that suit the patient.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    pub start: WallTime,
+    pub end: WallTime,
+}
+
+/// What course to plan.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
+#[schema(example = json!({
+    "patient_id": "01a220c2-bf9f-75de-96de-231584424d05",
+    "treatment_area_id": "01a2208c-c46a-701a-b5aa-02f50e68e680",
+    "location_id": "01a2208c-c469-72e6-a438-057e659075a7",
+    "sessions": 4,
+    "interval_days": {"min": 21, "target": 28, "max": 42},
+    "first_starts_at": "2027-03-15T09:00:00-06:00"
+}))]
+pub struct PlanCourse {
+    #[garde(skip)]
+    pub patient_id: Uuid,
+    #[garde(skip)]
+    pub treatment_area_id: Uuid,
+    #[garde(skip)]
+    pub location_id: Uuid,
+    /// One provider; absent: the first provider of the area at the location who fits every session.
+    #[garde(skip)]
+    pub provider_id: Option<Uuid>,
+    /// How many sessions, 1 to 50.
+    #[garde(range(min = 1, max = 50))]
+    #[schema(minimum = 1, maximum = 50)]
+    pub sessions: u32,
+    /// Days between sessions; absent: the treatment area's.
+    #[garde(dive)]
+    pub interval_days: Option<IntervalDays>,
+    /// The first session's start (RFC 3339 with offset); absent: the earliest fitting slot.
+    #[garde(inner(length(max = 64)))]
+    #[schema(format = DateTime)]
+    pub first_starts_at: Option<String>,
+    /// The kind of every session; injections unless said otherwise.
+    #[garde(skip)]
+    pub kind: Option<SessionKind>,
+    #[garde(inner(length(max = 7)))]
+    pub preferred_weekdays: Option<Vec<Weekday>>,
+    #[garde(skip)]
+    pub preferred_time_window: Option<TimeWindow>,
+}
+
+/// A proposed session.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProposedSession {
+    pub number: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: DateTime<chrono::FixedOffset>,
+}
+
+/// A session the planner could not place.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnplacedSession {
+    pub number: u32,
+    #[schema(example = "no free slot between 2027-04-05 and 2027-04-26")]
+    pub reason: String,
+}
+
+/// A proposal; nothing is written.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CoursePlan {
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub sessions: Vec<ProposedSession>,
+    pub unplaced: Vec<UnplacedSession>,
+}
+
+/// A course to create; with `book: true` every session is booked too, all or nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
+pub struct CreateCourse {
+    #[serde(flatten)]
+    #[garde(dive)]
+    pub plan: PlanCourse,
+    #[garde(skip)]
+    pub side: Side,
+    #[garde(inner(length(chars, max = 2000)))]
+    pub goal: Option<String>,
+    /// Pain 0–10 before the course.
+    #[garde(inner(range(min = 0, max = 10)))]
+    pub baseline_pain: Option<i16>,
+    /// Function 0–100 before the course.
+    #[garde(inner(range(min = 0, max = 100)))]
+    pub baseline_function: Option<i16>,
+    /// The assessment this course came from.
+    #[garde(skip)]
+    pub assessment_session_id: Option<Uuid>,
+    /// Book every planned session now.
+    #[serde(default)]
+    #[garde(skip)]
+    pub book: bool,
+}
+
+/// A course, its sessions and its progress.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Course {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+    pub side: Side,
+    pub planned_sessions: i32,
+    pub interval_days: IntervalDays,
+    pub goal: Option<String>,
+    pub baseline_pain: Option<i16>,
+    pub baseline_function: Option<i16>,
+    pub assessment_session_id: Option<Uuid>,
+    pub status: CourseStatus,
+    pub status_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Every session of the course, by number (absent in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<Session>>,
+    /// Where the course stands (absent in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+}
+
+impl Course {
+    fn from_row(row: model::Course) -> Self {
+        Self {
+            id: row.id,
+            patient_id: row.patient_id,
+            provider_id: row.provider_id,
+            location_id: row.location_id,
+            treatment_area_id: row.treatment_area_id,
+            side: Side::parse(&row.side).unwrap_or(Side::None),
+            planned_sessions: row.planned_sessions,
+            interval_days: IntervalDays {
+                min: row.interval_min_days,
+                target: row.interval_target_days,
+                max: row.interval_max_days,
+            },
+            goal: row.goal,
+            baseline_pain: row.baseline_pain,
+            baseline_function: row.baseline_function,
+            assessment_session_id: row.assessment_session_id,
+            status: CourseStatus::parse(&row.status).unwrap_or(CourseStatus::Planned),
+            status_reason: row.status_reason,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            sessions: None,
+            progress: None,
+        }
+    }
+}
+
+/// What planning read, for booking what it proposed.
+struct Planned {
+    provider_id: Uuid,
+    kind: SessionKind,
+    zone: Tz,
+    buffer: Duration,
+    window: IntervalWindow,
+    plan: Plan,
+}
+
+/// Plans `request` against the calendars as they are now.
+async fn make_plan(
+    conn: &mut AsyncPgConnection,
+    request: &PlanCourse,
+    now: DateTime<Utc>,
+) -> Result<Planned, AppError> {
+    let first_start = request
+        .first_starts_at
+        .as_deref()
+        .map(|text| parse_instant_field("first_starts_at", text))
+        .transpose()?;
+    let patient = patients::find(conn, request.patient_id)
+        .await?
+        .ok_or_else(|| AppError::field("patient_id", "names a patient that does not exist"))?;
+    if patient.archived_at.is_some() {
+        return Err(AppError::Problem(
+            ProblemType::InactiveRecord,
+            "the patient is archived".into(),
+        ));
+    }
+    let area = treatment_areas::find(conn, request.treatment_area_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "treatment_area_id",
+                "names a treatment area that does not exist",
+            )
+        })?;
+    let zones = locations::time_zones(conn, &[request.location_id]).await?;
+    let zone = *zones
+        .get(&request.location_id)
+        .ok_or_else(|| AppError::field("location_id", "names a location that does not exist"))?;
+    let settings = settings::get(conn).await?;
+    let kind = request.kind.unwrap_or(SessionKind::Injection);
+    let minutes = match kind {
+        SessionKind::Assessment => area.assessment_minutes,
+        SessionKind::Injection => area.injection_minutes,
+        SessionKind::FollowUp => area.follow_up_minutes,
+    };
+    let buffer = match kind {
+        SessionKind::Injection => {
+            Duration::minutes(i64::from(settings.buffer_after_injection_minutes))
+        }
+        _ => Duration::zero(),
+    };
+    let days = request.interval_days.unwrap_or(IntervalDays {
+        min: area.interval_min_days,
+        target: area.interval_target_days,
+        max: area.interval_max_days,
+    });
+    let window = IntervalWindow {
+        min: days.min.max(1) as u32,
+        target: days.target.map(|t| t.max(1) as u32),
+        max: days.max.max(1) as u32,
+    };
+    let earliest = now + Duration::minutes(i64::from(settings.minimum_notice_minutes));
+    let latest = now + Duration::days(i64::from(settings.booking_horizon_days));
+    let horizon = Span {
+        start: earliest - Duration::days(1),
+        end: latest + Duration::days(1),
+    };
+    let patient_busy = sessions_model::patient_busy(conn, patient.id, horizon).await?;
+    let mut candidates = providers::eligible(
+        conn,
+        area.id,
+        request.provider_id,
+        Some(request.location_id),
+    )
+    .await?;
+    candidates.sort();
+    let mut best: Option<Planned> = None;
+    for (provider_id, _) in candidates {
+        let hours = working_hours::for_provider(conn, provider_id)
+            .await?
+            .into_iter()
+            .filter(|row| row.location_id == request.location_id)
+            .filter_map(|row| {
+                Some(WeeklyInterval {
+                    location_id: row.location_id,
+                    weekday: Weekday::from_iso_number(row.weekday)?,
+                    start: row.start_time.into(),
+                    end: row.end_time.into(),
+                    effective_from: row.effective_from,
+                    effective_until: row.effective_until,
+                })
+            })
+            .collect();
+        let provider_busy = sessions_model::busy(conn, &[provider_id], horizon, None)
+            .await?
+            .into_iter()
+            .map(|(_, span)| span)
+            .collect();
+        let input = PlanInput {
+            sessions: request.sessions,
+            duration: Duration::minutes(i64::from(minutes)),
+            buffer_after: buffer,
+            step: Duration::minutes(i64::from(settings.slot_step_minutes)),
+            window,
+            first_start,
+            time_zone: zone,
+            hours,
+            provider_busy,
+            patient_busy: patient_busy.clone(),
+            earliest,
+            latest,
+            preferences: Preferences {
+                weekdays: request.preferred_weekdays.clone().unwrap_or_default(),
+                time_window: request
+                    .preferred_time_window
+                    .as_ref()
+                    .map(|w| (w.start.time(), w.end.time())),
+            },
+        };
+        let proposal = plan(&input);
+        let better = best
+            .as_ref()
+            .is_none_or(|b| proposal.unplaced.len() < b.plan.unplaced.len());
+        if better {
+            let complete = proposal.unplaced.is_empty();
+            best = Some(Planned {
+                provider_id,
+                kind,
+                zone,
+                buffer,
+                window,
+                plan: proposal,
+            });
+            if complete {
+                break;
+            }
+        }
+    }
+    best.ok_or_else(|| {
+        AppError::Problem(
+            ProblemType::ProviderNotEligible,
+            "no active provider treats this area at this location".into(),
+        )
+    })
+}
+
+fn course_plan(planned: &Planned, location_id: Uuid) -> CoursePlan {
+    CoursePlan {
+        provider_id: planned.provider_id,
+        location_id,
+        sessions: planned
+            .plan
+            .placed
+            .iter()
+            .map(|p| ProposedSession {
+                number: p.number,
+                starts_at: p.starts_at.with_timezone(&planned.zone).fixed_offset(),
+                ends_at: p.ends_at.with_timezone(&planned.zone).fixed_offset(),
+            })
+            .collect(),
+        unplaced: planned
+            .plan
+            .unplaced
+            .iter()
+            .map(|u| UnplacedSession {
+                number: u.number,
+                reason: u.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Plan a course
+///
+/// Proposes every session and writes nothing: session 1 at `first_starts_at` or the earliest
+/// fitting slot; each next one inside the interval window from the previous, nearest the target,
+/// on the course's weekday and local time of day, and only where booking would succeed. Sessions
+/// that fit nowhere are listed in `unplaced` with the reason.
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    request_body = PlanCourse,
+    responses(
+        (status = 200, description = "The proposal", body = CoursePlan),
+        (status = 422, description = "`time-without-offset`, `inactive-record` or `provider-not-eligible`", body = crate::error::Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/courses/plan")]
+pub async fn plan_course(
+    StaffKey(_caller): StaffKey,
+    state: web::Data<AppState>,
+    Json(body): Json<PlanCourse>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let planned = make_plan(&mut conn, &body, state.now()).await?;
+    Ok(HttpResponse::Ok().json(course_plan(&planned, body.location_id)))
+}
+
+/// Create a course
+///
+/// With `book: true`, plans and books every session in one transaction: all or nothing (a
+/// session that cannot be placed → 422 `course-not-plannable` naming it; one taken meanwhile →
+/// 409 naming its number). Without it, the course is created and sessions are added later with
+/// `course_id`. `Idempotency-Key` makes retries safe.
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    request_body = CreateCourse,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body replay the first answer")),
+    responses(
+        (status = 201, description = "Created (and booked)", body = Course, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, response = SlotTaken),
+        (status = 422, response = CourseNotPlannable),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/courses")]
+pub async fn create_course(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<CreateCourse>,
+) -> Result<HttpResponse, AppError> {
+    let key = idempotency::key_from(&req)?;
+    let now = state.now();
+    let hash = idempotency::fingerprint(&body);
+    let mut conn = state.conn().await?;
+    let (answer, replayed) = idempotency::run_once(
+        &mut conn,
+        caller.key_id,
+        key,
+        "POST /v1/courses",
+        hash,
+        now,
+        || {
+            let (body, caller) = (body.clone(), caller.clone());
+            move |conn| -> idempotency::Work<'_> {
+                Box::pin(async move {
+                    let course = create(conn, &caller, &body, now).await?;
+                    Ok(Answer {
+                        status: StatusCode::CREATED,
+                        location: Some(format!("/v1/courses/{}", course.id)),
+                        etag: Some(super::conditional::etag(course.version)),
+                        body: serde_json::to_value(&course)
+                            .map_err(|e| AppError::Internal(Box::new(e)))?,
+                    })
+                })
+            }
+        },
+    )
+    .await?;
+    Ok(answer.respond(replayed))
+}
+
+async fn create(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    body: &CreateCourse,
+    now: DateTime<Utc>,
+) -> Result<Course, AppError> {
+    // Choose the provider, then take the calendars and plan again under the locks, so what is
+    // booked is exactly what the calendars allow at commit.
+    let chosen = make_plan(conn, &body.plan, now).await?;
+    let mut request = body.plan.clone();
+    request.provider_id = Some(chosen.provider_id);
+    if body.book {
+        sessions_model::lock_calendars(conn, &[chosen.provider_id, body.plan.patient_id]).await?;
+    }
+    let planned = make_plan(conn, &request, now).await?;
+    if body.book && !planned.plan.unplaced.is_empty() {
+        let numbers: Vec<String> = planned
+            .plan
+            .unplaced
+            .iter()
+            .map(|u| format!("{} ({})", u.number, u.reason))
+            .collect();
+        return Err(AppError::Problem(
+            ProblemType::CourseNotPlannable,
+            format!("sessions that cannot be placed: {}", numbers.join("; ")),
+        ));
+    }
+    let row = model::insert(
+        conn,
+        NewCourse {
+            id: Uuid::now_v7(),
+            patient_id: body.plan.patient_id,
+            provider_id: planned.provider_id,
+            location_id: body.plan.location_id,
+            treatment_area_id: body.plan.treatment_area_id,
+            side: body.side.as_str().to_owned(),
+            planned_sessions: body.plan.sessions as i32,
+            interval_min_days: planned.window.min as i32,
+            interval_target_days: planned.window.target.map(|t| t as i32),
+            interval_max_days: planned.window.max as i32,
+            goal: body.goal.clone(),
+            baseline_pain: body.baseline_pain,
+            baseline_function: body.baseline_function,
+            assessment_session_id: body.assessment_session_id,
+            status: if body.book {
+                CourseStatus::Active
+            } else {
+                CourseStatus::Planned
+            }
+            .as_str()
+            .to_owned(),
+        },
+    )
+    .await?;
+    if body.book {
+        for placed in &planned.plan.placed {
+            let new = NewSession {
+                id: Uuid::now_v7(),
+                kind: planned.kind.as_str().to_owned(),
+                patient_id: row.patient_id,
+                provider_id: row.provider_id,
+                location_id: row.location_id,
+                treatment_area_id: row.treatment_area_id,
+                course_id: Some(row.id),
+                course_number: Some(placed.number as i32),
+                starts_at: placed.starts_at,
+                ends_at: placed.ends_at,
+                held_until: placed.ends_at + planned.buffer,
+            };
+            let session = sessions_model::insert(conn, new).await.map_err(|error| {
+                match AppError::from(error) {
+                    AppError::Problem(kind, detail) => {
+                        AppError::Problem(kind, format!("session {}: {detail}", placed.number))
+                    }
+                    other => other,
+                }
+            })?;
+            let mut booked = event(caller, session.id, "booked", None, SessionStatus::Scheduled);
+            booked.new_starts_at = Some(session.starts_at);
+            sessions_model::add_event(conn, booked).await?;
+        }
+    }
+    let audit = caller
+        .audit("course.create", "courses", Some(row.id), 201)
+        .patient(row.patient_id);
+    audit_events::append(conn, audit).await?;
+    with_sessions(conn, row, now).await
+}
+
+/// The course with its sessions and progress.
+async fn with_sessions(
+    conn: &mut AsyncPgConnection,
+    row: model::Course,
+    now: DateTime<Utc>,
+) -> Result<Course, AppError> {
+    let rows = model::sessions_of(conn, row.id).await?;
+    let zones = locations::time_zones(conn, &[row.location_id]).await?;
+    let zone = zones
+        .get(&row.location_id)
+        .copied()
+        .unwrap_or(chrono_tz::UTC);
+    let mut summaries = Vec::new();
+    let mut sessions = Vec::new();
+    for session in rows {
+        let record = sessions_model::record(conn, session.id).await?;
+        summaries.push(SessionSummary {
+            id: session.id,
+            number: session.course_number,
+            status: SessionStatus::parse(&session.status).unwrap_or(SessionStatus::Scheduled),
+            starts_at: session.starts_at,
+            pain_before: record.as_ref().map(|r| r.pain_before),
+            pain_after: record.as_ref().map(|r| r.pain_after),
+            adverse_events: record
+                .as_ref()
+                .and_then(|r| r.adverse_events.as_array().map(Vec::len))
+                .unwrap_or(0),
+        });
+        sessions.push(Session::from_row(session, zone, record));
+    }
+    let window = (
+        row.interval_min_days.max(0) as u32,
+        row.interval_max_days.max(0) as u32,
+    );
+    let progress = progress(
+        row.planned_sessions.max(0) as u32,
+        window,
+        row.baseline_pain,
+        &summaries,
+        now,
+    );
+    let mut course = Course::from_row(row);
+    course.sessions = Some(sessions);
+    course.progress = Some(progress);
+    Ok(course)
+}
+
+/// Get a course with its sessions and progress
+///
+/// A provider key sees only its own courses.
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The course", body = Course, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[get("/courses/{id}")]
+pub async fn get_course(
+    AnyKey(caller): AnyKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = model::find(&mut conn, *id)
+        .await?
+        .filter(|row| caller.sees_provider(row.provider_id))
+        .ok_or(AppError::NotFound("course"))?;
+    let audit = caller
+        .audit("course.read", "courses", Some(row.id), 200)
+        .patient(row.patient_id);
+    audit_events::append(&mut conn, audit).await?;
+    let course = with_sessions(&mut conn, row, state.now()).await?;
+    Ok(ok_tagged(&course, course.version))
+}
+
+/// Filters of the course list.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct CourseQuery {
+    #[garde(skip)]
+    pub patient_id: Option<Uuid>,
+    /// A provider key always sees only its own courses.
+    #[garde(skip)]
+    pub provider_id: Option<Uuid>,
+    #[garde(skip)]
+    pub status: Option<CourseStatus>,
+}
+
+/// List courses
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    params(PageQuery, CourseQuery),
+    responses(
+        (status = 200, description = "One page of courses, oldest first (without sessions and progress)", body = Page<Course>),
+        (status = 400, response = BadRequest), AuthErrors, ServerErrors,
+    )
+)]
+#[get("/courses")]
+pub async fn list_courses(
+    AnyKey(caller): AnyKey,
+    state: web::Data<AppState>,
+    Query(page): Query<PageQuery>,
+    Query(query): Query<CourseQuery>,
+) -> Result<HttpResponse, AppError> {
+    let request = page.request()?;
+    let provider_id = match (caller.provider_id, query.provider_id) {
+        (Some(own), Some(asked)) if own != asked => return Err(AppError::NotFound("provider")),
+        (Some(own), _) => Some(own),
+        (None, asked) => asked,
+    };
+    let filter = CourseFilter {
+        patient_id: query.patient_id,
+        provider_id,
+        status: query.status.map(|s| s.as_str().to_owned()),
+    };
+    let mut conn = state.conn().await?;
+    let rows = model::list(&mut conn, filter, request).await?;
+    let mut audit = caller.audit("course.list", "courses", None, 200);
+    audit.patient_id = query.patient_id;
+    audit_events::append(&mut conn, audit).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        request,
+        |row| row.id,
+        Course::from_row,
+    )))
+}

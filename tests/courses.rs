@@ -1,0 +1,235 @@
+use serde_json::{Value, json};
+
+use crate::sessions::new_patient;
+use crate::support::TestApp;
+
+/// A New York knee provider working weekdays 08:00–17:00; the horizon covers 2027.
+struct Setup {
+    location: String,
+    area: String,
+    provider: String,
+    patient: String,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let location = app.location("Manhattan", "America/New_York").await;
+    let area = app.treatment_area("knee").await;
+    let provider = app.provider(&[&area], &[&location]).await;
+    let days = ["monday", "tuesday", "wednesday", "thursday", "friday"];
+    let intervals: Vec<Value> = days
+        .iter()
+        .map(|d| json!({"location_id": location, "weekday": d, "start": "08:00", "end": "17:00"}))
+        .collect();
+    app.put(
+        &format!("/v1/providers/{provider}/working-hours"),
+        json!({"intervals": intervals}),
+    )
+    .await
+    .expect(200);
+    app.patch("/v1/settings", "*", json!({"booking_horizon_days": 365}))
+        .await
+        .expect(200);
+    let patient = new_patient(app, "course@example.com").await;
+    Setup {
+        location,
+        area,
+        provider,
+        patient,
+    }
+}
+
+fn weekly(s: &Setup, sessions: u32) -> Value {
+    json!({"patient_id": s.patient, "treatment_area_id": s.area, "location_id": s.location,
+           "sessions": sessions, "interval_days": {"min": 5, "target": 7, "max": 10},
+           "first_starts_at": "2027-10-25T09:00:00-04:00"})
+}
+
+fn starts(sessions: &Value) -> Vec<String> {
+    sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_weekly_nine_oclock_course_keeps_nine_local_across_the_dst_change() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let plan = app
+        .post("/v1/courses/plan", weekly(&s, 4))
+        .await
+        .expect(200);
+    assert_eq!(plan.body["provider_id"], s.provider.as_str());
+    assert_eq!(
+        starts(&plan.body["sessions"]),
+        [
+            "2027-10-25T09:00:00-04:00",
+            "2027-11-01T09:00:00-04:00",
+            "2027-11-08T09:00:00-05:00",
+            "2027-11-15T09:00:00-05:00"
+        ]
+    );
+    assert!(plan.body["unplaced"].as_array().unwrap().is_empty());
+    // Planning wrote nothing.
+    assert!(
+        app.get("/v1/sessions").await.expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn unplaceable_sessions_are_reported_with_the_rest_of_the_plan() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    // Away for the whole window of session 4 (days 5 to 10 after 2027-11-08).
+    let away =
+        json!({"starts_at": "2027-11-12T00:00:00-05:00", "ends_at": "2027-11-19T00:00:00-05:00"});
+    app.post(&format!("/v1/providers/{}/time-off", s.provider), away)
+        .await
+        .expect(201);
+    let plan = app
+        .post("/v1/courses/plan", weekly(&s, 6))
+        .await
+        .expect(200);
+    assert_eq!(plan.body["unplaced"][0]["number"], 4);
+    assert_eq!(plan.body["sessions"].as_array().unwrap().len(), 5);
+
+    // Booking such a course is refused whole, naming session 4; nothing is written.
+    let mut course = weekly(&s, 6);
+    course["side"] = json!("left");
+    course["book"] = json!(true);
+    let refused = app
+        .post("/v1/courses", course)
+        .await
+        .problem(422, "course-not-plannable");
+    assert!(refused["detail"].as_str().unwrap().contains("4 ("));
+    assert!(
+        app.get("/v1/sessions").await.expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.get("/v1/courses").await.expect(200).body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn a_booked_course_holds_its_sessions_and_shows_progress() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 3);
+    course["side"] = json!("right");
+    course["baseline_pain"] = json!(8);
+    course["goal"] = json!("Walk without a brace");
+    course["book"] = json!(true);
+    let created = app
+        .send(
+            actix_web::http::Method::POST,
+            "/v1/courses",
+            Some(course.clone()),
+            &[("idempotency-key", "course-1")],
+        )
+        .await
+        .expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["status"], "active");
+    let sessions = created.body["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 3);
+    let numbers: Vec<i64> = sessions
+        .iter()
+        .map(|s| s["course_number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    assert_eq!(created.body["progress"]["scheduled"], 3);
+    assert_eq!(created.body["progress"]["remaining"], 0);
+    let replay = app
+        .send(
+            actix_web::http::Method::POST,
+            "/v1/courses",
+            Some(course),
+            &[("idempotency-key", "course-1")],
+        )
+        .await
+        .expect(201);
+    assert_eq!(replay.body["id"], id.as_str());
+
+    // The booked sessions block the provider: the same course cannot be booked twice.
+    let other = new_patient(&app, "other@example.com").await;
+    let mut clash = weekly(&s, 1);
+    clash["patient_id"] = json!(other);
+    clash["side"] = json!("none");
+    clash["book"] = json!(true);
+    app.post("/v1/courses", clash)
+        .await
+        .problem(422, "course-not-plannable");
+
+    // Complete the first two with pain scores.
+    for (session, (before, after)) in sessions.iter().zip([(7, 5), (5, 3)]) {
+        let sid = session["id"].as_str().unwrap();
+        app.clock.set(
+            session["starts_at"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap(),
+        );
+        app.post(&format!("/v1/sessions/{sid}/check-in"), json!(null))
+            .await
+            .expect(200);
+        let record = json!({"pain_before": before, "pain_after": after,
+                            "adverse_events": [{"kind": "injection_site_pain", "severity": "mild"}]});
+        app.post(&format!("/v1/sessions/{sid}/complete"), record)
+            .await
+            .expect(200);
+    }
+    let read = app.get(&format!("/v1/courses/{id}")).await.expect(200);
+    let progress = &read.body["progress"];
+    assert_eq!(
+        (
+            progress["completed"].as_i64(),
+            progress["scheduled"].as_i64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(progress["pain"]["latest"], 3);
+    assert_eq!(progress["pain"]["change_points"], -5);
+    assert_eq!(progress["pain"]["change_percent"], -62.5);
+    assert_eq!(progress["adverse_events"], 2);
+    assert_eq!(progress["next_session"]["number"], 3);
+    assert_eq!(progress["days_since_start"], 7);
+    let listed = app
+        .get(&format!("/v1/courses?patient_id={}", s.patient))
+        .await
+        .expect(200);
+    assert_eq!(listed.body["items"][0]["id"], id.as_str());
+}
+
+#[actix_web::test]
+async fn course_input_is_validated() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut bad = weekly(&s, 0);
+    bad["interval_days"] = json!({"min": 10, "max": 5});
+    let mut fields = app.post("/v1/courses/plan", bad).await.invalid_fields();
+    fields.sort();
+    assert_eq!(fields, ["interval_days.max", "sessions"]);
+    let mut naive = weekly(&s, 2);
+    naive["first_starts_at"] = json!("2027-10-25T09:00:00");
+    app.post("/v1/courses/plan", naive)
+        .await
+        .problem(422, "time-without-offset");
+    let mut no_side = weekly(&s, 2);
+    no_side["book"] = json!(true);
+    assert_eq!(
+        app.post("/v1/courses", no_side).await.invalid_fields(),
+        ["side"]
+    );
+}
