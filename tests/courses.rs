@@ -233,3 +233,121 @@ async fn course_input_is_validated() {
         ["side"]
     );
 }
+
+#[actix_web::test]
+async fn sessions_added_later_are_numbered_and_the_last_completion_completes_the_course() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 2);
+    course["side"] = json!("bilateral");
+    let created = app.post("/v1/courses", course).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["status"], "planned");
+    let booking = |start: &str| {
+        json!({"patient_id": s.patient, "provider_id": s.provider, "location_id": s.location,
+               "treatment_area_id": s.area, "kind": "injection", "starts_at": start, "course_id": id})
+    };
+    let first = app
+        .post("/v1/sessions", booking("2027-10-25T09:00:00-04:00"))
+        .await
+        .expect(201);
+    assert_eq!(first.body["course_number"], 1);
+    let second = app
+        .post("/v1/sessions", booking("2027-11-01T09:00:00-04:00"))
+        .await
+        .expect(201);
+    assert_eq!(second.body["course_number"], 2);
+    app.post("/v1/sessions", booking("2027-11-08T09:00:00-05:00"))
+        .await
+        .problem(422, "course-not-plannable");
+    assert_eq!(
+        app.get(&format!("/v1/courses/{id}")).await.body["status"],
+        "active"
+    );
+
+    for session in [&first, &second] {
+        let sid = session.body["id"].as_str().unwrap();
+        app.clock.set(
+            session.body["starts_at"]
+                .as_str()
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap(),
+        );
+        app.post(&format!("/v1/sessions/{sid}/check-in"), json!(null))
+            .await
+            .expect(200);
+        app.post(
+            &format!("/v1/sessions/{sid}/complete"),
+            json!({"pain_before": 6, "pain_after": 4}),
+        )
+        .await
+        .expect(200);
+    }
+    let done = app.get(&format!("/v1/courses/{id}")).await.expect(200);
+    assert_eq!(done.body["status"], "completed");
+    app.post(
+        &format!("/v1/courses/{id}/status"),
+        json!({"status": "active"}),
+    )
+    .await
+    .problem(409, "invalid-transition");
+    let all = app
+        .get(&format!("/v1/patients/{}/courses", s.patient))
+        .await
+        .expect(200);
+    assert_eq!(all.body[0]["progress"]["completed"], 2);
+}
+
+#[actix_web::test]
+async fn cancelling_a_course_cancels_its_future_sessions_with_one_reason() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 3);
+    course["side"] = json!("left");
+    course["book"] = json!(true);
+    let created = app.post("/v1/courses", course).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let held = app
+        .post(
+            &format!("/v1/courses/{id}/status"),
+            json!({"status": "on_hold", "reason": "travel"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(held.body["status"], "on_hold");
+    let cancelled = app
+        .post(
+            &format!("/v1/courses/{id}/cancel"),
+            json!({"reason_code": "feeling_better", "note": "pain gone"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cancelled.body["status"], "discontinued");
+    let statuses: Vec<&str> = cancelled.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["cancelled"; 3]);
+    assert_eq!(
+        cancelled.body["sessions"][0]["cancel_reason"],
+        "feeling_better"
+    );
+    // The provider's time is free again at once.
+    let free = app
+        .post("/v1/courses/plan", weekly(&s, 1))
+        .await
+        .expect(200);
+    assert_eq!(
+        free.body["sessions"][0]["starts_at"],
+        "2027-10-25T09:00:00-04:00"
+    );
+    app.post(
+        &format!("/v1/courses/{id}/cancel"),
+        json!({"reason_code": "other"}),
+    )
+    .await
+    .problem(409, "invalid-transition");
+}

@@ -585,6 +585,75 @@ async fn with_sessions(
     Ok(course)
 }
 
+/// The number the next session of `course_id` gets, after checking it belongs there; a planned
+/// course becomes active with its first booking.
+pub async fn next_number(
+    conn: &mut AsyncPgConnection,
+    course_id: Uuid,
+    booking: &super::sessions::book::BookSession,
+) -> Result<i32, AppError> {
+    let course = model::find_for_update(conn, course_id)
+        .await?
+        .ok_or_else(|| AppError::field("course_id", "names a course that does not exist"))?;
+    if course.patient_id != booking.patient_id
+        || course.treatment_area_id != booking.treatment_area_id
+    {
+        return Err(AppError::field(
+            "course_id",
+            "is a course of another patient or treatment area",
+        ));
+    }
+    let status = CourseStatus::parse(&course.status).unwrap_or(CourseStatus::Planned);
+    if matches!(status, CourseStatus::Completed | CourseStatus::Discontinued) {
+        return Err(AppError::Problem(
+            ProblemType::InvalidTransition,
+            format!(
+                "the course is {}; it takes no more sessions",
+                status.as_str()
+            ),
+        ));
+    }
+    let live = model::live_sessions(conn, course_id).await?;
+    if live >= i64::from(course.planned_sessions) {
+        return Err(AppError::Problem(
+            ProblemType::CourseNotPlannable,
+            format!(
+                "all {} planned sessions of the course are booked; extend the course first",
+                course.planned_sessions
+            ),
+        ));
+    }
+    if status == CourseStatus::Planned {
+        model::set_status(conn, course_id, CourseStatus::Active.as_str(), None).await?;
+    }
+    Ok(model::max_number(conn, course_id).await?.unwrap_or(0) + 1)
+}
+
+/// Marks the course completed once its last planned session is; a first completed session makes
+/// a planned course active.
+pub async fn after_session_completed(
+    conn: &mut AsyncPgConnection,
+    course_id: Uuid,
+) -> Result<(), AppError> {
+    let Some(course) = model::find_for_update(conn, course_id).await? else {
+        return Ok(());
+    };
+    let status = CourseStatus::parse(&course.status).unwrap_or(CourseStatus::Planned);
+    let completed = model::completed_sessions(conn, course_id).await?;
+    if completed >= i64::from(course.planned_sessions) && status != CourseStatus::Completed {
+        model::set_status(
+            conn,
+            course_id,
+            CourseStatus::Completed.as_str(),
+            Some("every planned session is completed".into()),
+        )
+        .await?;
+    } else if status == CourseStatus::Planned {
+        model::set_status(conn, course_id, CourseStatus::Active.as_str(), None).await?;
+    }
+    Ok(())
+}
+
 /// Get a course with its sessions and progress
 ///
 /// A provider key sees only its own courses.
@@ -669,4 +738,219 @@ pub async fn list_courses(
         |row| row.id,
         Course::from_row,
     )))
+}
+
+/// A change of a course's status.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "on_hold", "reason": "Patient travelling for a month"}))]
+pub struct ChangeCourseStatus {
+    /// `active`, `on_hold`, `completed` or `discontinued`.
+    #[garde(skip)]
+    pub status: CourseStatus,
+    #[garde(inner(length(chars, max = 2000)))]
+    pub reason: Option<String>,
+}
+
+/// Why a whole course is cancelled.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason_code": "feeling_better", "note": "Pain gone after 3 sessions"}))]
+pub struct CancelCourse {
+    #[garde(skip)]
+    pub reason_code: super::sessions::CancelReason,
+    #[garde(inner(length(chars, max = 2000)))]
+    pub note: Option<String>,
+}
+
+/// Change a course's status
+///
+/// Hold, resume, complete early or discontinue, with a reason; only legal transitions (409
+/// naming the current status otherwise). `If-Match` is honoured when sent.
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    request_body = ChangeCourseStatus,
+    params(("If-Match" = Option<String>, Header, description = "The current ETag")),
+    responses(
+        (status = 200, description = "The course", body = Course, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        (status = 409, response = InvalidTransition),
+        (status = 412, response = PreconditionFailed),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/courses/{id}/status")]
+pub async fn change_course_status(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: super::conditional::IfMatch,
+    Json(body): Json<ChangeCourseStatus>,
+) -> Result<HttpResponse, AppError> {
+    use diesel_async::AsyncConnection;
+    let (id, expected, now) = (*id, if_match.optional(), state.now());
+    let mut conn = state.conn().await?;
+    let course = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("course"))?;
+            expected.check(current.version)?;
+            let status = CourseStatus::parse(&current.status).unwrap_or(CourseStatus::Planned);
+            if !status.may_become(body.status) {
+                return Err(AppError::Problem(
+                    ProblemType::InvalidTransition,
+                    format!(
+                        "the course is {}; it cannot become {}",
+                        status.as_str(),
+                        body.status.as_str()
+                    ),
+                ));
+            }
+            let row =
+                model::set_status(conn, id, body.status.as_str(), body.reason.clone()).await?;
+            let action = format!("course.{}", body.status.as_str());
+            audit_events::append(
+                conn,
+                caller
+                    .audit(&action, "courses", Some(id), 200)
+                    .patient(row.patient_id),
+            )
+            .await?;
+            with_sessions(conn, row, now).await
+        })
+        .await?;
+    Ok(ok_tagged(&course, course.version))
+}
+
+/// Cancel a course
+///
+/// Cancels every future session of the course with one reason, and discontinues the course, in
+/// one transaction.
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    request_body = CancelCourse,
+    responses(
+        (status = 200, description = "The course, discontinued", body = Course, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        (status = 409, response = InvalidTransition),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/courses/{id}/cancel")]
+pub async fn cancel_course(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    Json(body): Json<CancelCourse>,
+) -> Result<HttpResponse, AppError> {
+    use diesel_async::AsyncConnection;
+    let (id, now) = (*id, state.now());
+    let mut conn = state.conn().await?;
+    let course = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("course"))?;
+            let status = CourseStatus::parse(&current.status).unwrap_or(CourseStatus::Planned);
+            if !status.may_become(CourseStatus::Discontinued) {
+                return Err(AppError::Problem(
+                    ProblemType::InvalidTransition,
+                    format!("the course is {}; it cannot be cancelled", status.as_str()),
+                ));
+            }
+            let reason = body.reason_code.as_str().to_owned();
+            let window = Duration::hours(i64::from(
+                settings::get(conn).await?.late_cancellation_hours,
+            ));
+            for session in model::sessions_of(conn, id).await? {
+                let session_status =
+                    SessionStatus::parse(&session.status).unwrap_or(SessionStatus::Scheduled);
+                if session.starts_at <= now || !session_status.may_become(SessionStatus::Cancelled)
+                {
+                    continue;
+                }
+                let late = session.starts_at - now < window;
+                sessions_model::set_status(
+                    conn,
+                    session.id,
+                    SessionStatus::Cancelled,
+                    Some((reason.clone(), body.note.clone(), late)),
+                )
+                .await?;
+                let mut entry = event(
+                    &caller,
+                    session.id,
+                    "cancelled",
+                    Some(session_status),
+                    SessionStatus::Cancelled,
+                );
+                entry.reason = Some(format!("course cancelled: {reason}"));
+                sessions_model::add_event(conn, entry).await?;
+            }
+            let row =
+                model::set_status(conn, id, CourseStatus::Discontinued.as_str(), Some(reason))
+                    .await?;
+            audit_events::append(
+                conn,
+                caller
+                    .audit("course.cancel", "courses", Some(id), 200)
+                    .patient(row.patient_id),
+            )
+            .await?;
+            with_sessions(conn, row, now).await
+        })
+        .await?;
+    Ok(ok_tagged(&course, course.version))
+}
+
+/// A patient's courses with their progress
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every course of the patient, oldest first, with sessions and progress", body = Vec<Course>),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[get("/patients/{id}/courses")]
+pub async fn patient_courses(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now) = (*id, state.now());
+    let mut conn = state.conn().await?;
+    patients::find(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound("patient"))?;
+    let filter = CourseFilter {
+        patient_id: Some(id),
+        ..CourseFilter::default()
+    };
+    let rows = model::list(
+        &mut conn,
+        filter,
+        super::pagination::PageRequest {
+            after: None,
+            limit: 100,
+        },
+    )
+    .await?;
+    let mut courses = Vec::new();
+    for row in rows {
+        courses.push(with_sessions(&mut conn, row, now).await?);
+    }
+    audit_events::append(
+        &mut conn,
+        caller
+            .audit("course.list", "courses", None, 200)
+            .patient(id),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(courses))
 }

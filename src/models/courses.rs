@@ -79,6 +79,50 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
+/// The row, locked until the transaction ends.
+pub async fn find_for_update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<Course>> {
+    courses::table
+        .find(id)
+        .select(Course::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Sessions of the course that are not cancelled.
+pub async fn live_sessions(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryResult<i64> {
+    sessions::table
+        .filter(sessions::course_id.eq(course_id))
+        .filter(sessions::status.ne("cancelled"))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// Completed sessions of the course.
+pub async fn completed_sessions(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryResult<i64> {
+    sessions::table
+        .filter(sessions::course_id.eq(course_id))
+        .filter(sessions::status.eq("completed"))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// The highest number of a live session of the course.
+pub async fn max_number(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryResult<Option<i32>> {
+    sessions::table
+        .filter(sessions::course_id.eq(course_id))
+        .filter(sessions::status.ne("cancelled"))
+        .select(diesel::dsl::max(sessions::course_number))
+        .get_result(conn)
+        .await
+}
+
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: CourseFilter,

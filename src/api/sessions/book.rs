@@ -44,6 +44,10 @@ pub struct BookSession {
     #[garde(length(max = 64))]
     #[schema(format = DateTime)]
     pub starts_at: String,
+    /// The course the session belongs to; it is numbered after the course's other sessions.
+    #[serde(default)]
+    #[garde(skip)]
+    pub course_id: Option<Uuid>,
 }
 
 /// Book a session
@@ -95,6 +99,12 @@ pub async fn book_session(
                     );
                     let (facts, span, held_until) =
                         checked_facts(conn, ids, body.kind, start, now).await?;
+                    let course_number = match body.course_id {
+                        Some(course_id) => {
+                            Some(crate::api::courses::next_number(conn, course_id, &body).await?)
+                        }
+                        None => None,
+                    };
                     let row = model::insert(
                         conn,
                         NewSession {
@@ -104,8 +114,8 @@ pub async fn book_session(
                             provider_id: body.provider_id,
                             location_id: body.location_id,
                             treatment_area_id: body.treatment_area_id,
-                            course_id: None,
-                            course_number: None,
+                            course_id: body.course_id,
+                            course_number,
                             starts_at: span.start,
                             ends_at: span.end,
                             held_until,

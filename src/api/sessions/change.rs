@@ -406,6 +406,9 @@ async fn apply(
     };
     let row = model::set_status(conn, current.id, next, cancellation).await?;
     model::add_event(conn, entry).await?;
+    if let (SessionStatus::Completed, Some(course_id)) = (next, row.course_id) {
+        crate::api::courses::after_session_completed(conn, course_id).await?;
+    }
     let action = format!("session.{}", next.as_str());
     let audit = caller
         .audit(&action, "sessions", Some(row.id), 200)
