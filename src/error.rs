@@ -34,6 +34,7 @@ pub enum ProblemType {
     TooEarly,
     IdempotencyKeyReused,
     CourseNotPlannable,
+    CourseWindowBroken,
     SlotTaken,
     PatientDoubleBooked,
     InvalidTransition,
@@ -48,7 +49,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 29] = [
+    pub const ALL: [ProblemType; 30] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -68,6 +69,7 @@ impl ProblemType {
         Self::TooEarly,
         Self::IdempotencyKeyReused,
         Self::CourseNotPlannable,
+        Self::CourseWindowBroken,
         Self::SlotTaken,
         Self::PatientDoubleBooked,
         Self::InvalidTransition,
@@ -103,6 +105,7 @@ impl ProblemType {
             Self::TooEarly => "too-early",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::CourseNotPlannable => "course-not-plannable",
+            Self::CourseWindowBroken => "course-window-broken",
             Self::SlotTaken => "slot-taken",
             Self::PatientDoubleBooked => "patient-double-booked",
             Self::InvalidTransition => "invalid-transition",
@@ -141,7 +144,7 @@ impl ProblemType {
             Self::InactiveRecord => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooEarly => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::CourseNotPlannable => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::CourseNotPlannable | Self::CourseWindowBroken => StatusCode::UNPROCESSABLE_ENTITY,
             Self::SlotTaken => StatusCode::CONFLICT,
             Self::PatientDoubleBooked => StatusCode::CONFLICT,
             Self::InvalidTransition => StatusCode::CONFLICT,
@@ -177,6 +180,7 @@ impl ProblemType {
             Self::TooEarly => "Not possible before the session starts",
             Self::IdempotencyKeyReused => "The Idempotency-Key was used with another request",
             Self::CourseNotPlannable => "Not every session of the course can be placed",
+            Self::CourseWindowBroken => "The move breaks the course's interval window",
             Self::SlotTaken => "The provider is already booked then",
             Self::PatientDoubleBooked => "The patient is already booked then",
             Self::InvalidTransition => "The session cannot change this way",
@@ -223,6 +227,9 @@ impl ProblemType {
             }
             Self::TooEarly => "A no-show can be recorded only once the start has passed.",
             Self::IdempotencyKeyReused => "Send a new key for a different request.",
+            Self::CourseWindowBroken => {
+                "The neighbouring session (named in `detail`) would fall outside the window; send `force: true` to move anyway."
+            }
             Self::CourseNotPlannable => {
                 "Some sessions fit no window; `detail` names them. Plan with POST /v1/courses/plan to see why."
             }

@@ -28,7 +28,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, SlotTaken, PatientDoubleBooked, InvalidTransition, PreconditionFailed,
+            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),

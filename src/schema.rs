@@ -78,6 +78,7 @@ diesel::table! {
         assessment_session_id -> Nullable<Uuid>,
         status -> Text,
         status_reason -> Nullable<Text>,
+        warnings -> Jsonb,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

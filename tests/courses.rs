@@ -351,3 +351,49 @@ async fn cancelling_a_course_cancels_its_future_sessions_with_one_reason() {
     .await
     .problem(409, "invalid-transition");
 }
+
+#[actix_web::test]
+async fn a_move_that_breaks_the_window_is_refused_unless_forced() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 3);
+    course["side"] = json!("left");
+    course["book"] = json!(true);
+    let created = app.post("/v1/courses", course).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let second = created.body["sessions"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/sessions/{second}/reschedule");
+    // Two days later still keeps both windows (9 days after #1, 5 before #3).
+    app.post(&path, json!({"starts_at": "2027-11-03T09:00:00-04:00"}))
+        .await
+        .expect(200);
+    // Four days later: #3 would come 3 days after it.
+    let refused = app
+        .post(&path, json!({"starts_at": "2027-11-05T09:00:00-04:00"}))
+        .await
+        .problem(422, "course-window-broken");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("session 3 would be 3 days after session 2")
+    );
+    let forced = app
+        .post(
+            &path,
+            json!({"starts_at": "2027-11-05T09:00:00-04:00", "force": true}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(forced.body["starts_at"], "2027-11-05T09:00:00-04:00");
+    let read = app.get(&format!("/v1/courses/{id}")).await.expect(200);
+    assert!(
+        read.body["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("session 3")
+    );
+}

@@ -17,6 +17,8 @@ CREATE TABLE courses (
     status                text NOT NULL DEFAULT 'planned'
                           CHECK (status IN ('planned', 'active', 'on_hold', 'completed', 'discontinued')),
     status_reason         text CHECK (length(status_reason) <= 2000),
+    -- Interval windows knowingly broken by forced moves: [{"at", "message"}].
+    warnings              jsonb NOT NULL DEFAULT '[]',
     version               integer NOT NULL DEFAULT 1,
     created_at            timestamptz NOT NULL DEFAULT now(),
     updated_at            timestamptz NOT NULL DEFAULT now(),

@@ -149,6 +149,9 @@ pub struct Course {
     pub assessment_session_id: Option<Uuid>,
     pub status: CourseStatus,
     pub status_reason: Option<String>,
+    /// Windows knowingly broken by forced moves: `[{"at", "message"}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: serde_json::Value,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -181,6 +184,7 @@ impl Course {
             assessment_session_id: row.assessment_session_id,
             status: CourseStatus::parse(&row.status).unwrap_or(CourseStatus::Planned),
             status_reason: row.status_reason,
+            warnings: row.warnings,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -651,6 +655,79 @@ pub async fn after_session_completed(
     } else if status == CourseStatus::Planned {
         model::set_status(conn, course_id, CourseStatus::Active.as_str(), None).await?;
     }
+    Ok(())
+}
+
+/// Checks that moving `session` of the course to `new_start` keeps the interval windows to its
+/// neighbours; with `force`, a broken window is recorded on the course instead of refused.
+pub async fn check_windows(
+    conn: &mut AsyncPgConnection,
+    course_id: Uuid,
+    session: &sessions_model::Session,
+    new_start: DateTime<Utc>,
+    zone: Tz,
+    force: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let course = model::find_for_update(conn, course_id)
+        .await?
+        .ok_or(AppError::NotFound("course"))?;
+    let (min, max) = (
+        i64::from(course.interval_min_days),
+        i64::from(course.interval_max_days),
+    );
+    let number = session.course_number.unwrap_or(0);
+    let others: Vec<sessions_model::Session> = model::sessions_of(conn, course_id)
+        .await?
+        .into_iter()
+        .filter(|s| s.id != session.id && s.status != SessionStatus::Cancelled.as_str())
+        .collect();
+    let days = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        (to.with_timezone(&zone).date_naive() - from.with_timezone(&zone).date_naive()).num_days()
+    };
+    let previous = others
+        .iter()
+        .filter(|s| s.course_number.unwrap_or(0) < number)
+        .max_by_key(|s| s.course_number);
+    let next = others
+        .iter()
+        .filter(|s| s.course_number.unwrap_or(0) > number)
+        .min_by_key(|s| s.course_number);
+    let mut broken = Vec::new();
+    if let Some(previous) = previous {
+        let gap = days(previous.starts_at, new_start);
+        if !(min..=max).contains(&gap) {
+            broken.push(format!(
+                "session {number} would be {gap} days after session {}",
+                previous.course_number.unwrap_or(0)
+            ));
+        }
+    }
+    if let Some(next) = next {
+        let gap = days(new_start, next.starts_at);
+        if !(min..=max).contains(&gap) {
+            broken.push(format!(
+                "session {} would be {gap} days after session {number}",
+                next.course_number.unwrap_or(0)
+            ));
+        }
+    }
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "{}; the window is {min} to {max} days",
+        broken.join(" and ")
+    );
+    if !force {
+        return Err(AppError::Problem(ProblemType::CourseWindowBroken, message));
+    }
+    model::add_warning(
+        conn,
+        course_id,
+        serde_json::json!({"at": now, "message": message}),
+    )
+    .await?;
     Ok(())
 }
 

@@ -104,6 +104,8 @@ problem_responses! {
     InvalidTransition => ProblemType::InvalidTransition, vec![];
     /// 422: a course that cannot be planned whole.
     CourseNotPlannable => ProblemType::CourseNotPlannable, vec![];
+    /// 422: a move that breaks a course's interval window.
+    CourseWindowBroken => ProblemType::CourseWindowBroken, vec![];
     /// 412: `If-Match` is stale.
     PreconditionFailed => ProblemType::PreconditionFailed, vec![];
     /// 428: `If-Match` is missing.

@@ -28,6 +28,7 @@ pub struct Course {
     pub assessment_session_id: Option<Uuid>,
     pub status: String,
     pub status_reason: Option<String>,
+    pub warnings: serde_json::Value,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -121,6 +122,24 @@ pub async fn max_number(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryR
         .select(diesel::dsl::max(sessions::course_number))
         .get_result(conn)
         .await
+}
+
+/// Records a broken interval window on the course.
+pub async fn add_warning(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    warning: serde_json::Value,
+) -> QueryResult<()> {
+    diesel::update(courses::table.find(id))
+        .set((
+            courses::warnings
+                .eq(diesel::dsl::sql::<diesel::sql_types::Jsonb>("warnings || ")
+                    .bind::<diesel::sql_types::Jsonb, _>(serde_json::Value::Array(vec![warning]))),
+            courses::version.eq(courses::version + 1),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 pub async fn list(

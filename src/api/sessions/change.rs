@@ -33,6 +33,11 @@ pub struct Reschedule {
     pub starts_at: String,
     #[garde(inner(length(chars, max = 2000)))]
     pub reason: Option<String>,
+    /// Move even if a neighbouring session of the course falls outside its interval window
+    /// (recorded as a warning on the course).
+    #[serde(default)]
+    #[garde(skip)]
+    pub force: bool,
 }
 
 /// Why a session is cancelled.
@@ -104,6 +109,13 @@ pub async fn reschedule_session(
                     );
                     let (facts, span, held_until) =
                         checked_facts(conn, ids, kind, start, now).await?;
+                    if let Some(course_id) = current.course_id {
+                        let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                        crate::api::courses::check_windows(
+                            conn, course_id, &current, span.start, zone, body.force, now,
+                        )
+                        .await?;
+                    }
                     let moved = model::move_to(conn, id, span.start, span.end, held_until).await?;
                     let mut entry = event(&caller, id, "rescheduled", Some(status), status);
                     entry.old_starts_at = Some(current.starts_at);
