@@ -397,3 +397,44 @@ async fn a_move_that_breaks_the_window_is_refused_unless_forced() {
             .contains("session 3")
     );
 }
+
+#[actix_web::test]
+async fn extending_a_course_plans_after_its_last_session() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 2);
+    course["side"] = json!("right");
+    course["book"] = json!(true);
+    let created = app.post("/v1/courses", course).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let extended = app
+        .post(&format!("/v1/courses/{id}/extend"), json!({"sessions": 2}))
+        .await
+        .expect(200);
+    assert_eq!(extended.body["planned_sessions"], 4);
+    let sessions = extended.body["sessions"].as_array().unwrap();
+    let numbered: Vec<(i64, &str)> = sessions
+        .iter()
+        .map(|s| {
+            (
+                s["course_number"].as_i64().unwrap(),
+                s["starts_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        numbered,
+        [
+            (1, "2027-10-25T09:00:00-04:00"),
+            (2, "2027-11-01T09:00:00-04:00"),
+            (3, "2027-11-08T09:00:00-05:00"),
+            (4, "2027-11-15T09:00:00-05:00"),
+        ]
+    );
+    assert_eq!(
+        app.post(&format!("/v1/courses/{id}/extend"), json!({"sessions": 0}))
+            .await
+            .invalid_fields(),
+        ["sessions"]
+    );
+}

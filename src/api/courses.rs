@@ -210,6 +210,16 @@ async fn make_plan(
     request: &PlanCourse,
     now: DateTime<Utc>,
 ) -> Result<Planned, AppError> {
+    plan_after(conn, request, None, now).await
+}
+
+/// Plans `request`, continuing after the session at `after` when given.
+async fn plan_after(
+    conn: &mut AsyncPgConnection,
+    request: &PlanCourse,
+    after: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Planned, AppError> {
     let first_start = request
         .first_starts_at
         .as_deref()
@@ -316,6 +326,7 @@ async fn make_plan(
                     .as_ref()
                     .map(|w| (w.start.time(), w.end.time())),
             },
+            after,
         };
         let proposal = plan(&input);
         let better = best
@@ -1030,4 +1041,139 @@ pub async fn patient_courses(
     )
     .await?;
     Ok(HttpResponse::Ok().json(courses))
+}
+
+/// More sessions for a course.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"sessions": 2}))]
+pub struct ExtendCourse {
+    /// How many sessions to add, 1 to 20.
+    #[garde(range(min = 1, max = 20))]
+    #[schema(minimum = 1, maximum = 20)]
+    pub sessions: u32,
+}
+
+/// Extend a course
+///
+/// Plans the added sessions the same way, after the course's last session, and books them, all
+/// or nothing (422 `course-not-plannable` naming what fits nowhere).
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    request_body = ExtendCourse,
+    responses(
+        (status = 200, description = "The extended course", body = Course, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        (status = 409, response = InvalidTransition),
+        (status = 422, response = CourseNotPlannable),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/courses/{id}/extend")]
+pub async fn extend_course(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    Json(body): Json<ExtendCourse>,
+) -> Result<HttpResponse, AppError> {
+    use diesel_async::AsyncConnection;
+    let (id, now) = (*id, state.now());
+    let mut conn = state.conn().await?;
+    let course = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("course"))?;
+            let status = CourseStatus::parse(&current.status).unwrap_or(CourseStatus::Planned);
+            if status == CourseStatus::Discontinued {
+                return Err(AppError::Problem(
+                    ProblemType::InvalidTransition,
+                    "the course is discontinued".into(),
+                ));
+            }
+            sessions_model::lock_calendars(conn, &[current.provider_id, current.patient_id])
+                .await?;
+            let existing = model::sessions_of(conn, id).await?;
+            let last = existing
+                .iter()
+                .filter(|s| s.status != SessionStatus::Cancelled.as_str())
+                .map(|s| s.starts_at)
+                .max();
+            let kind = existing
+                .iter()
+                .rev()
+                .find_map(|s| SessionKind::parse(&s.kind))
+                .unwrap_or(SessionKind::Injection);
+            let request = PlanCourse {
+                patient_id: current.patient_id,
+                treatment_area_id: current.treatment_area_id,
+                location_id: current.location_id,
+                provider_id: Some(current.provider_id),
+                sessions: body.sessions,
+                interval_days: Some(IntervalDays {
+                    min: current.interval_min_days,
+                    target: current.interval_target_days,
+                    max: current.interval_max_days,
+                }),
+                first_starts_at: None,
+                kind: Some(kind),
+                preferred_weekdays: None,
+                preferred_time_window: None,
+            };
+            let planned = plan_after(conn, &request, last, now).await?;
+            if !planned.plan.unplaced.is_empty() {
+                let numbers: Vec<String> = planned
+                    .plan
+                    .unplaced
+                    .iter()
+                    .map(|u| format!("+{} ({})", u.number, u.reason))
+                    .collect();
+                return Err(AppError::Problem(
+                    ProblemType::CourseNotPlannable,
+                    format!(
+                        "added sessions that cannot be placed: {}",
+                        numbers.join("; ")
+                    ),
+                ));
+            }
+            let first_number = model::max_number(conn, id).await?.unwrap_or(0);
+            for placed in &planned.plan.placed {
+                let number = first_number + placed.number as i32;
+                let new = NewSession {
+                    id: Uuid::now_v7(),
+                    kind: kind.as_str().to_owned(),
+                    patient_id: current.patient_id,
+                    provider_id: current.provider_id,
+                    location_id: current.location_id,
+                    treatment_area_id: current.treatment_area_id,
+                    course_id: Some(id),
+                    course_number: Some(number),
+                    starts_at: placed.starts_at,
+                    ends_at: placed.ends_at,
+                    held_until: placed.ends_at + planned.buffer,
+                };
+                let session = sessions_model::insert(conn, new).await?;
+                let mut booked = event(
+                    &caller,
+                    session.id,
+                    "booked",
+                    None,
+                    SessionStatus::Scheduled,
+                );
+                booked.new_starts_at = Some(session.starts_at);
+                sessions_model::add_event(conn, booked).await?;
+            }
+            let row = model::extend(conn, id, body.sessions as i32).await?;
+            audit_events::append(
+                conn,
+                caller
+                    .audit("course.extend", "courses", Some(id), 200)
+                    .patient(row.patient_id),
+            )
+            .await?;
+            with_sessions(conn, row, now).await
+        })
+        .await?;
+    Ok(ok_tagged(&course, course.version))
 }

@@ -59,6 +59,9 @@ pub struct PlanInput {
     /// Now plus the booking horizon.
     pub latest: DateTime<Utc>,
     pub preferences: Preferences,
+    /// The session the plan continues from (extending a course): the first planned session
+    /// falls in the window after it, keeping its weekday and local time of day.
+    pub after: Option<DateTime<Utc>>,
 }
 
 /// A session placed by the planner.
@@ -91,7 +94,7 @@ pub fn plan(input: &PlanInput) -> Plan {
     patient_busy.sort();
     let mut plan = Plan::default();
     // Where the previous session is (or would have been): the next window counts from it.
-    let mut anchor: Option<DateTime<Utc>> = None;
+    let mut anchor: Option<DateTime<Utc>> = input.after;
     // The course's rhythm: the first session's local weekday and time of day.
     let mut rhythm: Option<(Weekday, NaiveTime)> = None;
     for number in 1..=input.sessions {
@@ -343,6 +346,7 @@ mod tests {
             earliest: at("2027-01-01T00:00:00Z"),
             latest: at("2028-06-01T00:00:00Z"),
             preferences: Preferences::default(),
+            after: None,
         }
     }
 
@@ -452,6 +456,20 @@ mod tests {
         let preferred = plan(&input);
         assert_eq!(local(&preferred.placed[0]), "2027-10-28 Thu 14:00");
         assert_eq!(local(&preferred.placed[1]), "2027-11-04 Thu 14:00");
+    }
+
+    #[test]
+    fn a_plan_can_continue_after_an_existing_session() {
+        let mut input = weekly_course("2027-10-25T13:00:00Z", 2);
+        input.first_start = None;
+        input.after = Some(at("2027-11-15T14:00:00Z"));
+        let plan = plan(&input);
+        let days: Vec<String> = plan.placed.iter().map(local).collect();
+        assert_eq!(days, ["2027-11-22 Mon 09:00", "2027-11-29 Mon 09:00"]);
+        assert_eq!(
+            plan.placed[0].number, 1,
+            "numbers are the plan's own; the caller offsets them"
+        );
     }
 
     #[test]

@@ -142,6 +142,20 @@ pub async fn add_warning(
         .map(|_| ())
 }
 
+/// Adds `sessions` planned sessions; a completed course becomes active again.
+pub async fn extend(conn: &mut AsyncPgConnection, id: Uuid, sessions: i32) -> QueryResult<Course> {
+    diesel::update(courses::table.find(id))
+        .set((
+            courses::planned_sessions.eq(courses::planned_sessions + sessions),
+            courses::status.eq("active"),
+            courses::version.eq(courses::version + 1),
+            courses::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Course::as_returning())
+        .get_result(conn)
+        .await
+}
+
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: CourseFilter,
