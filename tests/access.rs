@@ -40,6 +40,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("change_course_status", Rule::Staff),
     ("cancel_course", Rule::Staff),
     ("extend_course", Rule::Staff),
+    ("update_course", Rule::Staff),
     ("patient_courses", Rule::Staff),
     ("book_session", Rule::Staff),
     ("list_sessions", Rule::AnyKey),

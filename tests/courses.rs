@@ -438,3 +438,41 @@ async fn extending_a_course_plans_after_its_last_session() {
         ["sessions"]
     );
 }
+
+#[actix_web::test]
+async fn courses_are_updated_with_if_match() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 2);
+    course["side"] = json!("left");
+    let created = app.post("/v1/courses", course).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/courses/{id}");
+    let etag = created.header("etag").unwrap().to_owned();
+    let changes =
+        json!({"goal": "Run again", "baseline_pain": 6, "interval_days": {"min": 14, "max": 28}});
+    let updated = app.patch(&path, &etag, changes.clone()).await.expect(200);
+    assert_eq!(updated.body["goal"], "Run again");
+    assert_eq!(
+        updated.body["interval_days"],
+        json!({"min": 14, "target": null, "max": 28})
+    );
+    app.patch(&path, &etag, changes)
+        .await
+        .problem(412, "precondition-failed");
+    assert_eq!(
+        app.patch(&path, "*", json!({"baseline_pain": 11}))
+            .await
+            .invalid_fields(),
+        ["baseline_pain"]
+    );
+    let missing = app
+        .send(
+            actix_web::http::Method::PATCH,
+            &path,
+            Some(json!({"goal": null})),
+            &[],
+        )
+        .await;
+    missing.problem(428, "precondition-required");
+}

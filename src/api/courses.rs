@@ -2,7 +2,7 @@
 //! where it stands.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
@@ -1169,6 +1169,87 @@ pub async fn extend_course(
                 conn,
                 caller
                     .audit("course.extend", "courses", Some(id), 200)
+                    .patient(row.patient_id),
+            )
+            .await?;
+            with_sessions(conn, row, now).await
+        })
+        .await?;
+    Ok(ok_tagged(&course, course.version))
+}
+
+/// Fields of a course to change; `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"goal": "Return to running", "interval_days": {"min": 21, "target": 28, "max": 35}}))]
+pub struct UpdateCourse {
+    #[garde(skip)]
+    pub side: Option<Side>,
+    #[serde(default, deserialize_with = "super::rules::nullable")]
+    #[garde(custom(super::rules::nullable_text::<2000>))]
+    #[schema(value_type = Option<String>)]
+    pub goal: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::rules::nullable")]
+    #[garde(inner(inner(range(min = 0, max = 10))))]
+    #[schema(value_type = Option<i16>, minimum = 0, maximum = 10)]
+    pub baseline_pain: Option<Option<i16>>,
+    #[serde(default, deserialize_with = "super::rules::nullable")]
+    #[garde(inner(inner(range(min = 0, max = 100))))]
+    #[schema(value_type = Option<i16>, minimum = 0, maximum = 100)]
+    pub baseline_function: Option<Option<i16>>,
+    /// Applies to sessions planned from now on.
+    #[garde(dive)]
+    pub interval_days: Option<IntervalDays>,
+}
+
+/// Update a course
+///
+/// Requires `If-Match` with the course's current `ETag`.
+#[utoipa::path(
+    tag = "courses",
+    security(("bearer" = [])),
+    request_body = UpdateCourse,
+    params(("If-Match" = String, Header, description = "The current ETag")),
+    responses(
+        (status = 200, description = "The updated course", body = Course, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 428, response = PreconditionRequired),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[patch("/courses/{id}")]
+pub async fn update_course(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: super::conditional::IfMatch,
+    Json(body): Json<UpdateCourse>,
+) -> Result<HttpResponse, AppError> {
+    use diesel_async::AsyncConnection;
+    let expected = if_match.required()?;
+    let (id, now) = (*id, state.now());
+    let changes = model::CourseChanges {
+        side: body.side.map(|side| side.as_str().to_owned()),
+        goal: body.goal,
+        baseline_pain: body.baseline_pain,
+        baseline_function: body.baseline_function,
+        interval_min_days: body.interval_days.map(|d| d.min),
+        interval_target_days: body.interval_days.map(|d| d.target),
+        interval_max_days: body.interval_days.map(|d| d.max),
+    };
+    let mut conn = state.conn().await?;
+    let course = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("course"))?;
+            expected.check(current.version)?;
+            let row = model::update(conn, id, changes).await?;
+            audit_events::append(
+                conn,
+                caller
+                    .audit("course.update", "courses", Some(id), 200)
                     .patient(row.patient_id),
             )
             .await?;

@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(courses::change_course_status)
                 .service(courses::cancel_course)
                 .service(courses::extend_course)
+                .service(courses::update_course)
                 .service(courses::patient_courses)
                 .service(sessions::book::book_session)
                 .service(sessions::read::list_sessions)

@@ -55,6 +55,36 @@ pub struct NewCourse {
     pub status: String,
 }
 
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = courses)]
+pub struct CourseChanges {
+    pub side: Option<String>,
+    pub goal: Option<Option<String>>,
+    pub baseline_pain: Option<Option<i16>>,
+    pub baseline_function: Option<Option<i16>>,
+    pub interval_min_days: Option<i32>,
+    pub interval_target_days: Option<Option<i32>>,
+    pub interval_max_days: Option<i32>,
+}
+
+/// Applies `changes` and bumps the version.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: CourseChanges,
+) -> QueryResult<Course> {
+    diesel::update(courses::table.find(id))
+        .set((
+            changes,
+            courses::version.eq(courses::version + 1),
+            courses::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Course::as_returning())
+        .get_result(conn)
+        .await
+}
+
 /// Filters of the course list.
 #[derive(Debug, Default, Clone)]
 pub struct CourseFilter {
