@@ -476,3 +476,51 @@ async fn courses_are_updated_with_if_match() {
         .await;
     missing.problem(428, "precondition-required");
 }
+
+#[actix_web::test]
+async fn moving_a_session_with_cascade_replans_the_rest_within_every_window() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    let mut course = weekly(&s, 3);
+    course["interval_days"] = json!({"min": 21, "target": 28, "max": 42});
+    course["side"] = json!("left");
+    course["book"] = json!(true);
+    let created = app.post("/v1/courses", course).await.expect(201);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        starts(&created.body["sessions"]),
+        [
+            "2027-10-25T09:00:00-04:00",
+            "2027-11-22T09:00:00-05:00",
+            "2027-12-20T09:00:00-05:00"
+        ]
+    );
+    let second = created.body["sessions"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/sessions/{second}/reschedule");
+    let later = json!({"starts_at": "2027-12-02T09:00:00-05:00"});
+    app.post(&path, later.clone())
+        .await
+        .problem(422, "course-window-broken");
+    let mut cascade = later;
+    cascade["cascade"] = json!(true);
+    app.post(&path, cascade).await.expect(200);
+    let read = app.get(&format!("/v1/courses/{id}")).await.expect(200);
+    let moved = starts(&read.body["sessions"]);
+    assert_eq!(
+        moved,
+        [
+            "2027-10-25T09:00:00-04:00",
+            "2027-12-02T09:00:00-05:00",
+            "2027-12-30T09:00:00-05:00"
+        ]
+    );
+    let third = read.body["sessions"][2]["id"].as_str().unwrap();
+    let history = app
+        .get(&format!("/v1/sessions/{third}/history"))
+        .await
+        .expect(200);
+    assert_eq!(history.body["items"][1]["reason"], "moved with session 2");
+}

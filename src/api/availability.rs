@@ -126,7 +126,7 @@ pub async fn find_availability(
         end: chrono::Utc.from_utc_datetime(&query.to.and_hms_opt(0, 0, 0).unwrap_or_default())
             + Duration::days(2),
     };
-    let busy = sessions::busy(&mut conn, &provider_ids, window, None).await?;
+    let busy = sessions::busy(&mut conn, &provider_ids, window, &[]).await?;
     drop(conn);
 
     let mut busy_by_provider: HashMap<Uuid, Vec<Span>> = HashMap::new();

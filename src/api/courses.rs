@@ -210,16 +210,28 @@ async fn make_plan(
     request: &PlanCourse,
     now: DateTime<Utc>,
 ) -> Result<Planned, AppError> {
-    plan_after(conn, request, None, now).await
+    plan_after(conn, request, Continuation::default(), now).await
 }
 
-/// Plans `request`, continuing after the session at `after` when given.
+/// Where a plan continues from: after a session, ignoring sessions about to move.
+#[derive(Debug, Clone, Default)]
+struct Continuation {
+    /// The start of the session the plan follows.
+    after: Option<DateTime<Utc>>,
+    /// Sessions whose current times do not count (they are being re-planned).
+    except: Vec<Uuid>,
+    /// Times taken that the database does not know yet: (provider span with buffer, patient span).
+    taken: Vec<(Span, Span)>,
+}
+
+/// Plans `request`, continuing as `continuation` says.
 async fn plan_after(
     conn: &mut AsyncPgConnection,
     request: &PlanCourse,
-    after: Option<DateTime<Utc>>,
+    continuation: Continuation,
     now: DateTime<Utc>,
 ) -> Result<Planned, AppError> {
+    let after = continuation.after;
     let first_start = request
         .first_starts_at
         .as_deref()
@@ -275,7 +287,9 @@ async fn plan_after(
         start: earliest - Duration::days(1),
         end: latest + Duration::days(1),
     };
-    let patient_busy = sessions_model::patient_busy(conn, patient.id, horizon).await?;
+    let mut patient_busy =
+        sessions_model::patient_busy(conn, patient.id, horizon, &continuation.except).await?;
+    patient_busy.extend(continuation.taken.iter().map(|(_, patient)| *patient));
     let mut candidates = providers::eligible(
         conn,
         area.id,
@@ -301,11 +315,13 @@ async fn plan_after(
                 })
             })
             .collect();
-        let provider_busy = sessions_model::busy(conn, &[provider_id], horizon, None)
-            .await?
-            .into_iter()
-            .map(|(_, span)| span)
-            .collect();
+        let mut provider_busy: Vec<Span> =
+            sessions_model::busy(conn, &[provider_id], horizon, &continuation.except)
+                .await?
+                .into_iter()
+                .map(|(_, span)| span)
+                .collect();
+        provider_busy.extend(continuation.taken.iter().map(|(provider, _)| *provider));
         let input = PlanInput {
             sessions: request.sessions,
             duration: Duration::minutes(i64::from(minutes)),
@@ -677,9 +693,10 @@ pub async fn check_windows(
     session: &sessions_model::Session,
     new_start: DateTime<Utc>,
     zone: Tz,
-    force: bool,
+    rules: WindowRules,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let WindowRules { force, check_next } = rules;
     let course = model::find_for_update(conn, course_id)
         .await?
         .ok_or(AppError::NotFound("course"))?;
@@ -714,7 +731,7 @@ pub async fn check_windows(
             ));
         }
     }
-    if let Some(next) = next {
+    if let Some(next) = next.filter(|_| check_next) {
         let gap = days(new_start, next.starts_at);
         if !(min..=max).contains(&gap) {
             broken.push(format!(
@@ -740,6 +757,95 @@ pub async fn check_windows(
     )
     .await?;
     Ok(())
+}
+
+/// How a move is held to the course's interval windows.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowRules {
+    /// Record a broken window as a warning instead of refusing the move.
+    pub force: bool,
+    /// Check the window to the next session too (not when it is re-planned by a cascade).
+    pub check_next: bool,
+}
+
+/// A session moved by a cascade: its id and new start, end and held-until.
+pub type Move = (Uuid, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>);
+
+/// Re-plans the later scheduled sessions of the course after `session` moves to `new_span`
+/// (held until `held_until`), so every interval window holds again; nothing is written.
+pub async fn cascade(
+    conn: &mut AsyncPgConnection,
+    course_id: Uuid,
+    session: &sessions_model::Session,
+    new_span: Span,
+    held_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Move>, AppError> {
+    let course = model::find_for_update(conn, course_id)
+        .await?
+        .ok_or(AppError::NotFound("course"))?;
+    let number = session.course_number.unwrap_or(0);
+    let later: Vec<sessions_model::Session> = model::sessions_of(conn, course_id)
+        .await?
+        .into_iter()
+        .filter(|s| s.course_number.unwrap_or(0) > number)
+        .filter(|s| SessionStatus::parse(&s.status).is_some_and(SessionStatus::may_reschedule))
+        .collect();
+    if later.is_empty() {
+        return Ok(Vec::new());
+    }
+    let request = PlanCourse {
+        patient_id: course.patient_id,
+        treatment_area_id: course.treatment_area_id,
+        location_id: course.location_id,
+        provider_id: Some(course.provider_id),
+        sessions: later.len() as u32,
+        interval_days: Some(IntervalDays {
+            min: course.interval_min_days,
+            target: course.interval_target_days,
+            max: course.interval_max_days,
+        }),
+        first_starts_at: None,
+        kind: later.first().and_then(|s| SessionKind::parse(&s.kind)),
+        preferred_weekdays: None,
+        preferred_time_window: None,
+    };
+    let mut except: Vec<Uuid> = later.iter().map(|s| s.id).collect();
+    except.push(session.id);
+    let continuation = Continuation {
+        after: Some(new_span.start),
+        except,
+        taken: vec![(
+            Span {
+                start: new_span.start,
+                end: held_until,
+            },
+            new_span,
+        )],
+    };
+    let planned = plan_after(conn, &request, continuation, now).await?;
+    if let Some(first) = planned.plan.unplaced.first() {
+        let number = later
+            .get(first.number as usize - 1)
+            .and_then(|s| s.course_number)
+            .unwrap_or(0);
+        return Err(AppError::Problem(
+            ProblemType::CourseNotPlannable,
+            format!("session {number} cannot follow the move: {}", first.reason),
+        ));
+    }
+    Ok(later
+        .iter()
+        .zip(&planned.plan.placed)
+        .map(|(session, placed)| {
+            (
+                session.id,
+                placed.starts_at,
+                placed.ends_at,
+                placed.ends_at + planned.buffer,
+            )
+        })
+        .collect())
 }
 
 /// Get a course with its sessions and progress
@@ -1121,7 +1227,11 @@ pub async fn extend_course(
                 preferred_weekdays: None,
                 preferred_time_window: None,
             };
-            let planned = plan_after(conn, &request, last, now).await?;
+            let continuation = Continuation {
+                after: last,
+                ..Continuation::default()
+            };
+            let planned = plan_after(conn, &request, continuation, now).await?;
             if !planned.plan.unplaced.is_empty() {
                 let numbers: Vec<String> = planned
                     .plan

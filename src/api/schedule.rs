@@ -93,7 +93,7 @@ pub async fn provider_schedule(
         ..SessionFilter::default()
     };
     let rows = sessions::list(&mut conn, filter, None, 1000).await?;
-    let busy: Vec<Span> = sessions::busy(&mut conn, &[provider_id], window, None)
+    let busy: Vec<Span> = sessions::busy(&mut conn, &[provider_id], window, &[])
         .await?
         .into_iter()
         .map(|(_, span)| span)

@@ -276,12 +276,12 @@ pub async fn busy(
     conn: &mut AsyncPgConnection,
     providers: &[Uuid],
     window: Span,
-    except_session: Option<Uuid>,
+    except: &[Uuid],
 ) -> QueryResult<Vec<(Uuid, Span)>> {
     let rows: Vec<BusyRow> = diesel::sql_query(
         "SELECT provider_id, starts_at, held_until AS ends_at FROM sessions \
          WHERE provider_id = ANY($1) AND status IN ('scheduled', 'confirmed', 'checked_in') \
-           AND tstzrange(starts_at, held_until) && tstzrange($2, $3) AND id IS DISTINCT FROM $4 \
+           AND tstzrange(starts_at, held_until) && tstzrange($2, $3) AND id <> ALL($4) \
          UNION ALL \
          SELECT provider_id, starts_at, ends_at FROM time_off \
          WHERE provider_id = ANY($1) AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)",
@@ -289,7 +289,7 @@ pub async fn busy(
     .bind::<Array<SqlUuid>, _>(providers)
     .bind::<Timestamptz, _>(window.start)
     .bind::<Timestamptz, _>(window.end)
-    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(except_session)
+    .bind::<Array<SqlUuid>, _>(except)
     .load(conn)
     .await?;
     Ok(rows
@@ -414,14 +414,16 @@ pub async fn lock_calendars(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Query
     Ok(())
 }
 
-/// The patient's active sessions overlapping `window`.
+/// The patient's active sessions overlapping `window`, but for `except`.
 pub async fn patient_busy(
     conn: &mut AsyncPgConnection,
     patient_id: Uuid,
     window: Span,
+    except: &[Uuid],
 ) -> QueryResult<Vec<Span>> {
     let rows: Vec<(DateTime<Utc>, DateTime<Utc>)> = sessions::table
         .filter(sessions::patient_id.eq(patient_id))
+        .filter(sessions::id.ne_all(except))
         .filter(sessions::status.eq_any(SessionStatus::ACTIVE))
         .filter(sessions::starts_at.lt(window.end))
         .filter(sessions::ends_at.gt(window.start))

@@ -38,6 +38,10 @@ pub struct Reschedule {
     #[serde(default)]
     #[garde(skip)]
     pub force: bool,
+    /// Re-plan the course's later scheduled sessions so every interval window holds.
+    #[serde(default)]
+    #[garde(skip)]
+    pub cascade: bool,
 }
 
 /// Why a session is cancelled.
@@ -109,14 +113,60 @@ pub async fn reschedule_session(
                     );
                     let (facts, span, held_until) =
                         checked_facts(conn, ids, kind, start, now).await?;
+                    let mut cascaded = Vec::new();
                     if let Some(course_id) = current.course_id {
                         let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
                         crate::api::courses::check_windows(
-                            conn, course_id, &current, span.start, zone, body.force, now,
+                            conn,
+                            course_id,
+                            &current,
+                            span.start,
+                            zone,
+                            crate::api::courses::WindowRules {
+                                force: body.force,
+                                check_next: !body.cascade,
+                            },
+                            now,
                         )
                         .await?;
+                        if body.cascade {
+                            cascaded = crate::api::courses::cascade(
+                                conn, course_id, &current, span, held_until, now,
+                            )
+                            .await?;
+                        }
                     }
-                    let moved = model::move_to(conn, id, span.start, span.end, held_until).await?;
+                    // Move in the direction of travel so no session steps on one not yet moved.
+                    let mut moves = cascaded.clone();
+                    moves.push((id, span.start, span.end, held_until));
+                    moves.sort_by_key(|m| m.1);
+                    if span.start > current.starts_at {
+                        moves.reverse();
+                    }
+                    let mut moved = None;
+                    for (session_id, starts_at, ends_at, held) in moves {
+                        let row =
+                            model::move_to(conn, session_id, starts_at, ends_at, held).await?;
+                        if session_id == id {
+                            moved = Some(row);
+                        }
+                    }
+                    let moved = moved.ok_or(AppError::NotFound("session"))?;
+                    for (session_id, starts_at, _, _) in &cascaded {
+                        let mut entry = event(
+                            &caller,
+                            *session_id,
+                            "rescheduled",
+                            Some(SessionStatus::Scheduled),
+                            SessionStatus::Scheduled,
+                        );
+                        entry.new_starts_at = Some(*starts_at);
+                        entry.reason = Some(format!(
+                            "moved with session {}",
+                            current.course_number.unwrap_or(0)
+                        ));
+                        model::add_event(conn, entry).await?;
+                    }
                     let mut entry = event(&caller, id, "rescheduled", Some(status), status);
                     entry.old_starts_at = Some(current.starts_at);
                     entry.new_starts_at = Some(moved.starts_at);
