@@ -535,38 +535,73 @@ async fn create(
     )
     .await?;
     if body.book {
-        for placed in &planned.plan.placed {
-            let new = NewSession {
-                id: Uuid::now_v7(),
-                kind: planned.kind.as_str().to_owned(),
-                patient_id: row.patient_id,
-                provider_id: row.provider_id,
-                location_id: row.location_id,
-                treatment_area_id: row.treatment_area_id,
-                course_id: Some(row.id),
-                course_number: Some(placed.number as i32),
-                starts_at: placed.starts_at,
-                ends_at: placed.ends_at,
-                held_until: placed.ends_at + planned.buffer,
-            };
-            let session = sessions_model::insert(conn, new).await.map_err(|error| {
-                match AppError::from(error) {
-                    AppError::Problem(kind, detail) => {
-                        AppError::Problem(kind, format!("session {}: {detail}", placed.number))
-                    }
-                    other => other,
-                }
-            })?;
-            let mut booked = event(caller, session.id, "booked", None, SessionStatus::Scheduled);
-            booked.new_starts_at = Some(session.starts_at);
-            sessions_model::add_event(conn, booked).await?;
-        }
+        book_planned(conn, caller, &row, &planned, 0).await?;
     }
     let audit = caller
         .audit("course.create", "courses", Some(row.id), 201)
         .patient(row.patient_id);
     audit_events::append(conn, audit).await?;
     with_sessions(conn, row, now).await
+}
+
+/// Books the planned sessions into `course`, numbered after `first_number`; a slot taken
+/// meanwhile names the session's number.
+async fn book_planned(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    course: &model::Course,
+    planned: &Planned,
+    first_number: i32,
+) -> Result<(), AppError> {
+    for placed in &planned.plan.placed {
+        let number = first_number + placed.number as i32;
+        let new = NewSession {
+            id: Uuid::now_v7(),
+            kind: planned.kind.as_str().to_owned(),
+            patient_id: course.patient_id,
+            provider_id: course.provider_id,
+            location_id: course.location_id,
+            treatment_area_id: course.treatment_area_id,
+            course_id: Some(course.id),
+            course_number: Some(number),
+            starts_at: placed.starts_at,
+            ends_at: placed.ends_at,
+            held_until: placed.ends_at + planned.buffer,
+        };
+        let session =
+            sessions_model::insert(conn, new).await.map_err(|error| {
+                match AppError::from(error) {
+                    AppError::Problem(kind, detail) => {
+                        AppError::Problem(kind, format!("session {number}: {detail}"))
+                    }
+                    other => other,
+                }
+            })?;
+        let mut booked = event(caller, session.id, "booked", None, SessionStatus::Scheduled);
+        booked.new_starts_at = Some(session.starts_at);
+        sessions_model::add_event(conn, booked).await?;
+    }
+    Ok(())
+}
+
+/// A plan request for `sessions` more sessions of `course`, by its own provider and window.
+fn continuing(course: &model::Course, sessions: u32, kind: Option<SessionKind>) -> PlanCourse {
+    PlanCourse {
+        patient_id: course.patient_id,
+        treatment_area_id: course.treatment_area_id,
+        location_id: course.location_id,
+        provider_id: Some(course.provider_id),
+        sessions,
+        interval_days: Some(IntervalDays {
+            min: course.interval_min_days,
+            target: course.interval_target_days,
+            max: course.interval_max_days,
+        }),
+        first_starts_at: None,
+        kind,
+        preferred_weekdays: None,
+        preferred_time_window: None,
+    }
 }
 
 /// The course with its sessions and progress.
@@ -794,22 +829,8 @@ pub async fn cascade(
     if later.is_empty() {
         return Ok(Vec::new());
     }
-    let request = PlanCourse {
-        patient_id: course.patient_id,
-        treatment_area_id: course.treatment_area_id,
-        location_id: course.location_id,
-        provider_id: Some(course.provider_id),
-        sessions: later.len() as u32,
-        interval_days: Some(IntervalDays {
-            min: course.interval_min_days,
-            target: course.interval_target_days,
-            max: course.interval_max_days,
-        }),
-        first_starts_at: None,
-        kind: later.first().and_then(|s| SessionKind::parse(&s.kind)),
-        preferred_weekdays: None,
-        preferred_time_window: None,
-    };
+    let kind = later.first().and_then(|s| SessionKind::parse(&s.kind));
+    let request = continuing(&course, later.len() as u32, kind);
     let mut except: Vec<Uuid> = later.iter().map(|s| s.id).collect();
     except.push(session.id);
     let continuation = Continuation {
@@ -1211,22 +1232,7 @@ pub async fn extend_course(
                 .rev()
                 .find_map(|s| SessionKind::parse(&s.kind))
                 .unwrap_or(SessionKind::Injection);
-            let request = PlanCourse {
-                patient_id: current.patient_id,
-                treatment_area_id: current.treatment_area_id,
-                location_id: current.location_id,
-                provider_id: Some(current.provider_id),
-                sessions: body.sessions,
-                interval_days: Some(IntervalDays {
-                    min: current.interval_min_days,
-                    target: current.interval_target_days,
-                    max: current.interval_max_days,
-                }),
-                first_starts_at: None,
-                kind: Some(kind),
-                preferred_weekdays: None,
-                preferred_time_window: None,
-            };
+            let request = continuing(&current, body.sessions, Some(kind));
             let continuation = Continuation {
                 after: last,
                 ..Continuation::default()
@@ -1248,32 +1254,7 @@ pub async fn extend_course(
                 ));
             }
             let first_number = model::max_number(conn, id).await?.unwrap_or(0);
-            for placed in &planned.plan.placed {
-                let number = first_number + placed.number as i32;
-                let new = NewSession {
-                    id: Uuid::now_v7(),
-                    kind: kind.as_str().to_owned(),
-                    patient_id: current.patient_id,
-                    provider_id: current.provider_id,
-                    location_id: current.location_id,
-                    treatment_area_id: current.treatment_area_id,
-                    course_id: Some(id),
-                    course_number: Some(number),
-                    starts_at: placed.starts_at,
-                    ends_at: placed.ends_at,
-                    held_until: placed.ends_at + planned.buffer,
-                };
-                let session = sessions_model::insert(conn, new).await?;
-                let mut booked = event(
-                    &caller,
-                    session.id,
-                    "booked",
-                    None,
-                    SessionStatus::Scheduled,
-                );
-                booked.new_starts_at = Some(session.starts_at);
-                sessions_model::add_event(conn, booked).await?;
-            }
+            book_planned(conn, &caller, &current, &planned, first_number).await?;
             let row = model::extend(conn, id, body.sessions as i32).await?;
             audit_events::append(
                 conn,
