@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::domain::access::Role;
 
 /// Scheduling backend of a prolotherapy clinic.
@@ -31,6 +31,17 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Create, list and revoke API keys.
     ApiKeys(ApiKeysArgs),
+    /// Erase the personal data of closed and spam inquiries past the retention period.
+    PurgeInquiries(PurgeInquiriesArgs),
+}
+
+/// `purge-inquiries` and its database.
+#[derive(Debug, Args)]
+pub struct PurgeInquiriesArgs {
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// `api-keys` and its database.

@@ -6,8 +6,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
-use crate::cli::{ApiKeyAction, ApiKeysArgs};
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeInquiriesArgs};
+use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
 use crate::models::api_keys::{self, NewApiKey};
@@ -109,6 +109,33 @@ async fn list_all(
     }
 }
 
+/// `purge-inquiries`.
+pub async fn purge_inquiries(args: PurgeInquiriesArgs) -> Result<(), String> {
+    with_database(&args.database, async |url| {
+        db::migrate(url).await?;
+        let mut conn = db::establish(url).await?;
+        let erased = erase_expired_inquiries(&mut conn, &args.retention, Utc::now())
+            .await
+            .map_err(|e| format!("database error: {e}"))?;
+        eprintln!(
+            "erased the personal data of {erased} inquiries closed more than {} days ago",
+            args.retention.inquiry_retention_days
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Erases the personal data of inquiries closed longer ago than the retention period.
+pub async fn erase_expired_inquiries(
+    conn: &mut diesel_async::AsyncPgConnection,
+    retention: &RetentionArgs,
+    now: chrono::DateTime<Utc>,
+) -> diesel::QueryResult<usize> {
+    let cutoff = crate::domain::inquiries::retention_cutoff(now, retention.inquiry_retention_days);
+    crate::models::inquiries::erase_expired(conn, cutoff, now).await
+}
+
 /// `serve`.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let (url, cluster) = db::resolve(&args.database).await?;
@@ -148,7 +175,8 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     }
     drop(conn);
     let state = AppState::with_limits(pool, args.rate_limits());
-    tokio::spawn(purge_idempotency_keys(state.clone()));
+    let retention = args.purge_inquiries.then(|| args.retention.clone());
+    tokio::spawn(hourly_purges(state.clone(), retention));
     let cors_origins = args.cors_origins.clone();
     let mut server =
         actix_web::HttpServer::new(move || crate::app(state.clone(), cors_origins.clone()))
@@ -173,8 +201,9 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         .map_err(|e| format!("server failed: {e}"))
 }
 
-/// Forgets expired idempotency keys now and every hour after.
-async fn purge_idempotency_keys(state: AppState) {
+/// Now and every hour after: forgets expired idempotency keys and, with `retention`, erases
+/// the personal data of expired inquiries.
+async fn hourly_purges(state: AppState, retention: Option<RetentionArgs>) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
@@ -185,6 +214,15 @@ async fn purge_idempotency_keys(state: AppState) {
             Ok(purged) if purged > 0 => tracing::info!(purged, "forgot expired idempotency keys"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not purge idempotency keys"),
+        }
+        if let Some(retention) = &retention {
+            match erase_expired_inquiries(&mut conn, retention, state.now()).await {
+                Ok(erased) if erased > 0 => {
+                    tracing::info!(erased, "erased the personal data of expired inquiries")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not erase expired inquiries"),
+            }
         }
     }
 }

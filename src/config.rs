@@ -26,6 +26,15 @@ pub struct DatabaseArgs {
     pub data_dir: PathBuf,
 }
 
+/// How long inquiries keep their personal data.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Days a closed or spam inquiry keeps its personal data before it is erased.
+    #[arg(long, env = "PROLO_INQUIRY_RETENTION_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub inquiry_retention_days: u32,
+}
+
 /// Settings of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -67,6 +76,14 @@ pub struct ServeArgs {
     /// Requests a minute per API key (0: unlimited).
     #[arg(long, env = "PROLO_RATE_LIMIT_KEY", default_value_t = 1200)]
     pub rate_limit_key: u32,
+    /// Inquiries an hour per client IP sent to the public intake without a key (0: unlimited).
+    #[arg(long, env = "PROLO_RATE_LIMIT_INQUIRIES", default_value_t = 10)]
+    pub rate_limit_inquiries: u32,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// Erase expired inquiries' personal data hourly while serving (else: `purge-inquiries`).
+    #[arg(long, env = "PROLO_PURGE_INQUIRIES")]
+    pub purge_inquiries: bool,
 }
 
 /// A client must send its request head within this time (slow-header clients are cut off).
@@ -82,6 +99,7 @@ impl ServeArgs {
         crate::state::RateLimits {
             public_per_minute: self.rate_limit_public,
             key_per_minute: self.rate_limit_key,
+            inquiries_per_hour: self.rate_limit_inquiries,
         }
     }
 

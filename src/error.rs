@@ -38,6 +38,8 @@ pub enum ProblemType {
     SlotTaken,
     PatientDoubleBooked,
     InvalidTransition,
+    AlreadyConverted,
+    InquiryErased,
     PreconditionFailed,
     PreconditionRequired,
     PayloadTooLarge,
@@ -49,7 +51,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 30] = [
+    pub const ALL: [ProblemType; 32] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -73,6 +75,8 @@ impl ProblemType {
         Self::SlotTaken,
         Self::PatientDoubleBooked,
         Self::InvalidTransition,
+        Self::AlreadyConverted,
+        Self::InquiryErased,
         Self::PreconditionFailed,
         Self::PreconditionRequired,
         Self::PayloadTooLarge,
@@ -109,6 +113,8 @@ impl ProblemType {
             Self::SlotTaken => "slot-taken",
             Self::PatientDoubleBooked => "patient-double-booked",
             Self::InvalidTransition => "invalid-transition",
+            Self::AlreadyConverted => "already-converted",
+            Self::InquiryErased => "inquiry-erased",
             Self::PreconditionFailed => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge => "payload-too-large",
@@ -147,7 +153,9 @@ impl ProblemType {
             Self::CourseNotPlannable | Self::CourseWindowBroken => StatusCode::UNPROCESSABLE_ENTITY,
             Self::SlotTaken => StatusCode::CONFLICT,
             Self::PatientDoubleBooked => StatusCode::CONFLICT,
-            Self::InvalidTransition => StatusCode::CONFLICT,
+            Self::InvalidTransition | Self::AlreadyConverted | Self::InquiryErased => {
+                StatusCode::CONFLICT
+            }
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -183,7 +191,9 @@ impl ProblemType {
             Self::CourseWindowBroken => "The move breaks the course's interval window",
             Self::SlotTaken => "The provider is already booked then",
             Self::PatientDoubleBooked => "The patient is already booked then",
-            Self::InvalidTransition => "The session cannot change this way",
+            Self::InvalidTransition => "The resource cannot change this way",
+            Self::AlreadyConverted => "The inquiry was converted already",
+            Self::InquiryErased => "The inquiry's personal data was erased",
             Self::PreconditionFailed => "The resource has changed since it was read",
             Self::PreconditionRequired => "The request must be conditional",
             Self::PayloadTooLarge => "The request body is too large",
@@ -241,6 +251,12 @@ impl ProblemType {
             }
             Self::InvalidTransition => {
                 "Its current status (named in `detail`) does not allow the change."
+            }
+            Self::AlreadyConverted => {
+                "The inquiry became a patient before; `patient_id` and `session_id` name what it became."
+            }
+            Self::InquiryErased => {
+                "Past its retention period the inquiry keeps only what statistics count; it can no longer change."
             }
             Self::PreconditionFailed => {
                 "`If-Match` does not match the current `ETag`: re-read and retry."
@@ -301,6 +317,28 @@ pub struct Problem {
     /// For `duplicate`: the id of the record that exists already.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<uuid::Uuid>,
+    /// For `already-converted`: the patient the inquiry became.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<uuid::Uuid>,
+    /// For `already-converted`: the session booked by the conversion, if one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<uuid::Uuid>,
+}
+
+impl Problem {
+    /// A problem of `kind` with `detail` and the failing fields.
+    pub fn new(kind: ProblemType, detail: String, errors: Vec<FieldError>) -> Self {
+        Self {
+            problem_type: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status().as_u16(),
+            detail,
+            errors,
+            existing_id: None,
+            patient_id: None,
+            session_id: None,
+        }
+    }
 }
 
 /// Everything a request can fail with.
@@ -320,6 +358,11 @@ pub enum AppError {
     Problem(ProblemType, String),
     #[error("{0}")]
     Duplicate(String, uuid::Uuid),
+    #[error("the inquiry was converted already, to patient {patient_id}")]
+    AlreadyConverted {
+        patient_id: uuid::Uuid,
+        session_id: Option<uuid::Uuid>,
+    },
     #[error("the resource has changed: its ETag no longer matches If-Match")]
     PreconditionFailed,
     #[error("this change requires an If-Match header with the resource's current ETag")]
@@ -352,6 +395,7 @@ impl AppError {
             Self::NotFound(_) => ProblemType::NotFound,
             Self::Problem(kind, _) => *kind,
             Self::Duplicate(..) => ProblemType::Duplicate,
+            Self::AlreadyConverted { .. } => ProblemType::AlreadyConverted,
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PayloadTooLarge => ProblemType::PayloadTooLarge,
@@ -362,26 +406,23 @@ impl AppError {
     }
 }
 
-/// Builds a problem response; the one place that writes `application/problem+json`.
+/// Builds a problem response of `kind`.
 pub fn problem_response(
     kind: ProblemType,
     detail: String,
     errors: Vec<FieldError>,
 ) -> HttpResponse {
-    let status = kind.status();
-    let mut response = HttpResponse::build(status);
+    render(kind, Problem::new(kind, detail, errors))
+}
+
+/// The one place that writes `application/problem+json`.
+fn render(kind: ProblemType, problem: Problem) -> HttpResponse {
+    let mut response = HttpResponse::build(kind.status());
     response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
     if kind == ProblemType::ServiceUnavailable {
         response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
     }
-    response.json(Problem {
-        problem_type: kind.uri(),
-        title: kind.title().to_owned(),
-        status: status.as_u16(),
-        detail,
-        errors,
-        existing_id: None,
-    })
+    response.json(problem)
 }
 
 impl ResponseError for AppError {
@@ -410,19 +451,19 @@ impl ResponseError for AppError {
             Self::Validation(errors) => errors.clone(),
             _ => Vec::new(),
         };
-        let mut response = match self {
-            Self::Duplicate(_, existing) => HttpResponse::build(kind.status())
-                .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-                .json(Problem {
-                    problem_type: kind.uri(),
-                    title: kind.title().to_owned(),
-                    status: kind.status().as_u16(),
-                    detail,
-                    errors,
-                    existing_id: Some(*existing),
-                }),
-            _ => problem_response(kind, detail, errors),
-        };
+        let mut problem = Problem::new(kind, detail, errors);
+        match self {
+            Self::Duplicate(_, existing) => problem.existing_id = Some(*existing),
+            Self::AlreadyConverted {
+                patient_id,
+                session_id,
+            } => {
+                problem.patient_id = Some(*patient_id);
+                problem.session_id = *session_id;
+            }
+            _ => {}
+        }
+        let mut response = render(kind, problem);
         let headers = response.headers_mut();
         match self {
             Self::Unauthorized(_) => {
@@ -550,9 +591,7 @@ pub fn problem_for_status(status: StatusCode) -> HttpResponse {
                     problem_type: "about:blank".into(),
                     title: title.to_owned(),
                     status: status.as_u16(),
-                    detail: title.to_owned(),
-                    errors: vec![],
-                    existing_id: None,
+                    ..Problem::new(ProblemType::Internal, title.to_owned(), vec![])
                 })
         }
     }

@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => commands::serve(args).await,
         Command::Migrate(args) => commands::migrate(args).await,
         Command::ApiKeys(args) => commands::api_keys(args).await,
+        Command::PurgeInquiries(args) => commands::purge_inquiries(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,7 @@ use crate::error::{FieldError, Problem, ProblemType};
         (name = "patients", description = "Patients: personal health information, every access audited"),
         (name = "sessions", description = "Booking, moving, cancelling and recording sessions"),
         (name = "courses", description = "Treatment courses: plan, book and track a series of sessions"),
+        (name = "inquiries", description = "The website's contact form: public intake, the front desk's triage, and conversion into a patient with a booked assessment"),
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
@@ -28,7 +29,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, PreconditionFailed,
+            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),

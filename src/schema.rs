@@ -99,6 +99,51 @@ diesel::table! {
 }
 
 diesel::table! {
+    inquiries (id) {
+        id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        message -> Nullable<Text>,
+        symptom_duration -> Nullable<Text>,
+        preferred_contact -> Nullable<Text>,
+        preferred_times -> Nullable<Jsonb>,
+        source_page -> Nullable<Text>,
+        treatment_area_id -> Nullable<Uuid>,
+        consented_at -> Timestamptz,
+        duplicate_of -> Nullable<Uuid>,
+        assignee_key_id -> Nullable<Uuid>,
+        notes -> Nullable<Text>,
+        patient_id -> Nullable<Uuid>,
+        session_id -> Nullable<Uuid>,
+        first_contacted_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        erased_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inquiry_events (id) {
+        id -> Uuid,
+        inquiry_id -> Uuid,
+        occurred_at -> Timestamptz,
+        key_id -> Nullable<Uuid>,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        changed -> Array<Text>,
+        assignee_key_id -> Nullable<Uuid>,
+        patient_id -> Nullable<Uuid>,
+        session_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     locations (id) {
         id -> Uuid,
         name -> Text,
@@ -248,6 +293,11 @@ diesel::joinable!(courses -> patients (patient_id));
 diesel::joinable!(courses -> providers (provider_id));
 diesel::joinable!(courses -> treatment_areas (treatment_area_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(inquiries -> api_keys (assignee_key_id));
+diesel::joinable!(inquiries -> patients (patient_id));
+diesel::joinable!(inquiries -> sessions (session_id));
+diesel::joinable!(inquiries -> treatment_areas (treatment_area_id));
+diesel::joinable!(inquiry_events -> inquiries (inquiry_id));
 diesel::joinable!(provider_locations -> locations (location_id));
 diesel::joinable!(provider_locations -> providers (provider_id));
 diesel::joinable!(provider_treatment_areas -> providers (provider_id));
@@ -266,6 +316,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     clinical_records,
     courses,
     idempotency_keys,
+    inquiries,
+    inquiry_events,
     locations,
     patients,
     provider_locations,

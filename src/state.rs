@@ -7,13 +7,24 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
 
-/// Requests a minute each client may send.
+/// How many requests each client may send; 0 turns a limit off.
 #[derive(Debug, Clone, Copy)]
 pub struct RateLimits {
-    /// Per client IP, on routes that need no key.
+    /// A minute per client IP, on routes that need no key.
     pub public_per_minute: u32,
-    /// Per API key, on the others.
+    /// A minute per API key, on the others.
     pub key_per_minute: u32,
+    /// An hour per client IP, of inquiries sent without a key (on top of the public limit).
+    pub inquiries_per_hour: u32,
+}
+
+impl RateLimits {
+    /// No limits at all.
+    pub const UNLIMITED: RateLimits = RateLimits {
+        public_per_minute: 0,
+        key_per_minute: 0,
+        inquiries_per_hour: 0,
+    };
 }
 
 impl Default for RateLimits {
@@ -21,6 +32,7 @@ impl Default for RateLimits {
         Self {
             public_per_minute: 120,
             key_per_minute: 1200,
+            inquiries_per_hour: 10,
         }
     }
 }
@@ -33,6 +45,7 @@ pub struct AppState {
     pub migration_version: String,
     pub public_limiter: Arc<RateLimiter>,
     pub key_limiter: Arc<RateLimiter>,
+    pub inquiry_limiter: Arc<RateLimiter>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -47,8 +60,9 @@ impl AppState {
         Self {
             pool,
             migration_version: crate::db::latest_migration_version(),
-            public_limiter: Arc::new(RateLimiter::new(limits.public_per_minute)),
-            key_limiter: Arc::new(RateLimiter::new(limits.key_per_minute)),
+            public_limiter: Arc::new(RateLimiter::per_minute(limits.public_per_minute)),
+            key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
+            inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
             clock: Arc::new(SystemClock),
         }
     }

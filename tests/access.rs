@@ -52,6 +52,14 @@ const MATRIX: &[(&str, Rule)] = &[
     ("check_in_session", Rule::Staff),
     ("complete_session", Rule::AnyKey),
     ("no_show_session", Rule::Staff),
+    ("submit_inquiry", Rule::Public),
+    ("list_inquiries", Rule::Staff),
+    ("search_inquiries", Rule::Staff),
+    ("inquiry_stats", Rule::Staff),
+    ("get_inquiry", Rule::Staff),
+    ("update_inquiry", Rule::Staff),
+    ("inquiry_timeline", Rule::Staff),
+    ("convert_inquiry", Rule::Staff),
     ("create_location", Rule::Admin),
     ("list_locations", Rule::Public),
     ("get_location", Rule::Public),
@@ -388,6 +396,7 @@ async fn public_routes_are_limited_per_ip_and_keys_per_key() {
     let limits = prolo_scheduler::state::RateLimits {
         public_per_minute: 3,
         key_per_minute: 5,
+        inquiries_per_hour: 0,
     };
     let app = TestApp::with_limits(db, limits).await;
     for _ in 0..3 {

@@ -92,6 +92,41 @@ async fn no_personal_values_reach_the_logs() {
     )
     .await
     .expect(200);
+    // An inquiry from the website: sent, refused, searched for, triaged and converted.
+    let inquiry = json!({"name": canaries[0], "email": canaries[1], "phone": canaries[2],
+                         "kind": "question", "message": canaries[0], "consent": true});
+    let sent = app
+        .send_as(
+            None,
+            Method::POST,
+            "/v1/inquiries",
+            Some(inquiry.clone()),
+            &[],
+        )
+        .await
+        .expect(201);
+    let mut refused = inquiry;
+    refused["consent"] = json!(false);
+    app.send_as(None, Method::POST, "/v1/inquiries", Some(refused), &[])
+        .await
+        .expect(400);
+    app.post("/v1/inquiries/search", json!({"q": canaries[0]}))
+        .await
+        .expect(200);
+    let inquiry_id = sent.body["id"].as_str().unwrap();
+    app.patch(
+        &format!("/v1/inquiries/{inquiry_id}"),
+        "\"1\"",
+        json!({"notes": canaries[2]}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/v1/inquiries/{inquiry_id}/convert"),
+        json!({"patient": {"date_of_birth": canaries[3]}}),
+    )
+    .await
+    .expect(200);
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -11,6 +11,8 @@ mod catalog_treatment_areas;
 mod concurrency;
 mod courses;
 mod health;
+mod inquiries;
+mod inquiry_conversion;
 mod logs;
 mod migrations;
 mod openapi;

@@ -200,6 +200,60 @@ impl FromRequest for Public {
     }
 }
 
+/// The public inquiry intake: as [`Public`], and a caller without a key also spends its IP's
+/// hourly inquiry allowance, before the body is read.
+#[derive(Debug, Clone)]
+pub struct Intake(pub Option<Caller>);
+
+impl FromRequest for Intake {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = Public::from_request(req, payload)
+            .into_inner()
+            .and_then(
+                |Public(caller)| match (&caller, req.app_data::<web::Data<AppState>>()) {
+                    (None, Some(state)) => state
+                        .inquiry_limiter
+                        .check(&client_ip(req))
+                        .map(|()| Intake(None))
+                        .map_err(AppError::RateLimited),
+                    _ => Ok(Intake(caller)),
+                },
+            );
+        std::future::ready(result)
+    }
+}
+
+impl Intake {
+    /// The audit event of a successful intake, by the caller or by an anonymous visitor.
+    pub fn audit(
+        &self,
+        req: &HttpRequest,
+        action: &str,
+        resource_type: &str,
+        resource_id: Option<Uuid>,
+        status: u16,
+    ) -> NewAuditEvent {
+        match &self.0 {
+            Some(caller) => caller.audit(action, resource_type, resource_id, status),
+            None => NewAuditEvent {
+                id: Uuid::now_v7(),
+                key_id: None,
+                role: Some("public".to_owned()),
+                action: action.to_owned(),
+                resource_type: resource_type.to_owned(),
+                resource_id,
+                patient_id: None,
+                request_id: request_id(req),
+                outcome: "success".to_owned(),
+                status: status as i16,
+            },
+        }
+    }
+}
+
 fn authorize(req: &HttpRequest, allowed: &[Role]) -> Result<Caller, AppError> {
     let authentication = req.extensions().get::<Authentication>().cloned();
     match authentication {
@@ -248,14 +302,17 @@ fn limit_by_ip(req: &HttpRequest) -> Result<(), AppError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Ok(());
     };
-    // The socket's peer, not X-Forwarded-For, which any client can forge.
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
     state
         .public_limiter
-        .check(&client)
+        .check(&client_ip(req))
         .map_err(AppError::RateLimited)
+}
+
+/// The client a per-IP limit counts: the socket's peer, not X-Forwarded-For, which any
+/// client can forge.
+fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
 }
 
 fn request_id(req: &HttpRequest) -> Option<String> {

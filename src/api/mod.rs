@@ -10,6 +10,7 @@ pub mod courses;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod inquiries;
 pub mod locations;
 pub mod pagination;
 pub mod patients;
@@ -66,6 +67,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(sessions::change::check_in_session)
                 .service(sessions::change::complete_session)
                 .service(sessions::change::no_show_session)
+                .service(inquiries::intake::submit_inquiry)
+                .service(inquiries::triage::list_inquiries)
+                .service(inquiries::triage::search_inquiries)
+                .service(inquiries::triage::inquiry_stats)
+                .service(inquiries::triage::get_inquiry)
+                .service(inquiries::triage::update_inquiry)
+                .service(inquiries::triage::inquiry_timeline)
+                .service(inquiries::convert::convert_inquiry)
                 .service(locations::create_location)
                 .service(locations::list_locations)
                 .service(locations::get_location)

@@ -32,7 +32,8 @@ pub enum ContactMethod {
 }
 
 impl ContactMethod {
-    fn as_str(self) -> &'static str {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Email => "email",
             Self::Phone => "phone",
@@ -40,7 +41,8 @@ impl ContactMethod {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    /// The method of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "email" => Some(Self::Email),
             "phone" => Some(Self::Phone),
@@ -208,7 +210,7 @@ pub async fn create_patient(
     state: web::Data<AppState>,
     Json(body): Json<CreatePatient>,
 ) -> Result<HttpResponse, AppError> {
-    born_by_today(&state, Some(body.date_of_birth))?;
+    born_by_today(&state, "date_of_birth", Some(body.date_of_birth))?;
     let new = NewPatient {
         id: Uuid::now_v7(),
         given_name: body.given_name.trim().to_owned(),
@@ -243,12 +245,16 @@ pub async fn create_patient(
     ))
 }
 
-fn born_by_today(state: &AppState, date_of_birth: Option<NaiveDate>) -> Result<(), AppError> {
+/// 400 when a date of birth lies after today by the service's clock.
+pub fn born_by_today(
+    state: &AppState,
+    field: &str,
+    date_of_birth: Option<NaiveDate>,
+) -> Result<(), AppError> {
     match date_of_birth {
-        Some(date) if date > state.now().date_naive() => Err(AppError::field(
-            "date_of_birth",
-            "must not be in the future",
-        )),
+        Some(date) if date > state.now().date_naive() => {
+            Err(AppError::field(field, "must not be in the future"))
+        }
         _ => Ok(()),
     }
 }
@@ -383,7 +389,7 @@ pub async fn update_patient(
     Json(body): Json<UpdatePatient>,
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.required()?;
-    born_by_today(&state, body.date_of_birth)?;
+    born_by_today(&state, "date_of_birth", body.date_of_birth)?;
     let id = *id;
     let changes = PatientChanges {
         given_name: body.given_name.map(|name| name.trim().to_owned()),

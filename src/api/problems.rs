@@ -102,6 +102,10 @@ problem_responses! {
     PatientDoubleBooked => ProblemType::PatientDoubleBooked, vec![];
     /// CONFLICT: The session cannot change this way.
     InvalidTransition => ProblemType::InvalidTransition, vec![];
+    /// 409: the inquiry was converted before.
+    AlreadyConverted => ProblemType::AlreadyConverted, vec![];
+    /// 409: the inquiry's personal data was erased.
+    InquiryErased => ProblemType::InquiryErased, vec![];
     /// 422: a course that cannot be planned whole.
     CourseNotPlannable => ProblemType::CourseNotPlannable, vec![];
     /// 422: a move that breaks a course's interval window.

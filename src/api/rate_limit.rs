@@ -1,5 +1,5 @@
-//! Per-client token buckets: each client may burst up to its per-minute allowance, refilled
-//! evenly. Held in this process's memory, so each replica counts on its own.
+//! Per-client token buckets: each client may burst up to its allowance for a window, refilled
+//! evenly over the window. Held in this process's memory, so each replica counts on its own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,15 +17,26 @@ struct Bucket {
 /// A rate limit shared by every worker of the process.
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_minute: u32,
+    allowance: u32,
+    window: Duration,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl RateLimiter {
     /// Allows `per_minute` requests a minute per client (0 turns the limit off).
-    pub fn new(per_minute: u32) -> Self {
+    pub fn per_minute(per_minute: u32) -> Self {
+        Self::new(per_minute, Duration::from_secs(60))
+    }
+
+    /// Allows `per_hour` requests an hour per client (0 turns the limit off).
+    pub fn per_hour(per_hour: u32) -> Self {
+        Self::new(per_hour, Duration::from_secs(3600))
+    }
+
+    fn new(allowance: u32, window: Duration) -> Self {
         Self {
-            per_minute,
+            allowance,
+            window,
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -36,11 +47,11 @@ impl RateLimiter {
     }
 
     fn check_at(&self, client: &str, now: Instant) -> Result<(), u64> {
-        if self.per_minute == 0 {
+        if self.allowance == 0 {
             return Ok(());
         }
-        let capacity = f64::from(self.per_minute);
-        let per_second = capacity / 60.0;
+        let capacity = f64::from(self.allowance);
+        let per_second = capacity / self.window.as_secs_f64();
         let mut buckets = self
             .buckets
             .lock()
@@ -75,7 +86,7 @@ mod tests {
 
     #[test]
     fn a_burst_is_allowed_then_refused_then_refilled() {
-        let limiter = RateLimiter::new(3);
+        let limiter = RateLimiter::per_minute(3);
         let start = Instant::now();
         for _ in 0..3 {
             assert_eq!(limiter.check_at("a", start), Ok(()));
@@ -102,8 +113,25 @@ mod tests {
     }
 
     #[test]
+    fn an_hourly_allowance_refills_over_the_hour() {
+        let limiter = RateLimiter::per_hour(2);
+        let start = Instant::now();
+        assert!(limiter.check_at("a", start).is_ok() && limiter.check_at("a", start).is_ok());
+        assert_eq!(
+            limiter.check_at("a", start),
+            Err(1800),
+            "one token every 30 min"
+        );
+        assert!(
+            limiter
+                .check_at("a", start + Duration::from_secs(1801))
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn zero_means_unlimited() {
-        let limiter = RateLimiter::new(0);
+        let limiter = RateLimiter::per_minute(0);
         let now = Instant::now();
         assert!((0..1000).all(|_| limiter.check_at("a", now).is_ok()));
     }

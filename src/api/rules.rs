@@ -144,3 +144,24 @@ pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<chrono::NaiveD
         .flatten();
     parsed.ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
 }
+
+/// One line of text: no control characters (line breaks, NUL, escapes).
+pub fn single_line(value: &str, _: &()) -> garde::Result {
+    if value.chars().any(char::is_control) {
+        return Err(garde::Error::new("must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Text of several lines: line breaks and tabs, but no other control characters (NUL, escapes).
+pub fn multi_line(value: &str, _: &()) -> garde::Result {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(garde::Error::new(
+            "must not contain control characters other than line breaks and tabs",
+        ));
+    }
+    Ok(())
+}

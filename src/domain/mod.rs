@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod courses;
+pub mod inquiries;
 pub mod planning;
 pub mod sessions;
 pub mod slots;

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod courses;
+pub mod inquiries;
 pub mod locations;
 pub mod patients;
 pub mod providers;

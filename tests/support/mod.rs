@@ -307,14 +307,7 @@ impl TestApp {
 
     /// The app over `db`.
     pub async fn over(db: TestDatabase) -> Self {
-        Self::with_limits(
-            db,
-            RateLimits {
-                public_per_minute: 0,
-                key_per_minute: 0,
-            },
-        )
-        .await
+        Self::with_limits(db, RateLimits::UNLIMITED).await
     }
 
     /// The app over `db` with these rate limits.
@@ -324,15 +317,7 @@ impl TestApp {
 
     /// The app over `db` answering browsers from `origins`.
     pub async fn with_cors(db: TestDatabase, origins: Vec<String>) -> Self {
-        Self::build(
-            db,
-            RateLimits {
-                public_per_minute: 0,
-                key_per_minute: 0,
-            },
-            origins,
-        )
-        .await
+        Self::build(db, RateLimits::UNLIMITED, origins).await
     }
 
     async fn build(db: TestDatabase, limits: RateLimits, origins: Vec<String>) -> Self {
@@ -354,10 +339,7 @@ impl TestApp {
     pub async fn service_for(url: &str) -> BoxedService {
         Self::service_with(
             url,
-            RateLimits {
-                public_per_minute: 0,
-                key_per_minute: 0,
-            },
+            RateLimits::UNLIMITED,
             vec![],
             Arc::new(FixedClock::new(TEST_NOW.parse().unwrap())),
         )

@@ -1,0 +1,2 @@
+DROP TABLE inquiry_events;
+DROP TABLE inquiries;

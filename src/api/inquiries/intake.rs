@@ -1,0 +1,221 @@
+//! `POST /v1/inquiries`: the website's contact form, open to anyone.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{PreferredTimes, SymptomDuration};
+use crate::api::auth::Intake;
+use crate::api::extract::Json;
+use crate::api::patients::ContactMethod;
+use crate::api::problems::{BodyErrors, RateLimited, ServerErrors};
+use crate::api::rules;
+use crate::domain::inquiries::{InquiryKind, InquiryStatus};
+use crate::error::AppError;
+use crate::models::inquiries::{self as model, InquiryEvent, NewInquiry};
+use crate::models::{audit_events, treatment_areas};
+use crate::state::AppState;
+
+/// A message from the website's "ask a question or book an appointment" form.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({
+        "name": "Jordan Reyes", "email": "jordan.reyes@example.com", "kind": "question",
+        "message": "Can prolotherapy help with tennis elbow?", "consent": true,
+        "treatment_area": "elbow", "source_page": "https://clinic.example/elbow"
+    }),
+    json!({
+        "name": "Sam Ortiz", "phone": "+1 303 555 0142", "kind": "appointment_request",
+        "message": "My left knee has hurt on stairs for a year.", "consent": true,
+        "treatment_area": "knee", "symptom_duration": "over_a_year", "preferred_contact": "phone",
+        "preferred_times": [{"weekday": "tuesday", "start": "08:00", "end": "12:00"}],
+        "source_page": "https://clinic.example/contact", "website": ""
+    })
+))]
+pub struct SubmitInquiry {
+    /// The visitor's name as they write it.
+    #[garde(
+        length(chars, min = 1, max = 200),
+        custom(rules::not_blank),
+        custom(rules::single_line)
+    )]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// An email, a phone number, or both, are required.
+    #[garde(inner(custom(rules::email)), custom(reachable(&self.phone)))]
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    #[garde(inner(custom(rules::phone)))]
+    #[schema(max_length = 32)]
+    pub phone: Option<String>,
+    #[garde(skip)]
+    pub kind: InquiryKind,
+    #[garde(
+        length(chars, min = 1, max = 5000),
+        custom(rules::not_blank),
+        custom(rules::multi_line)
+    )]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub message: String,
+    /// Must be `true`: the visitor agrees that the clinic keeps the message to answer it.
+    #[garde(custom(must_be_true))]
+    pub consent: bool,
+    /// The slug of the treatment area asked about, e.g. `knee`.
+    #[garde(inner(custom(rules::slug)))]
+    pub treatment_area: Option<String>,
+    #[garde(skip)]
+    pub symptom_duration: Option<SymptomDuration>,
+    /// How the visitor would like to be answered; needs the matching email or phone.
+    #[garde(custom(contact_given(&self.email, &self.phone)))]
+    pub preferred_contact: Option<ContactMethod>,
+    #[garde(dive)]
+    pub preferred_times: Option<PreferredTimes>,
+    /// The page of the website the form was sent from.
+    #[garde(inner(length(chars, max = 2000), custom(rules::single_line)))]
+    #[schema(max_length = 2000)]
+    pub source_page: Option<String>,
+    /// Leave empty. A field the form hides from people: whatever a bot writes here marks the
+    /// inquiry as spam (it is still answered 201 like any other).
+    #[garde(skip)]
+    pub website: Option<String>,
+}
+
+fn reachable(phone: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
+    move |email, _| match (email, phone) {
+        (None, None) => Err(garde::Error::new(
+            "an email or a phone number (or both) is required",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn must_be_true(consent: &bool, _: &()) -> garde::Result {
+    if *consent {
+        Ok(())
+    } else {
+        Err(garde::Error::new(
+            "must be true: the clinic keeps the message only with consent",
+        ))
+    }
+}
+
+fn contact_given<'a>(
+    email: &'a Option<String>,
+    phone: &'a Option<String>,
+) -> impl FnOnce(&Option<ContactMethod>, &()) -> garde::Result + 'a {
+    move |method, _| match method {
+        Some(ContactMethod::Email) if email.is_none() => {
+            Err(garde::Error::new("is email, but no email is given"))
+        }
+        Some(ContactMethod::Phone | ContactMethod::Sms) if phone.is_none() => {
+            Err(garde::Error::new("needs a phone number, but none is given"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What the form is told: nothing of what it sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InquiryReceived {
+    pub id: Uuid,
+    /// Always `new`.
+    #[schema(example = "new")]
+    pub status: InquiryStatus,
+}
+
+/// Send an inquiry
+///
+/// The website's contact form: no key needed. Answers only the inquiry's id; an inquiry from
+/// the same email or phone within 24 hours is linked to the earlier one as a likely duplicate.
+/// Without a key, each client IP may send a limited number an hour (429 with `Retry-After`).
+#[utoipa::path(
+    tag = "inquiries",
+    request_body = SubmitInquiry,
+    responses(
+        (status = 201, description = "Received", body = InquiryReceived,
+            example = json!({"id": "01938f2e-7b3c-7d10-9a1e-4c2b8d6f0a11", "status": "new"})),
+        (status = 429, response = RateLimited),
+        BodyErrors, ServerErrors,
+    )
+)]
+#[post("/inquiries")]
+pub async fn submit_inquiry(
+    intake: Intake,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<SubmitInquiry>,
+) -> Result<HttpResponse, AppError> {
+    let now = state.now();
+    let spam = body
+        .website
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty());
+    let status = if spam {
+        InquiryStatus::Spam
+    } else {
+        InquiryStatus::New
+    };
+    let email = body.email.map(|e| e.trim().to_owned());
+    let phone = body.phone.map(|p| p.trim().to_owned());
+    let preferred_times = body
+        .preferred_times
+        .map(|times| serde_json::to_value(times).map_err(|e| AppError::Internal(Box::new(e))))
+        .transpose()?;
+    let id = Uuid::now_v7();
+    let audit = intake.audit(&req, "inquiry.submit", "inquiries", Some(id), 201);
+    let key_id = intake.0.as_ref().map(|c| c.key_id);
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let treatment_area_id = match &body.treatment_area {
+            Some(slug) => Some(
+                treatment_areas::find_by_slug(conn, slug)
+                    .await?
+                    .filter(|area| area.archived_at.is_none())
+                    .ok_or_else(|| {
+                        AppError::field("treatment_area", "is not an area the clinic treats")
+                    })?
+                    .id,
+            ),
+            None => None,
+        };
+        model::lock_contact(conn, email.as_deref(), phone.as_deref()).await?;
+        let duplicate_of =
+            model::likely_duplicate_of(conn, email.as_deref(), phone.as_deref(), now).await?;
+        let row = model::insert(
+            conn,
+            NewInquiry {
+                id,
+                kind: body.kind.as_str().to_owned(),
+                status: status.as_str().to_owned(),
+                name: Some(body.name.trim().to_owned()),
+                email,
+                phone,
+                message: Some(body.message),
+                symptom_duration: body.symptom_duration.map(|d| d.as_str().to_owned()),
+                preferred_contact: body.preferred_contact.map(|c| c.as_str().to_owned()),
+                preferred_times,
+                source_page: body.source_page.map(|page| page.trim().to_owned()),
+                treatment_area_id,
+                consented_at: now,
+                duplicate_of,
+                closed_at: spam.then_some(now),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        let received = InquiryEvent::new(row.id, key_id, "received", None, status.as_str(), now);
+        model::add_event(conn, received).await?;
+        audit_events::append(conn, audit).await?;
+        Ok(())
+    })
+    .await?;
+    // A bot is told exactly what a person is told.
+    Ok(HttpResponse::Created().json(InquiryReceived {
+        id,
+        status: InquiryStatus::New,
+    }))
+}

@@ -1,0 +1,484 @@
+//! The front desk's triage: list, search, read, change, the timeline, and the figures.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Inquiry, audited, status_of};
+use crate::api::auth::StaffKey;
+use crate::api::conditional::{IfMatch, ok_tagged};
+use crate::api::extract::{Json, Query};
+use crate::api::pagination::{Page, PageQuery};
+use crate::api::problems::*;
+use crate::api::rules;
+use crate::domain::access::Role;
+use crate::domain::inquiries::{InquiryKind, InquiryStatus, TriageRefusal, check_transition};
+use crate::error::{AppError, ProblemType};
+use crate::models::inquiries::{self as model, InquiryChanges, InquiryEvent, InquirySearch};
+use crate::models::{api_keys, audit_events};
+use crate::state::AppState;
+
+/// Filters of the triage list: the query of `GET /v1/inquiries` and the body of
+/// `POST /v1/inquiries/search` (which alone takes `q`, a personal value).
+#[derive(Debug, Deserialize, IntoParams, ToSchema, garde::Validate)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"q": "reyes", "status": "new", "kind": "appointment_request"}))]
+pub struct InquiryQuery {
+    /// Part of the name, email, phone or message (case-insensitive); search only.
+    #[param(ignore)]
+    #[garde(inner(length(chars, min = 2, max = 100)))]
+    pub q: Option<String>,
+    #[garde(skip)]
+    pub status: Option<InquiryStatus>,
+    #[garde(skip)]
+    pub kind: Option<InquiryKind>,
+    #[garde(skip)]
+    pub treatment_area_id: Option<Uuid>,
+    /// The API key of the staff member handling it.
+    #[garde(skip)]
+    pub assignee_key_id: Option<Uuid>,
+    /// Arrived at or after this instant (RFC 3339).
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub created_from: Option<DateTime<Utc>>,
+    /// Arrived before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub created_to: Option<DateTime<Utc>>,
+    /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    #[schema(minimum = 1, maximum = 100, default = 20)]
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u16>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    #[garde(skip)]
+    pub cursor: Option<String>,
+}
+
+impl InquiryQuery {
+    async fn respond(
+        self,
+        caller: &crate::api::auth::Caller,
+        state: &AppState,
+        action: &str,
+    ) -> Result<HttpResponse, AppError> {
+        let request = PageQuery {
+            limit: self.limit,
+            cursor: self.cursor,
+        }
+        .request()?;
+        let search = InquirySearch {
+            text: self.q.map(|q| q.trim().to_owned()),
+            status: self.status.map(|s| s.as_str().to_owned()),
+            kind: self.kind.map(|k| k.as_str().to_owned()),
+            treatment_area_id: self.treatment_area_id,
+            assignee_key_id: self.assignee_key_id,
+            created_from: self.created_from,
+            created_to: self.created_to,
+        };
+        let mut conn = state.conn().await?;
+        let rows = model::search(&mut conn, search, request).await?;
+        audit_events::append(&mut conn, caller.audit(action, "inquiries", None, 200)).await?;
+        Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, Inquiry::from)))
+    }
+}
+
+/// List inquiries
+///
+/// Oldest first. To search by name, email, phone or message, use `POST /v1/inquiries/search`,
+/// which keeps those values out of URLs.
+#[utoipa::path(
+    tag = "inquiries",
+    security(("bearer" = [])),
+    params(InquiryQuery),
+    responses(
+        (status = 200, description = "One page of inquiries, oldest first", body = Page<Inquiry>),
+        (status = 400, response = BadRequest), AuthErrors, ServerErrors,
+    )
+)]
+#[get("/inquiries")]
+pub async fn list_inquiries(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    Query(query): Query<InquiryQuery>,
+) -> Result<HttpResponse, AppError> {
+    if query.q.is_some() {
+        return Err(AppError::field(
+            "q",
+            "is personal: send it in the body of POST /v1/inquiries/search",
+        ));
+    }
+    query.respond(&caller, &state, "inquiry.list").await
+}
+
+/// Search inquiries
+///
+/// The list's filters plus `q`, in a body so that personal values never appear in a URL.
+#[utoipa::path(
+    tag = "inquiries",
+    security(("bearer" = [])),
+    request_body = InquiryQuery,
+    responses(
+        (status = 200, description = "One page of matching inquiries, oldest first", body = Page<Inquiry>),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[post("/inquiries/search")]
+pub async fn search_inquiries(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    Json(query): Json<InquiryQuery>,
+) -> Result<HttpResponse, AppError> {
+    query.respond(&caller, &state, "inquiry.search").await
+}
+
+/// Get an inquiry
+#[utoipa::path(
+    tag = "inquiries",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The inquiry", body = Inquiry, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[get("/inquiries/{id}")]
+pub async fn get_inquiry(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = model::find(&mut conn, *id)
+        .await?
+        .ok_or(AppError::NotFound("inquiry"))?;
+    audit_events::append(&mut conn, audited(&caller, "inquiry.read", &row, 200)).await?;
+    let version = row.version;
+    Ok(ok_tagged(&Inquiry::from(row), version))
+}
+
+/// Triage changes; `null` clears the assignee or the notes.
+#[derive(Debug, Deserialize, ToSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "contacted", "assignee_key_id": "01938f2e-7b3c-7d10-9a1e-4c2b8d6f0a12", "notes": "Called back, wants a Tuesday morning."}))]
+pub struct UpdateInquiry {
+    /// `new → contacted → scheduled | closed | spam`; `new` may skip ahead; `closed` may be
+    /// reopened as `contacted`, and `spam` returned to `new`.
+    #[garde(skip)]
+    pub status: Option<InquiryStatus>,
+    /// An active admin or staff key.
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[schema(value_type = Option<Uuid>)]
+    #[garde(skip)]
+    pub assignee_key_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[schema(value_type = Option<String>)]
+    #[garde(custom(rules::nullable_text::<10000>))]
+    pub notes: Option<Option<String>>,
+}
+
+/// Update an inquiry
+///
+/// Requires `If-Match` with the inquiry's current `ETag`. Every change lands in the timeline.
+#[utoipa::path(
+    tag = "inquiries",
+    security(("bearer" = [])),
+    request_body = UpdateInquiry,
+    params(("If-Match" = String, Header, description = "The current ETag")),
+    responses(
+        (status = 200, description = "The updated inquiry", body = Inquiry, headers(("ETag" = String))),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The status cannot change this way (`invalid-transition`), or the inquiry was erased (`inquiry-erased`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 428, response = PreconditionRequired),
+        BodyErrors, AuthErrors, ServerErrors,
+    )
+)]
+#[patch("/inquiries/{id}")]
+pub async fn update_inquiry(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    Json(body): Json<UpdateInquiry>,
+) -> Result<HttpResponse, AppError> {
+    let expected = if_match.required()?;
+    let (id, now) = (*id, state.now());
+    let mut conn = state.conn().await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = model::find_for_update(conn, id)
+                .await?
+                .ok_or(AppError::NotFound("inquiry"))?;
+            expected.check(current.version)?;
+            if current.erased_at.is_some() {
+                return Err(erased());
+            }
+            if let Some(Some(assignee)) = body.assignee_key_id {
+                may_be_assigned(conn, assignee).await?;
+            }
+            let from = status_of(&current);
+            let mut changes = InquiryChanges::default();
+            let mut entry = InquiryEvent::new(
+                id,
+                Some(caller.key_id),
+                "updated",
+                Some(from.as_str()),
+                from.as_str(),
+                now,
+            );
+            if let Some(to) = body.status.filter(|to| *to != from) {
+                check_transition(from, to, current.patient_id.is_some())
+                    .map_err(|refusal| refused(from, to, refusal))?;
+                changes.status = Some(to.as_str().to_owned());
+                if to.means_contacted() && current.first_contacted_at.is_none() {
+                    changes.first_contacted_at = Some(Some(now));
+                }
+                if to.is_closed() != from.is_closed() {
+                    changes.closed_at = Some(to.is_closed().then_some(now));
+                }
+                entry.to_status = to.as_str().to_owned();
+                entry.changed.push("status".into());
+            }
+            if let Some(assignee) = body
+                .assignee_key_id
+                .filter(|a| *a != current.assignee_key_id)
+            {
+                changes.assignee_key_id = Some(assignee);
+                entry.assignee_key_id = assignee;
+                entry.changed.push("assignee_key_id".into());
+            }
+            if let Some(notes) = body.notes.filter(|n| *n != current.notes) {
+                changes.notes = Some(notes);
+                entry.changed.push("notes".into());
+            }
+            let row = if entry.changed.is_empty() {
+                current
+            } else {
+                model::add_event(conn, entry).await?;
+                model::update(conn, id, changes, now).await?
+            };
+            audit_events::append(conn, audited(&caller, "inquiry.update", &row, 200)).await?;
+            Ok(row)
+        })
+        .await?;
+    let version = row.version;
+    Ok(ok_tagged(&Inquiry::from(row), version))
+}
+
+/// 409 for an inquiry past its retention.
+pub fn erased() -> AppError {
+    AppError::Problem(
+        ProblemType::InquiryErased,
+        "the inquiry's personal data was erased under the retention period".into(),
+    )
+}
+
+fn refused(from: InquiryStatus, to: InquiryStatus, refusal: TriageRefusal) -> AppError {
+    let detail = match refusal {
+        TriageRefusal::NotAllowed => format!(
+            "the inquiry is {}; it cannot become {}",
+            from.as_str(),
+            to.as_str()
+        ),
+        TriageRefusal::Converted => format!(
+            "the inquiry became a patient; it cannot become {}",
+            to.as_str()
+        ),
+    };
+    AppError::Problem(ProblemType::InvalidTransition, detail)
+}
+
+async fn may_be_assigned(
+    conn: &mut diesel_async::AsyncPgConnection,
+    key_id: Uuid,
+) -> Result<(), AppError> {
+    let usable = api_keys::find(conn, key_id).await?.is_some_and(|key| {
+        key.revoked_at.is_none()
+            && matches!(Role::parse(&key.role), Some(Role::Admin | Role::Staff))
+    });
+    if usable {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "assignee_key_id",
+            "names no active admin or staff key",
+        ))
+    }
+}
+
+/// One change in an inquiry's life.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InquiryEventView {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// Who: the staff key, or none for the public form and the retention purge.
+    pub key_id: Option<Uuid>,
+    /// `received`, `updated`, `converted` or `erased`.
+    #[schema(example = "updated")]
+    pub action: String,
+    pub from_status: Option<InquiryStatus>,
+    pub to_status: InquiryStatus,
+    /// Names of the fields changed (never their values).
+    #[schema(example = json!(["status", "notes"]))]
+    pub changed: Vec<String>,
+    /// The new assignee, when `changed` names it.
+    pub assignee_key_id: Option<Uuid>,
+    /// What a conversion linked.
+    pub patient_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+}
+
+impl From<model::InquiryEvent> for InquiryEventView {
+    fn from(row: model::InquiryEvent) -> Self {
+        Self {
+            id: row.id,
+            occurred_at: row.occurred_at,
+            key_id: row.key_id,
+            action: row.action,
+            from_status: row.from_status.as_deref().and_then(InquiryStatus::parse),
+            to_status: InquiryStatus::parse(&row.to_status).unwrap_or(InquiryStatus::New),
+            changed: row.changed,
+            assignee_key_id: row.assignee_key_id,
+            patient_id: row.patient_id,
+            session_id: row.session_id,
+        }
+    }
+}
+
+/// The timeline of an inquiry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InquiryTimeline {
+    /// Oldest first.
+    pub items: Vec<InquiryEventView>,
+}
+
+/// An inquiry's timeline
+///
+/// Every change: arrival, status changes, assignments, notes, conversion, erasure.
+#[utoipa::path(
+    tag = "inquiries",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The timeline, oldest first", body = InquiryTimeline),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        AuthErrors, ServerErrors,
+    )
+)]
+#[get("/inquiries/{id}/timeline")]
+pub async fn inquiry_timeline(
+    StaffKey(caller): StaffKey,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.conn().await?;
+    let row = model::find(&mut conn, *id)
+        .await?
+        .ok_or(AppError::NotFound("inquiry"))?;
+    let items = model::events(&mut conn, row.id).await?;
+    audit_events::append(&mut conn, audited(&caller, "inquiry.timeline", &row, 200)).await?;
+    Ok(HttpResponse::Ok().json(InquiryTimeline {
+        items: items.into_iter().map(InquiryEventView::from).collect(),
+    }))
+}
+
+/// The period of the figures.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Inquiries that arrived at or after this instant (RFC 3339); none: from the first.
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub from: Option<DateTime<Utc>>,
+    /// Inquiries that arrived before this instant (RFC 3339); none: up to now.
+    #[serde(default, deserialize_with = "rules::optional_instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    #[garde(skip)]
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The front desk's figures for a period. Erased inquiries still count.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "from": "2027-01-01T00:00:00Z", "to": "2027-02-01T00:00:00Z", "total": 12,
+    "by_status": {"new": 2, "contacted": 3, "scheduled": 4, "closed": 2, "spam": 1},
+    "by_kind": {"question": 5, "appointment_request": 7},
+    "contacted": 9, "median_minutes_to_first_contact": 95.0
+}))]
+pub struct InquiryStats {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Inquiries that arrived in the period.
+    pub total: i64,
+    /// Every status, with zeros.
+    pub by_status: BTreeMap<String, i64>,
+    /// Every kind, with zeros.
+    pub by_kind: BTreeMap<String, i64>,
+    /// How many of them the clinic has been in touch with.
+    pub contacted: i64,
+    /// Median minutes from arrival to the first contact; `null` when none was contacted.
+    pub median_minutes_to_first_contact: Option<f64>,
+}
+
+/// Inquiry figures
+///
+/// Counts by status and kind of the inquiries that arrived in `[from, to)`, and the median
+/// time from arrival to first contact.
+#[utoipa::path(
+    tag = "inquiries",
+    security(("bearer" = [])),
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "The figures", body = InquiryStats),
+        (status = 400, response = BadRequest), AuthErrors, ServerErrors,
+    )
+)]
+#[get("/inquiries/stats")]
+pub async fn inquiry_stats(
+    StaffKey(_caller): StaffKey,
+    state: web::Data<AppState>,
+    Query(query): Query<StatsQuery>,
+) -> Result<HttpResponse, AppError> {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && to <= from
+    {
+        return Err(AppError::field("to", "must be after from"));
+    }
+    let mut conn = state.conn().await?;
+    let counts = model::counts(&mut conn, query.from, query.to).await?;
+    let (contacted, median) = model::first_contact(&mut conn, query.from, query.to).await?;
+    let mut by_status: BTreeMap<String, i64> = InquiryStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    let mut by_kind: BTreeMap<String, i64> = InquiryKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), 0))
+        .collect();
+    for count in &counts {
+        *by_status.entry(count.status.clone()).or_default() += count.count;
+        *by_kind.entry(count.kind.clone()).or_default() += count.count;
+    }
+    Ok(HttpResponse::Ok().json(InquiryStats {
+        from: query.from,
+        to: query.to,
+        total: counts.iter().map(|c| c.count).sum(),
+        by_status,
+        by_kind,
+        contacted,
+        median_minutes_to_first_contact: median,
+    }))
+}
