@@ -126,7 +126,7 @@ async fn every_field_of_the_form_is_validated_and_nothing_is_half_written() {
         (json!({"name": null}), "name"),
         (json!({"name": "   "}), "name"),
         (json!({"name": "x".repeat(201)}), "name"),
-        (json!({"name": "Sam\u{0}Ortiz"}), "name"),
+        (json!({"name": "Sam\u{0}Ortiz"}), "body"),
         (json!({"name": "Sam\nOrtiz"}), "name"),
         (json!({"email": null}), "email"),
         (json!({"email": "not-an-email"}), "email"),
@@ -135,7 +135,9 @@ async fn every_field_of_the_form_is_validated_and_nothing_is_half_written() {
         (json!({"kind": null}), "kind"),
         (json!({"message": ""}), "message"),
         (json!({"message": "x".repeat(5001)}), "message"),
-        (json!({"message": "hello\u{0}"}), "message"),
+        (json!({"message": "hello\u{0}"}), "body"),
+        (json!({"message": "bell\u{7}"}), "message"),
+        (json!({"email": "sam\u{1b}@example.com"}), "email"),
         (json!({"message": 42}), "message"),
         (json!({"consent": false}), "consent"),
         (json!({"consent": null}), "consent"),
@@ -563,4 +565,77 @@ async fn stats_count_a_known_set_and_measure_the_time_to_first_contact() {
             .invalid_fields(),
         ["to"]
     );
+}
+
+#[actix_web::test]
+async fn the_documented_form_examples_are_accepted_from_an_allowed_origin() {
+    let db = TestDatabase::new().await;
+    let app = TestApp::with_cors(db, vec!["https://clinic.example".into()]).await;
+    app.treatment_area("knee").await;
+    app.treatment_area("elbow").await;
+    let preflight = [
+        ("origin", "https://clinic.example"),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "content-type"),
+    ];
+    let allowed = app
+        .send_as(None, Method::OPTIONS, "/v1/inquiries", None, &preflight)
+        .await;
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://clinic.example")
+    );
+    let document = serde_json::to_value(prolo_scheduler::openapi_document()).unwrap();
+    let examples = document["components"]["schemas"]["SubmitInquiry"]["examples"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(examples.len() >= 2);
+    for example in examples {
+        let reply = app
+            .send_as(
+                None,
+                Method::POST,
+                "/v1/inquiries",
+                Some(example.clone()),
+                &[("origin", "https://clinic.example")],
+            )
+            .await;
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("https://clinic.example")
+        );
+        reply.expect(201);
+    }
+}
+
+#[test]
+fn the_example_contact_form_sends_exactly_the_documented_fields() {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/contact-form.html"
+    ))
+    .unwrap();
+    // The object literal the form's `body()` returns: one `field: value,` a line.
+    let start = page
+        .find("function body()")
+        .expect("the form builds its body");
+    let literal = &page[start..];
+    let literal = &literal[literal.find("return {").unwrap()..literal.find("};").unwrap()];
+    let mut sent: Vec<&str> = literal
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.trim().split_once(':').map(|(field, _)| field))
+        .collect();
+    sent.sort();
+    let document = serde_json::to_value(prolo_scheduler::openapi_document()).unwrap();
+    let schema = &document["components"]["schemas"]["SubmitInquiry"];
+    let mut documented: Vec<&str> = schema["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    documented.sort();
+    assert_eq!(sent, documented);
 }

@@ -96,3 +96,13 @@ async fn problem_types_are_documented_at_their_uri() {
         .await
         .problem(404, "not-found");
 }
+
+#[test]
+fn the_readme_lists_every_problem_type_with_its_status() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for kind in prolo_scheduler::error::ProblemType::ALL {
+        let row = format!("| `{}` | {} |", kind.uri(), kind.status().as_u16());
+        assert!(readme.contains(&row), "README has no row {row}");
+    }
+}

@@ -59,6 +59,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if first.is_some_and(|b| *b != b'{') {
         return Err(AppError::field("body", "must be a JSON object"));
     }
+    if has_nul_escape(bytes) {
+        return Err(AppError::field(
+            "body",
+            "text must not contain the NUL character (\\u0000)",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -72,6 +78,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         .end()
         .map_err(|error| AppError::field("body", format!("malformed JSON: {error}")))?;
     Ok(value)
+}
+
+/// Whether a JSON text holds `\u0000` in a string: PostgreSQL cannot store NUL in text, so it
+/// is refused before it reaches the database (a raw NUL byte is malformed JSON already).
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(at, window)| {
+        window == b"\\u0000" && {
+            // The backslash escapes `u` only when the backslashes before it come in pairs.
+            let before = bytes[..at]
+                .iter()
+                .rev()
+                .take_while(|b| **b == b'\\')
+                .count();
+            before % 2 == 0
+        }
+    })
 }
 
 /// A query string, deserialized and validated; errors name the parameter.
@@ -200,6 +222,16 @@ mod tests {
         assert_eq!(fields(unknown), ["nmae"]);
         let syntax = parse_json::<Outer>(br#"{"name": "#).unwrap_err();
         assert_eq!(fields(syntax), ["body"]);
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_but_an_escaped_backslash_before_u0000_is_text() {
+        let nul = parse_json::<Outer>(br#"{"name": "a\u0000b", "items": []}"#).unwrap_err();
+        assert_eq!(fields(nul), ["body"]);
+        let upper = parse_json::<Outer>(br#"{"name": "a\U0000", "items": []}"#).unwrap_err();
+        assert_eq!(fields(upper), ["body"]);
+        let text: Outer = parse_json(br#"{"name": "C:\\u0000", "items": []}"#).unwrap();
+        assert_eq!(text.name, "C:\\u0000");
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn slug(value: &str, _: &()) -> garde::Result {
 pub fn email(value: &str, _: &()) -> garde::Result {
     let value = value.trim();
     let plausible = value.len() <= 254
-        && !value.contains(char::is_whitespace)
+        && !value.contains(|c: char| c.is_whitespace() || c.is_control())
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')

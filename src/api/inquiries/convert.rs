@@ -32,9 +32,17 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PatientFromInquiry {
-    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::not_blank)))]
+    #[garde(inner(
+        length(chars, min = 1, max = 100),
+        custom(rules::not_blank),
+        custom(rules::single_line)
+    ))]
     pub given_name: Option<String>,
-    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::not_blank)))]
+    #[garde(inner(
+        length(chars, min = 1, max = 100),
+        custom(rules::not_blank),
+        custom(rules::single_line)
+    ))]
     pub family_name: Option<String>,
     #[garde(custom(rules::date_of_birth))]
     pub date_of_birth: NaiveDate,
@@ -44,7 +52,7 @@ pub struct PatientFromInquiry {
     pub phone: Option<String>,
     #[garde(skip)]
     pub preferred_contact: Option<ContactMethod>,
-    #[garde(inner(length(chars, max = 10000)))]
+    #[garde(inner(length(chars, max = 10000), custom(rules::multi_line)))]
     pub notes: Option<String>,
 }
 

@@ -32,7 +32,7 @@ use crate::state::AppState;
 pub struct InquiryQuery {
     /// Part of the name, email, phone or message (case-insensitive); search only.
     #[param(ignore)]
-    #[garde(inner(length(chars, min = 2, max = 100)))]
+    #[garde(inner(length(chars, min = 2, max = 100), custom(rules::single_line)))]
     pub q: Option<String>,
     #[garde(skip)]
     pub status: Option<InquiryStatus>,
@@ -184,7 +184,10 @@ pub struct UpdateInquiry {
     pub assignee_key_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[schema(value_type = Option<String>)]
-    #[garde(custom(rules::nullable_text::<10000>))]
+    #[garde(
+        custom(rules::nullable_text::<10000>),
+        inner(inner(custom(rules::multi_line)))
+    )]
     pub notes: Option<Option<String>>,
 }
 
