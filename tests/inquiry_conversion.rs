@@ -442,3 +442,81 @@ async fn the_purge_inquiries_command_erases_what_has_expired() {
         .body;
     assert_eq!(row["email"], Value::Null);
 }
+
+#[actix_web::test]
+async fn two_front_desks_converting_one_inquiry_at_once_make_one_patient() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    let id = received(&app, question("twice@example.com")).await;
+    let server = Server::start(&app.db.url, app.clock.clone()).await;
+    let auth = format!("Bearer {}", app.admin_key);
+    let tasks: Vec<_> = ["10", "11"]
+        .into_iter()
+        .map(|hour| {
+            let body = json!({"patient": {"date_of_birth": "1971-06-02"},
+                              "session": assessment(&c, &format!("2027-01-05T{hour}:00:00-07:00"))});
+            let (addr, auth, path) = (server.addr, auth.clone(), convert_path(&id));
+            actix_web::rt::spawn(async move {
+                request(addr, "POST", &path, Some(&body), &[("Authorization", auth.as_str())]).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    let mut refusal = Value::Null;
+    for task in tasks {
+        let reply = task.await.unwrap();
+        if reply.status == 409 {
+            refusal = reply.body.clone();
+        }
+        statuses.push(reply.status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    assert_eq!(refusal["type"], "/problems/already-converted");
+    let inquiry = app
+        .get(&format!("/v1/inquiries/{id}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(refusal["patient_id"], inquiry["patient_id"]);
+    assert_eq!(
+        count_patients(&app).await,
+        2,
+        "the clinic's patient and one more"
+    );
+    let sessions = app.get("/v1/sessions").await.expect(200);
+    assert_eq!(sessions.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn serve_with_purge_inquiries_erases_expired_inquiries_on_its_own() {
+    let app = TestApp::new().await;
+    app.clock.set("1999-01-04T15:00:00Z".parse().unwrap());
+    let old = received(&app, question("old@example.com")).await;
+    triage(&app, &old, json!({"status": "closed"}))
+        .await
+        .expect(200);
+    let mut serving = tokio::process::Command::new(env!("CARGO_BIN_EXE_prolo-scheduler"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--purge-inquiries"])
+        .env("DATABASE_URL", &app.db.url)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // The first purge runs at start-up; poll for it rather than guess how long it takes.
+    let mut erased = Value::Null;
+    for _ in 0..200 {
+        erased = app
+            .get(&format!("/v1/inquiries/{old}"))
+            .await
+            .expect(200)
+            .body["erased_at"]
+            .clone();
+        if !erased.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    serving.kill().await.unwrap();
+    assert!(erased.is_string(), "the serving process erased the inquiry");
+}
