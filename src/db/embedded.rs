@@ -128,6 +128,21 @@ impl LocalCluster {
         self.launched
     }
 
+    /// Where the server's binaries are (for tools such as `pgbench`).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    /// The server's log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.pgdata.join("server.log")
+    }
+
+    /// The port and the superuser's password, for tools that take them apart.
+    pub fn credentials(&self) -> (u16, &str) {
+        (self.port, &self.password)
+    }
+
     /// Connection URL for `database` on this cluster.
     pub fn url(&self, database: &str) -> String {
         format!(
@@ -203,11 +218,7 @@ impl LocalCluster {
     async fn launch(&mut self) -> Result<(), ClusterError> {
         self.port = free_port()?;
         let pgdata = self.pgdata.to_string_lossy().into_owned();
-        let log = self
-            .pgdata
-            .join("server.log")
-            .to_string_lossy()
-            .into_owned();
+        let log = self.log_file().to_string_lossy().into_owned();
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k '' -c timezone=UTC -c max_connections=200",
             self.port

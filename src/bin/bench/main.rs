@@ -1,0 +1,395 @@
+//! The benchmark: seeds a clinic at scale in a private PostgreSQL, starts the release service
+//! against it, drives each workload with wrk at fixed concurrencies, replays the SQL the service
+//! issues for bookings and availability through pgbench on the same database, and writes the
+//! figures to `bench/results/<date>.{json,md}`. Run it with `bench/run` (see README).
+
+mod http;
+mod load;
+mod replay;
+mod report;
+mod seed;
+mod workloads;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use chrono::Utc;
+use clap::Parser;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use prolo_scheduler::db::{self, embedded::LocalCluster};
+use prolo_scheduler::domain::access::Role;
+use prolo_scheduler::models::api_keys::{self, NewApiKey};
+
+/// Measures prolo-scheduler against the database's own limit.
+#[derive(Debug, Clone, Parser)]
+struct Args {
+    /// Patients in the clinic.
+    #[arg(long, default_value_t = 50_000)]
+    patients: u32,
+    /// Past sessions when the workloads run.
+    #[arg(long, default_value_t = 200_000)]
+    sessions: u32,
+    /// Past sessions at each point of the scale curve (availability and booking).
+    #[arg(long, value_delimiter = ',', default_value = "10000,200000,1000000")]
+    curve: Vec<u32>,
+    /// Concurrent connections of each workload run.
+    #[arg(long, value_delimiter = ',', default_value = "8,16,32")]
+    concurrency: Vec<u32>,
+    /// Concurrent connections at the points of the scale curve.
+    #[arg(long, default_value_t = 16)]
+    curve_concurrency: u32,
+    /// Seconds each run lasts.
+    #[arg(long, default_value_t = 10)]
+    seconds: u32,
+    /// Where the results are written.
+    #[arg(long, default_value = "bench/results")]
+    out: PathBuf,
+    /// The service binary (a release build).
+    #[arg(long, default_value = "target/release/prolo-scheduler")]
+    service: PathBuf,
+    /// Where the private PostgreSQL and the run's scratch files live (emptied first).
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
+    /// A tiny clinic and one-second runs: checks that the benchmark works, measures nothing.
+    #[arg(long)]
+    smoke: bool,
+}
+
+impl Args {
+    fn effective(mut self) -> Self {
+        if self.smoke {
+            self.patients = 300;
+            self.sessions = 600;
+            self.curve = vec![300, 600];
+            self.concurrency = vec![4];
+            self.curve_concurrency = 4;
+            self.seconds = 1;
+        }
+        if !self.curve.contains(&self.sessions) {
+            self.curve.push(self.sessions);
+        }
+        self.curve.sort_unstable();
+        self.curve.dedup();
+        self
+    }
+}
+
+/// The service under test, stopped when dropped.
+struct Running {
+    child: Child,
+    service: load::Service,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse().effective();
+    match run(&args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(&args.work_dir);
+    std::fs::create_dir_all(&args.work_dir).map_err(|e| format!("cannot create work dir: {e}"))?;
+    let scratch = args.work_dir.join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create scratch dir: {e}"))?;
+    let cluster = LocalCluster::start(&args.work_dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = measure(args, &cluster, &scratch).await;
+    cluster.stop().await.map_err(|e| e.to_string())?;
+    result
+}
+
+async fn measure(
+    args: &Args,
+    cluster: &LocalCluster,
+    scratch: &std::path::Path,
+) -> Result<(), String> {
+    let database = "prolo_bench";
+    cluster
+        .ensure_database(database)
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = cluster.url(database);
+    db::migrate(&url).await?;
+    let mut conn = db::establish(&url).await?;
+    let started = std::time::Instant::now();
+    db::demo::seed_if_empty(&mut conn)
+        .await
+        .map_err(|e| format!("cannot seed the demo clinic: {e}"))?;
+    seed::catalog(&mut conn, args.patients).await?;
+    seed::upcoming(&mut conn).await?;
+    eprintln!(
+        "bench: seeded the clinic in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let (secret, key) = NewApiKey::generate(Role::Staff, "bench", None, None)
+        .map_err(|e| format!("cannot make a key: {e}"))?;
+    api_keys::insert(&mut conn, key)
+        .await
+        .map_err(|e| format!("cannot store the key: {e}"))?;
+    let running = start_service(args, &url, scratch)?;
+    let service = &running.service;
+    let inputs = workloads::Inputs::gather(&mut conn, service.addr, &secret).await?;
+
+    let mut report = report::Report::new(args.patients, args.sessions, args.seconds);
+    let mut have = 0;
+    for &sessions in &args.curve {
+        let grow = std::time::Instant::now();
+        seed::grow_history(&mut conn, have, sessions).await?;
+        have = sessions;
+        eprintln!(
+            "bench: {sessions} past sessions (grown in {:.1} s)",
+            grow.elapsed().as_secs_f64()
+        );
+        let curve_runs = [inputs.availability(), inputs.booking()];
+        for workload in &curve_runs {
+            let measured = measure_once(
+                &mut conn,
+                service,
+                workload,
+                &secret,
+                args.curve_concurrency,
+                args.seconds,
+                scratch,
+            )
+            .await?;
+            report.curve.push(report::CurvePoint { sessions, measured });
+        }
+        if sessions == args.sessions {
+            for workload in inputs.all() {
+                for &concurrency in &args.concurrency {
+                    let measured = measure_once(
+                        &mut conn,
+                        service,
+                        &workload,
+                        &secret,
+                        concurrency,
+                        args.seconds,
+                        scratch,
+                    )
+                    .await?;
+                    report.api.push(measured);
+                }
+            }
+            report.sql =
+                replay_limit(args, cluster, &mut conn, &inputs, service, &secret, scratch).await?;
+        }
+    }
+    report.write(&args.out)
+}
+
+/// Runs one workload and puts the calendar back as it was (bookings it made are removed).
+async fn measure_once(
+    conn: &mut AsyncPgConnection,
+    service: &load::Service,
+    workload: &load::Workload,
+    key: &str,
+    concurrency: u32,
+    seconds: u32,
+    scratch: &std::path::Path,
+) -> Result<load::Measured, String> {
+    let since = Utc::now();
+    let measured = load::run(service, workload, key, concurrency, seconds, scratch)?;
+    eprintln!(
+        "bench: {:<16} c={:<3} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:?}",
+        measured.workload,
+        concurrency,
+        measured.requests_per_second,
+        measured.p50_ms,
+        measured.p99_ms,
+        measured.statuses
+    );
+    forget_bookings_since(conn, since).await?;
+    Ok(measured)
+}
+
+async fn forget_bookings_since(
+    conn: &mut AsyncPgConnection,
+    since: chrono::DateTime<Utc>,
+) -> Result<(), String> {
+    // One statement, one snapshot: a session and its history are seen (and removed) together,
+    // even while a request cut off at the end of the run still commits.
+    let stamp = since.to_rfc3339();
+    conn.batch_execute(&format!(
+        "WITH doomed AS (SELECT id FROM sessions WHERE created_at >= '{stamp}'),
+              events AS (DELETE FROM session_events WHERE session_id IN (SELECT id FROM doomed))
+         DELETE FROM sessions WHERE id IN (SELECT id FROM doomed);"
+    ))
+    .await
+    .map_err(|e| format!("cannot reset the calendar: {e}"))
+}
+
+fn start_service(args: &Args, url: &str, scratch: &std::path::Path) -> Result<Running, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let log = std::fs::File::create(scratch.join("service.log"))
+        .map_err(|e| format!("cannot create the service log: {e}"))?;
+    let child = Command::new(&args.service)
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("PROLO_BIND", addr.to_string())
+        .env("PROLO_RATE_LIMIT_PUBLIC", "0")
+        .env("PROLO_RATE_LIMIT_KEY", "0")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (build it: cargo build --release)",
+                args.service.display()
+            )
+        })?;
+    let running = Running {
+        service: load::Service {
+            pid: child.id(),
+            addr,
+        },
+        child,
+    };
+    http::wait_ready(addr, 300)?;
+    Ok(running)
+}
+
+/// pgbench beside the server's binaries (following links to where they really are), or on PATH.
+fn pgbench(bin_dir: &std::path::Path) -> PathBuf {
+    let real_dir = std::fs::canonicalize(bin_dir.join("postgres"))
+        .ok()
+        .and_then(|postgres| postgres.parent().map(std::path::Path::to_path_buf));
+    [Some(bin_dir.to_path_buf()), real_dir]
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join("pgbench"))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("pgbench"))
+}
+
+/// The statements of the first of `candidates` the service accepts (a random slot may have
+/// been taken meanwhile).
+async fn capture_first_accepted(
+    conn: &mut AsyncPgConnection,
+    log: &std::path::Path,
+    own_pid: i32,
+    service: &load::Service,
+    key: &str,
+    candidates: &[load::Call],
+) -> Result<Vec<replay::Statement>, String> {
+    let mut last = String::from("no candidate");
+    for call in candidates {
+        let from = replay::start_capture(conn, log).await?;
+        let body = call
+            .body
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| format!("bad capture body: {e}"))?;
+        let (status, answer) =
+            http::call(service.addr, call.method, &call.path, key, body.as_ref())?;
+        let statements = replay::stop_capture(conn, log, from, own_pid).await?;
+        if (200..300).contains(&status) {
+            return Ok(statements);
+        }
+        last = format!("{} {} answered {status}: {answer}", call.method, call.path);
+    }
+    Err(format!("no capture was accepted; the last: {last}"))
+}
+
+/// Captures the SQL of a booking per provider and of an availability search per area, and
+/// replays each set through pgbench at every concurrency.
+async fn replay_limit(
+    args: &Args,
+    cluster: &LocalCluster,
+    conn: &mut AsyncPgConnection,
+    inputs: &workloads::Inputs,
+    service: &load::Service,
+    key: &str,
+    scratch: &std::path::Path,
+) -> Result<Vec<replay::Replayed>, String> {
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let own_pid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)
+        .await
+        .map_err(|e| format!("cannot read the backend pid: {e}"))?
+        .pid;
+    let log = cluster.log_file();
+    let since = Utc::now();
+    let mut sets = Vec::new();
+    for (name, calls, shift) in [
+        (
+            "booking",
+            inputs.booking_captures(service.addr, key)?,
+            "\\set shift random(1, 100000000) * 3600",
+        ),
+        (
+            "availability",
+            inputs.availability_captures(),
+            "\\set shift random(0, 10) * 604800",
+        ),
+    ] {
+        let mut scripts = Vec::new();
+        for (n, candidates) in calls.iter().enumerate() {
+            let statements =
+                capture_first_accepted(conn, &log, own_pid, service, key, candidates).await?;
+            let moving_from = Utc::now() + chrono::Duration::days(1);
+            let script = replay::script(&statements, shift, moving_from)?;
+            let path = scratch.join(format!("{name}-{n}.sql"));
+            std::fs::write(&path, script)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            scripts.push(path.canonicalize().map_err(|e| e.to_string())?);
+        }
+        sets.push((name, scripts));
+    }
+    let (port, password) = cluster.credentials();
+    let target = replay::Target {
+        pgbench: pgbench(cluster.bin_dir()),
+        port,
+        password: password.to_owned(),
+        database: "prolo_bench".to_owned(),
+    };
+    let mut replayed = Vec::new();
+    for (name, scripts) in &sets {
+        for &concurrency in &args.concurrency {
+            let result = replay::run(&target, name, scripts, concurrency, args.seconds, scratch)?;
+            eprintln!(
+                "bench: sql {:<12} c={:<3} {:>8.0} tx/s   p50 {:>6.2} ms  p99 {:>6.2} ms  failed {}",
+                name,
+                concurrency,
+                result.transactions_per_second,
+                result.p50_ms,
+                result.p99_ms,
+                result.failed
+            );
+            replayed.push(result);
+            // pgbench's bookings lie far in the future; the API's own since the capture began.
+            conn.batch_execute(
+                "WITH doomed AS (SELECT id FROM sessions WHERE starts_at > now() + interval '3 years'),
+                      events AS (DELETE FROM session_events WHERE session_id IN (SELECT id FROM doomed))
+                 DELETE FROM sessions WHERE id IN (SELECT id FROM doomed);",
+            )
+            .await
+            .map_err(|e| format!("cannot remove pgbench's bookings: {e}"))?;
+        }
+    }
+    forget_bookings_since(conn, since).await?;
+    Ok(replayed)
+}

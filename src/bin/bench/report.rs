@@ -1,0 +1,154 @@
+//! The results: `<date>.json` with every figure and `<date>.md` with the tables, both under
+//! the output directory; the Markdown is printed too.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::load::Measured;
+use crate::replay::Replayed;
+
+/// A point of the scale curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurvePoint {
+    pub sessions: u32,
+    pub measured: Measured,
+}
+
+/// Everything one benchmark run measured.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub date: String,
+    pub machine: String,
+    pub patients: u32,
+    pub sessions: u32,
+    pub seconds_per_run: u32,
+    pub api: Vec<Measured>,
+    pub sql: Vec<Replayed>,
+    pub curve: Vec<CurvePoint>,
+}
+
+impl Report {
+    pub fn new(patients: u32, sessions: u32, seconds_per_run: u32) -> Self {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        Self {
+            date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            machine: format!("{cores} cores, {}", memory()),
+            patients,
+            sessions,
+            seconds_per_run,
+            api: Vec::new(),
+            sql: Vec::new(),
+            curve: Vec::new(),
+        }
+    }
+
+    /// Writes `<out>/<date>.json` and `<out>/<date>.md`, and prints the Markdown.
+    pub fn write(&self, out: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(out)
+            .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+        let markdown = self.markdown();
+        for (ext, text) in [("json", json), ("md", markdown.clone())] {
+            let path = out.join(format!("{}.{ext}", self.date));
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        println!("{markdown}");
+        Ok(())
+    }
+
+    fn markdown(&self) -> String {
+        let mut md = format!(
+            "# prolo-scheduler benchmark, {}\n\n{}; {} patients, {} past sessions; {} s per run; \
+             load from wrk on the same machine.\n\n",
+            self.date, self.machine, self.patients, self.sessions, self.seconds_per_run
+        );
+        md.push_str(
+            "## Workloads\n\n| workload | conc. | req/s | p50 ms | p99 ms | answers | errors | peak RSS MB | CPU s / 1k req |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for m in &self.api {
+            let answers: Vec<String> = m
+                .statuses
+                .iter()
+                .map(|(s, n)| format!("{s}: {n}"))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1} | {:.3} |",
+                m.workload,
+                m.concurrency,
+                m.requests_per_second,
+                m.p50_ms,
+                m.p99_ms,
+                answers.join(", "),
+                m.errors,
+                m.peak_rss_mb,
+                m.cpu_seconds_per_1000
+            );
+        }
+        md.push_str(
+            "\n## Against the database's own limit\n\nThe SQL the service sent for one request, \
+             captured from PostgreSQL's statement log and replayed by pgbench (prepared, same \
+             concurrency, same database).\n\n\
+             | workload | conc. | API req/s | SQL tx/s | api / sql | API p99 ms | SQL p99 ms | SQL failed |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for sql in &self.sql {
+            if let Some(api) = self
+                .api
+                .iter()
+                .find(|m| m.workload == sql.workload && m.concurrency == sql.concurrency)
+            {
+                let ratio = api.requests_per_second / sql.transactions_per_second.max(f64::EPSILON);
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                    sql.workload,
+                    sql.concurrency,
+                    api.requests_per_second,
+                    sql.transactions_per_second,
+                    ratio,
+                    api.p99_ms,
+                    sql.p99_ms,
+                    sql.failed
+                );
+            }
+        }
+        md.push_str(
+            "\n## Scale curve\n\n| past sessions | workload | conc. | req/s | p50 ms | p99 ms | errors |\n\
+             | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for point in &self.curve {
+            let m = &point.measured;
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+                point.sessions,
+                m.workload,
+                m.concurrency,
+                m.requests_per_second,
+                m.p50_ms,
+                m.p99_ms,
+                m.errors
+            );
+        }
+        md
+    }
+}
+
+fn memory() -> String {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or_else(
+            || "memory unknown".to_owned(),
+            |kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0),
+        )
+}

@@ -1,0 +1,134 @@
+//! A realistic clinic at scale, written by PostgreSQL itself (`generate_series`), so seeding a
+//! million sessions takes seconds rather than a million requests.
+
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+
+/// Providers in the benchmark clinic: the demo's two and 18 more.
+pub const PROVIDERS: u32 = 20;
+
+/// The catalog around the demo clinic: two more locations in other zones, 18 more providers
+/// (six per location, each treating six of the ten areas, Monday to Friday 08:00–18:00), a week
+/// of time off each, and `patients` patients.
+pub async fn catalog(conn: &mut AsyncPgConnection, patients: u32) -> Result<(), String> {
+    let extra = PROVIDERS - 2;
+    let sql = format!(
+        "INSERT INTO locations (id, name, time_zone) VALUES
+           (gen_random_uuid(), 'Bench East', 'America/New_York'),
+           (gen_random_uuid(), 'Bench West', 'America/Los_Angeles');
+         WITH l AS (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM locations),
+              p AS (SELECT gen_random_uuid() AS id, i FROM generate_series(0, {extra} - 1) i),
+              made AS (INSERT INTO providers (id, name, credentials)
+                       SELECT id, 'Dr. Bench ' || i, 'MD' FROM p RETURNING id)
+         INSERT INTO provider_locations (provider_id, location_id)
+           SELECT p.id, l.id FROM p JOIN l ON l.n = p.i % 3;
+         WITH p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM providers),
+              a AS (SELECT id, row_number() OVER (ORDER BY slug) - 1 AS n FROM treatment_areas)
+         INSERT INTO provider_treatment_areas (provider_id, treatment_area_id)
+           SELECT p.id, a.id FROM p JOIN a ON (p.n + a.n) % 10 < 6
+           ON CONFLICT DO NOTHING;
+         INSERT INTO working_hours (id, provider_id, location_id, weekday, start_time, end_time)
+           SELECT gen_random_uuid(), pl.provider_id, pl.location_id, d, time '08:00', time '18:00'
+           FROM provider_locations pl CROSS JOIN generate_series(1, 5) d
+           WHERE NOT EXISTS (SELECT 1 FROM working_hours w WHERE w.provider_id = pl.provider_id);
+         INSERT INTO time_off (id, provider_id, starts_at, ends_at, reason)
+           SELECT gen_random_uuid(), id, now() + (20 + n * 3) * interval '1 day',
+                  now() + (27 + n * 3) * interval '1 day', 'Conference'
+           FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM providers) p;
+         INSERT INTO patients (id, given_name, family_name, date_of_birth, email, phone)
+           SELECT gen_random_uuid(), 'Given' || i, 'Family' || i, date '1940-01-01' + (i % 25000),
+                  'patient' || i || '@bench.example', '+1 303 555 ' || lpad((i % 10000)::text, 4, '0')
+           FROM generate_series(1, {patients}) i;"
+    );
+    conn.batch_execute(&sql)
+        .await
+        .map_err(|e| format!("cannot seed the catalog: {e}"))
+}
+
+/// SQL that numbers providers (with their location and zone), areas and patients, for the
+/// session generators to join on.
+const NUMBERED: &str = "
+    p AS (SELECT pr.id, pl.location_id, l.time_zone, row_number() OVER (ORDER BY pr.id) - 1 AS n
+          FROM providers pr JOIN provider_locations pl ON pl.provider_id = pr.id
+          JOIN locations l ON l.id = pl.location_id),
+    a AS (SELECT id, row_number() OVER (ORDER BY slug) - 1 AS n FROM treatment_areas),
+    pt AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM patients),
+    counts AS (SELECT (SELECT count(*) FROM pt) AS patients)";
+
+/// Adds past sessions numbered `from..to` (in the order of the slot grid, going back from
+/// yesterday): mostly completed, some cancelled (late ones too) and no-shows. None is active, so
+/// none holds a slot.
+pub async fn history(conn: &mut AsyncPgConnection, from: u32, to: u32) -> Result<(), String> {
+    let sql = format!(
+        "WITH {NUMBERED}
+         INSERT INTO sessions (id, kind, patient_id, provider_id, location_id, treatment_area_id,
+                               starts_at, ends_at, held_until, status, cancel_reason, late_cancellation,
+                               created_at, updated_at)
+         SELECT gen_random_uuid(), s.kind, pt.id, p.id, p.location_id, a.id,
+                s.starts_at, s.starts_at + interval '30 minutes', s.starts_at + interval '30 minutes',
+                s.status,
+                CASE WHEN s.status = 'cancelled' THEN 'patient_request' END,
+                CASE WHEN s.status = 'cancelled' THEN i % 3 = 0 END,
+                s.starts_at - interval '14 days', s.starts_at
+         FROM generate_series({from}, {to} - 1) i
+         CROSS JOIN counts
+         JOIN p ON p.n = i % {PROVIDERS}
+         JOIN a ON a.n = ((i % 6) - p.n + 20) % 10
+         JOIN pt ON pt.n = (i::bigint * 7919) % counts.patients
+         CROSS JOIN LATERAL (SELECT
+             ((current_date - 1 - (i / {PROVIDERS} / 20)::int) + time '08:00'
+               + ((i / {PROVIDERS}) % 20) * interval '30 minutes') AT TIME ZONE p.time_zone AS starts_at,
+             (ARRAY['assessment', 'injection', 'injection', 'injection', 'follow_up'])[1 + i % 5] AS kind,
+             CASE WHEN i % 20 < 16 THEN 'completed' WHEN i % 20 < 18 THEN 'cancelled' ELSE 'no_show' END
+               AS status) s;"
+    );
+    conn.batch_execute(&sql)
+        .await
+        .map_err(|e| format!("cannot seed past sessions: {e}"))
+}
+
+/// Books four of every ten half-hour slots of the next 90 days' working hours: the calendar that
+/// availability and bookings work against, the same at every scale.
+pub async fn upcoming(conn: &mut AsyncPgConnection) -> Result<(), String> {
+    let sql = format!(
+        "WITH {NUMBERED}
+         INSERT INTO sessions (id, kind, patient_id, provider_id, location_id, treatment_area_id,
+                               starts_at, ends_at, held_until, status)
+         SELECT gen_random_uuid(), 'assessment', pt.id, p.id, p.location_id, a.id,
+                s.starts_at, s.starts_at + interval '30 minutes', s.starts_at + interval '30 minutes',
+                CASE WHEN g.i % 2 = 0 THEN 'scheduled' ELSE 'confirmed' END
+         FROM (SELECT i FROM generate_series(0, 90 * 20 * {PROVIDERS} - 1) i
+               WHERE hashint4(i) % 10 BETWEEN 0 AND 3) g
+         CROSS JOIN counts
+         JOIN p ON p.n = g.i % {PROVIDERS}
+         JOIN a ON a.n = ((g.i % 6) - p.n + 20) % 10
+         JOIN pt ON pt.n = (g.i::bigint * 104729) % counts.patients
+         CROSS JOIN LATERAL (SELECT
+             ((current_date + 2 + (g.i / {PROVIDERS} / 20)::int) + time '08:00'
+               + ((g.i / {PROVIDERS}) % 20) * interval '30 minutes') AT TIME ZONE p.time_zone AS starts_at) s
+         WHERE extract(isodow FROM current_date + 2 + (g.i / {PROVIDERS} / 20)::int) <= 5
+           AND NOT EXISTS (SELECT 1 FROM time_off t WHERE t.provider_id = p.id
+                           AND tstzrange(t.starts_at, t.ends_at) && tstzrange(s.starts_at, s.starts_at + interval '30 minutes'))
+         -- A patient drawn twice for one instant (across time zones) keeps the first.
+         ON CONFLICT DO NOTHING;
+         ANALYZE;"
+    );
+    conn.batch_execute(&sql)
+        .await
+        .map_err(|e| format!("cannot seed upcoming sessions: {e}"))
+}
+
+/// Brings the past sessions up to `history` (they are only ever added), then refreshes the
+/// planner's statistics.
+pub async fn grow_history(
+    conn: &mut AsyncPgConnection,
+    have: u32,
+    want: u32,
+) -> Result<(), String> {
+    if want > have {
+        history(conn, have, want).await?;
+        conn.batch_execute("ANALYZE sessions")
+            .await
+            .map_err(|e| format!("cannot analyze: {e}"))?;
+    }
+    Ok(())
+}
