@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -48,7 +48,7 @@ pub struct AvailabilityQuery {
 }
 
 /// An open slot.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, ToSchema)]
 pub struct Slot {
     pub provider_id: Uuid,
     pub location_id: Uuid,
@@ -60,9 +60,92 @@ pub struct Slot {
 }
 
 /// Open slots, by start.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, ToSchema)]
 pub struct Availability {
     pub slots: Vec<Slot>,
+}
+
+impl Availability {
+    /// The JSON body, written by hand: a 14-day answer holds thousands of slots, and serde's
+    /// `Display`-based ids and instants, escaped a character at a time, were most of the
+    /// request's CPU. Ids and instants need no escaping.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + self.slots.len() * 190);
+        out.extend_from_slice(b"{\"slots\":[");
+        for (n, slot) in self.slots.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            out.extend_from_slice(b"{\"provider_id\":\"");
+            out.extend_from_slice(
+                slot.provider_id
+                    .hyphenated()
+                    .encode_lower(&mut id)
+                    .as_bytes(),
+            );
+            out.extend_from_slice(b"\",\"location_id\":\"");
+            out.extend_from_slice(
+                slot.location_id
+                    .hyphenated()
+                    .encode_lower(&mut id)
+                    .as_bytes(),
+            );
+            out.extend_from_slice(b"\",\"starts_at\":");
+            write_instant(&mut out, slot.starts_at);
+            out.extend_from_slice(b",\"ends_at\":");
+            write_instant(&mut out, slot.ends_at);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+}
+
+/// Writes an instant as chrono's serde writes it (`"2027-03-15T09:00:00-06:00"`, `Z` for UTC),
+/// without `fmt` in the common case: whole seconds, a whole-minute offset, a four-digit year.
+fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
+    use chrono::{Datelike, Timelike};
+    let local = instant.naive_local();
+    let offset = instant.offset().local_minus_utc();
+    let plain = local.nanosecond() == 0 && offset % 60 == 0 && (0..=9999).contains(&local.year());
+    if !plain {
+        out.extend_from_slice(
+            serde_json::to_string(&instant)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        return;
+    }
+    let mut text = *b"\"0000-00-00T00:00:00+00:00\"";
+    let mut put = |at: usize, value: u32, digits: usize| {
+        let mut value = value;
+        for i in (at..at + digits).rev() {
+            text[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(1, local.year() as u32, 4);
+    put(6, local.month(), 2);
+    put(9, local.day(), 2);
+    put(12, local.hour(), 2);
+    put(15, local.minute(), 2);
+    put(18, local.second(), 2);
+    let minutes = offset.unsigned_abs() / 60;
+    put(21, minutes / 60, 2);
+    put(24, minutes % 60, 2);
+    match offset {
+        0 => {
+            text[20] = b'Z';
+            text[21] = b'"';
+            out.extend_from_slice(&text[..22]);
+        }
+        ..0 => {
+            text[20] = b'-';
+            out.extend_from_slice(&text);
+        }
+        _ => out.extend_from_slice(&text),
+    }
 }
 
 /// Find open slots
@@ -180,18 +263,65 @@ pub async fn find_availability(
     };
     let slots = open_slots(&request, &calendars)
         .into_iter()
-        .map(|slot| {
-            let zone = zones
-                .get(&slot.location_id)
-                .copied()
-                .unwrap_or(chrono_tz::UTC);
-            Slot {
-                provider_id: slot.provider_id,
-                location_id: slot.location_id,
-                starts_at: slot.starts_at.with_timezone(&zone).fixed_offset(),
-                ends_at: slot.ends_at.with_timezone(&zone).fixed_offset(),
-            }
+        .map(|slot| Slot {
+            provider_id: slot.provider_id,
+            location_id: slot.location_id,
+            starts_at: slot.starts_at.with_timezone(&slot.offsets.0),
+            ends_at: slot.ends_at.with_timezone(&slot.offsets.1),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Availability { slots }))
+    Ok(HttpResponse::Ok()
+        .content_type(mime::APPLICATION_JSON)
+        .body(Availability { slots }.to_json()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_is_what_serde_would_write() {
+        let zones: [chrono_tz::Tz; 4] = [
+            chrono_tz::America::Denver,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::UTC,
+            chrono_tz::Pacific::Chatham,
+        ];
+        let instants = [
+            "2027-03-14T08:59:00Z",
+            "2027-03-14T09:00:00Z",
+            "2027-11-07T07:30:00Z",
+            "0999-01-01T00:00:00Z",
+            "2027-01-05T16:00:00.250Z",
+        ];
+        let mut slots = Vec::new();
+        let mut expected = Vec::new();
+        for zone in zones {
+            for instant in instants {
+                let at = instant.parse::<DateTime<chrono::Utc>>().unwrap();
+                let (start, end) = (
+                    at.with_timezone(&zone).fixed_offset(),
+                    (at + Duration::minutes(45))
+                        .with_timezone(&zone)
+                        .fixed_offset(),
+                );
+                let (provider_id, location_id) = (Uuid::now_v7(), Uuid::new_v4());
+                expected.push(
+                    serde_json::json!({"provider_id": provider_id, "location_id": location_id,
+                                                 "starts_at": start, "ends_at": end}),
+                );
+                slots.push(Slot {
+                    provider_id,
+                    location_id,
+                    starts_at: start,
+                    ends_at: end,
+                });
+            }
+        }
+        let written: serde_json::Value =
+            serde_json::from_slice(&Availability { slots }.to_json()).unwrap();
+        assert_eq!(written, serde_json::json!({"slots": expected}));
+        let empty = Availability { slots: vec![] }.to_json();
+        assert_eq!(empty, b"{\"slots\":[]}");
+    }
 }

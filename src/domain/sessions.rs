@@ -38,6 +38,11 @@ impl SessionKind {
     }
 }
 
+/// The longest a session can hold its provider: an area's longest kind (8 h) plus the largest
+/// buffer (4 h). The database checks it (`sessions_hold_bounded`), so "ends after X" may be
+/// narrowed to "starts after X minus this", which an index can serve.
+pub const MAX_HOLD: chrono::Duration = chrono::Duration::hours(12);
+
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

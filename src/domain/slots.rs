@@ -1,7 +1,10 @@
 //! Open slots: a provider's weekly wall-clock pattern turned into instants in the location's time
 //! zone (DST-correct), minus what is already taken, within the clinic's notice and horizon.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -87,6 +90,8 @@ pub struct Slot {
     pub location_id: Uuid,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// The location's UTC offsets at the start and at the end.
+    pub offsets: (FixedOffset, FixedOffset),
 }
 
 impl WeeklyInterval {
@@ -104,42 +109,91 @@ pub fn open_slots(request: &SlotRequest, calendars: &[Calendar]) -> Vec<Slot> {
     if request.step <= Duration::zero() || request.duration <= Duration::zero() {
         return slots;
     }
+    // Whole seconds from here on: a 14-day search tries thousands of starts, and plain integer
+    // steps cost a fraction of `DateTime` arithmetic.
+    let (step, length) = (
+        request.step.num_seconds().max(1),
+        request.duration.num_seconds(),
+    );
+    let held = length + request.buffer_after.num_seconds();
+    let (earliest, latest) = (request.earliest.timestamp(), request.latest.timestamp());
     for calendar in calendars {
-        let mut busy = calendar.busy.clone();
-        busy.sort();
+        let busy = merged(&calendar.busy);
+        let zone = calendar.time_zone;
         let mut date = request.from;
         while date <= request.to {
             for interval in calendar.hours.iter().filter(|i| i.applies_on(date)) {
-                let span = working_span(
-                    date,
-                    interval.start.time(),
-                    interval.end.time(),
-                    calendar.time_zone,
-                );
-                let mut start = span.start;
-                while start + request.duration <= span.end {
-                    let held = Span {
-                        start,
-                        end: start + request.duration + request.buffer_after,
-                    };
-                    if start >= request.earliest && start <= request.latest && is_free(&busy, &held)
+                let span = working_span(date, interval.start.time(), interval.end.time(), zone);
+                let offset_at = |instant: DateTime<Utc>| {
+                    zone.offset_from_utc_datetime(&instant.naive_utc()).fix()
+                };
+                // Offsets change months apart: equal at both ends, they hold throughout.
+                let (first, last) = (offset_at(span.start), offset_at(span.end));
+                let (open, close) = (span.start.timestamp(), span.end.timestamp());
+                let mut start = open;
+                while start + length <= close {
+                    if start >= earliest
+                        && start <= latest
+                        && is_free_at(&busy, start, start + held)
                     {
+                        let (starts_at, ends_at) = (instant(start), instant(start + length));
+                        let offsets = if first == last {
+                            (first, first)
+                        } else {
+                            (offset_at(starts_at), offset_at(ends_at))
+                        };
                         slots.push(Slot {
                             provider_id: calendar.provider_id,
                             location_id: calendar.location_id,
-                            starts_at: start,
-                            ends_at: start + request.duration,
+                            starts_at,
+                            ends_at,
+                            offsets,
                         });
                     }
-                    start += request.step;
+                    start += step;
                 }
             }
             let Some(next) = date.succ_opt() else { break };
             date = next;
         }
     }
-    slots.sort_by_key(|slot| (slot.starts_at, slot.provider_id, slot.location_id));
+    // Each calendar's slots are in order already; the unique key makes an unstable sort exact.
+    slots.sort_unstable_by_key(|slot| (slot.starts_at, slot.provider_id, slot.location_id));
     slots
+}
+
+fn instant(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+/// `busy` as sorted, disjoint spans of whole seconds (touching spans joined).
+fn merged(busy: &[Span]) -> Vec<(i64, i64)> {
+    let mut spans: Vec<(i64, i64)> = busy
+        .iter()
+        // The end rounded up: a busy span ending mid-second still covers that second.
+        .map(|span| {
+            let end = span.end.timestamp() + i64::from(span.end.timestamp_subsec_nanos() > 0);
+            (span.start.timestamp(), end)
+        })
+        .filter(|(start, end)| start < end)
+        .collect();
+    spans.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Whether `[start, end)` misses every one of the disjoint, sorted `busy` spans.
+fn is_free_at(busy: &[(i64, i64)], start: i64, end: i64) -> bool {
+    // The first span ending after `start` is the only one that can overlap.
+    let next = busy.partition_point(|(_, busy_end)| *busy_end <= start);
+    busy.get(next)
+        .is_none_or(|(busy_start, _)| *busy_start >= end)
 }
 
 /// The parts of `open` not covered by any of `busy`.
@@ -268,6 +322,51 @@ mod tests {
         req.from = date("2027-11-08");
         req.to = date("2027-11-08");
         assert_eq!(open_slots(&req, &[cal]).len(), 12, "3 h on an ordinary day");
+    }
+
+    #[test]
+    fn each_slot_carries_the_offsets_in_force_at_its_start_and_end() {
+        let cal = calendar(every_day("01:00", "04:00", Uuid::now_v7()), vec![]);
+        let mut req = request("2027-11-07", "2027-11-07");
+        req.duration = Duration::minutes(30);
+        let slots = open_slots(&req, &[cal]);
+        let edt = FixedOffset::west_opt(4 * 3600).unwrap();
+        let est = FixedOffset::west_opt(5 * 3600).unwrap();
+        let offsets = |start: &str| {
+            slots
+                .iter()
+                .find(|slot| slot.starts_at == at(start))
+                .map(|slot| slot.offsets)
+        };
+        // 01:00 EDT is 05:00Z; the clocks fall back at 06:00Z (02:00 EDT → 01:00 EST).
+        assert_eq!(offsets("2027-11-07T05:00:00Z"), Some((edt, edt)));
+        assert_eq!(
+            offsets("2027-11-07T05:45:00Z"),
+            Some((edt, est)),
+            "ends after the change"
+        );
+        assert_eq!(offsets("2027-11-07T06:00:00Z"), Some((est, est)));
+        for slot in &slots {
+            let local = |instant: DateTime<Utc>| instant.with_timezone(&NEW_YORK).offset().fix();
+            assert_eq!(slot.offsets, (local(slot.starts_at), local(slot.ends_at)));
+        }
+    }
+
+    #[test]
+    fn a_busy_span_ending_within_a_second_still_covers_it() {
+        let cal = calendar(
+            every_day("09:00", "10:15", Uuid::now_v7()),
+            vec![Span {
+                start: at("2027-06-01T13:00:00Z"),
+                end: at("2027-06-01T13:30:00.5Z"),
+            }],
+        );
+        let starts: Vec<_> = open_slots(&request("2027-06-01", "2027-06-01"), &[cal])
+            .into_iter()
+            .map(|slot| slot.starts_at)
+            .collect();
+        // 13:30 would overlap the busy span's last half second; 13:45 is the first free start.
+        assert_eq!(starts, [at("2027-06-01T13:45:00Z")]);
     }
 
     #[test]

@@ -166,7 +166,9 @@ pub async fn list(
         query = query.filter(sessions::status.eq(status));
     }
     if let Some(from) = filter.from {
-        query = query.filter(sessions::ends_at.gt(from));
+        query = query
+            .filter(sessions::ends_at.gt(from))
+            .filter(sessions::starts_at.gt(from - crate::domain::sessions::MAX_HOLD));
     }
     if let Some(to) = filter.to {
         query = query.filter(sessions::starts_at.lt(to));

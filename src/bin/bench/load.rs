@@ -23,6 +23,9 @@ pub struct Call {
 pub struct Workload {
     pub name: &'static str,
     pub calls: Vec<Call>,
+    /// Whether answers are told apart by status (201 from 409). Otherwise wrk only counts
+    /// non-2xx answers, and spares itself handing every body to Lua.
+    pub by_status: bool,
 }
 
 /// What one run of a workload measured.
@@ -159,6 +162,11 @@ struct WrkResult {
 /// The wrk script: the calls as a Lua table, a random pick per request, answers counted by
 /// status in each thread and summed at the end as one `BENCH {json}` line.
 fn lua(workload: &Workload, key: &str) -> String {
+    let response = if workload.by_status {
+        "function response(status, headers, body)\n  counts[status] = (counts[status] or 0) + 1\nend\n"
+    } else {
+        ""
+    };
     let mut calls = String::new();
     for call in &workload.calls {
         let body = call
@@ -191,10 +199,7 @@ function request()
   local call = calls[math.random(#calls)]
   return wrk.format(call[1], call[2], nil, call[3])
 end
-function response(status, headers, body)
-  counts[status] = (counts[status] or 0) + 1
-end
-function done(summary, latency, _)
+{response}function done(summary, latency, _)
   local merged = {{}}
   for _, thread in ipairs(threads) do
     for status, n in pairs(thread:get("counts")) do
@@ -206,6 +211,10 @@ function done(summary, latency, _)
     table.insert(parts, string.format('"%d":%d', status, n))
   end
   local e = summary.errors
+  if #threads > 0 and next(merged) == nil then
+    table.insert(parts, string.format('"2xx":%d', summary.requests - e.status))
+    if e.status > 0 then table.insert(parts, string.format('"non-2xx":%d', e.status)) end
+  end
   io.write(string.format(
     'BENCH {{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,"statuses":{{%s}}}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),

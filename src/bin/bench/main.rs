@@ -53,9 +53,17 @@ struct Args {
     /// A tiny clinic and one-second runs: checks that the benchmark works, measures nothing.
     #[arg(long)]
     smoke: bool,
+    /// Run only these workloads (availability, booking, reschedule, provider_week,
+    /// get_session, plan_course); all when empty.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 impl Args {
+    fn wants(&self, workload: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|name| name == workload)
+    }
+
     fn effective(mut self) -> Self {
         if self.smoke {
             self.patients = 300;
@@ -156,7 +164,7 @@ async fn measure(
             grow.elapsed().as_secs_f64()
         );
         let curve_runs = [inputs.availability(), inputs.booking()];
-        for workload in &curve_runs {
+        for workload in curve_runs.iter().filter(|w| args.wants(w.name)) {
             let measured = measure_once(
                 &mut conn,
                 service,
@@ -170,7 +178,7 @@ async fn measure(
             report.curve.push(report::CurvePoint { sessions, measured });
         }
         if sessions == args.sessions {
-            for workload in inputs.all() {
+            for workload in inputs.all().into_iter().filter(|w| args.wants(w.name)) {
                 for &concurrency in &args.concurrency {
                     let measured = measure_once(
                         &mut conn,
@@ -334,18 +342,17 @@ async fn replay_limit(
     let log = cluster.log_file();
     let since = Utc::now();
     let mut sets = Vec::new();
-    for (name, calls, shift) in [
-        (
-            "booking",
-            inputs.booking_captures(service.addr, key)?,
-            "\\set shift random(1, 100000000) * 3600",
-        ),
-        (
-            "availability",
-            inputs.availability_captures(),
-            "\\set shift random(0, 10) * 604800",
-        ),
+    for (name, shift) in [
+        ("booking", "\\set shift random(1, 100000000) * 3600"),
+        ("availability", "\\set shift random(0, 10) * 604800"),
     ] {
+        if !args.wants(name) {
+            continue;
+        }
+        let calls = match name {
+            "booking" => inputs.booking_captures(service.addr, key)?,
+            _ => inputs.availability_captures(),
+        };
         let mut scripts = Vec::new();
         for (n, candidates) in calls.iter().enumerate() {
             let statements =

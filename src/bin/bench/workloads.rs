@@ -212,6 +212,7 @@ impl Inputs {
         Workload {
             name: "availability",
             calls,
+            by_status: false,
         }
     }
 
@@ -224,6 +225,7 @@ impl Inputs {
         Workload {
             name: "booking",
             calls,
+            by_status: true,
         }
     }
 
@@ -248,6 +250,7 @@ impl Inputs {
         Workload {
             name: "reschedule",
             calls,
+            by_status: true,
         }
     }
 
@@ -273,6 +276,7 @@ impl Inputs {
         Workload {
             name: "provider_week",
             calls,
+            by_status: false,
         }
     }
 
@@ -290,6 +294,7 @@ impl Inputs {
         Workload {
             name: "get_session",
             calls,
+            by_status: false,
         }
     }
 
@@ -312,6 +317,7 @@ impl Inputs {
         Workload {
             name: "plan_course",
             calls,
+            by_status: false,
         }
     }
 
