@@ -178,15 +178,25 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     let retention = args.purge_inquiries.then(|| args.retention.clone());
     tokio::spawn(hourly_purges(state.clone(), retention));
     let cors_origins = args.cors_origins.clone();
-    let mut server =
-        actix_web::HttpServer::new(move || crate::app(state.clone(), cors_origins.clone()))
-            .shutdown_timeout(args.shutdown_timeout_secs)
-            .client_request_timeout(crate::config::HEADER_TIMEOUT)
-            .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
-            .keep_alive(crate::config::IDLE_TIMEOUT);
-    if let Some(workers) = args.workers {
-        server = server.workers(workers.max(1));
-    }
+    // A pool per worker: a connection's driver task runs on the runtime that opened it, so one
+    // opened and used by the same worker thread answers without crossing threads (measured:
+    // see README, "Performance"). The rate limits and the clock stay shared.
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n.max(1),
+    );
+    let per_worker = args.pool_options().per_worker(workers);
+    let url = url.to_owned();
+    db::pool(&url, per_worker)?;
+    let mut server = actix_web::HttpServer::new(move || {
+        let pool = db::pool(&url, per_worker).expect("the pool was built once before");
+        crate::app(state.with_pool(pool), cors_origins.clone())
+    })
+    .shutdown_timeout(args.shutdown_timeout_secs)
+    .client_request_timeout(crate::config::HEADER_TIMEOUT)
+    .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
+    .keep_alive(crate::config::IDLE_TIMEOUT);
+    server = server.workers(workers);
     let server = server
         .bind(args.bind)
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;

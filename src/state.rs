@@ -67,6 +67,14 @@ impl AppState {
         }
     }
 
+    /// The same state over another pool (one per HTTP worker).
+    pub fn with_pool(&self, pool: DbPool) -> Self {
+        Self {
+            pool,
+            ..self.clone()
+        }
+    }
+
     /// The same state going by `clock`.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;

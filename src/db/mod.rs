@@ -31,6 +31,16 @@ pub struct PoolOptions {
     pub timeout: Duration,
 }
 
+impl PoolOptions {
+    /// The share of one of `workers` pools: together they keep at most `max_size` connections.
+    pub fn per_worker(self, workers: usize) -> Self {
+        Self {
+            max_size: self.max_size.div_ceil(workers.max(1)).max(1),
+            ..self
+        }
+    }
+}
+
 impl Default for PoolOptions {
     fn default() -> Self {
         Self {
