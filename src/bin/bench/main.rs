@@ -41,6 +41,9 @@ struct Args {
     /// Seconds each run lasts.
     #[arg(long, default_value_t = 10)]
     seconds: u32,
+    /// Seconds of the same load before each run, not measured (warm caches and pools).
+    #[arg(long, default_value_t = 3)]
+    warmup: u32,
     /// Where the results are written.
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
@@ -48,7 +51,7 @@ struct Args {
     #[arg(long, default_value = "target/release/prolo-scheduler")]
     service: PathBuf,
     /// Where the private PostgreSQL and the run's scratch files live (emptied first).
-    #[arg(long, default_value = "target/bench")]
+    #[arg(long, default_value = "/tmp/prolo-bench")]
     work_dir: PathBuf,
     /// A tiny clinic and one-second runs: checks that the benchmark works, measures nothing.
     #[arg(long)]
@@ -72,6 +75,7 @@ impl Args {
             self.concurrency = vec![4];
             self.curve_concurrency = 4;
             self.seconds = 1;
+            self.warmup = 0;
         }
         if !self.curve.contains(&self.sessions) {
             self.curve.push(self.sessions);
@@ -154,6 +158,13 @@ async fn measure(
     let inputs = workloads::Inputs::gather(&mut conn, service.addr, &secret).await?;
 
     let mut report = report::Report::new(args.patients, args.sessions, args.seconds);
+    let load = Load {
+        service,
+        key: &secret,
+        scratch,
+        seconds: args.seconds,
+        warmup: args.warmup,
+    };
     let mut have = 0;
     for &sessions in &args.curve {
         let grow = std::time::Instant::now();
@@ -165,31 +176,13 @@ async fn measure(
         );
         let curve_runs = [inputs.availability(), inputs.booking()];
         for workload in curve_runs.iter().filter(|w| args.wants(w.name)) {
-            let measured = measure_once(
-                &mut conn,
-                service,
-                workload,
-                &secret,
-                args.curve_concurrency,
-                args.seconds,
-                scratch,
-            )
-            .await?;
+            let measured = measure_once(&mut conn, &load, workload, args.curve_concurrency).await?;
             report.curve.push(report::CurvePoint { sessions, measured });
         }
         if sessions == args.sessions {
             for workload in inputs.all().into_iter().filter(|w| args.wants(w.name)) {
                 for &concurrency in &args.concurrency {
-                    let measured = measure_once(
-                        &mut conn,
-                        service,
-                        &workload,
-                        &secret,
-                        concurrency,
-                        args.seconds,
-                        scratch,
-                    )
-                    .await?;
+                    let measured = measure_once(&mut conn, &load, &workload, concurrency).await?;
                     report.api.push(measured);
                 }
             }
@@ -200,18 +193,44 @@ async fn measure(
     report.write(&args.out)
 }
 
-/// Runs one workload and puts the calendar back as it was (bookings it made are removed).
+/// What every measured run shares.
+struct Load<'a> {
+    service: &'a load::Service,
+    key: &'a str,
+    scratch: &'a std::path::Path,
+    seconds: u32,
+    warmup: u32,
+}
+
+/// Warms up, runs one workload, and puts the calendar back as it was (bookings it made are
+/// removed).
 async fn measure_once(
     conn: &mut AsyncPgConnection,
-    service: &load::Service,
+    load: &Load<'_>,
     workload: &load::Workload,
-    key: &str,
     concurrency: u32,
-    seconds: u32,
-    scratch: &std::path::Path,
 ) -> Result<load::Measured, String> {
+    if load.warmup > 0 {
+        let since = Utc::now();
+        load::run(
+            load.service,
+            workload,
+            load.key,
+            concurrency,
+            load.warmup,
+            load.scratch,
+        )?;
+        forget_bookings_since(conn, since).await?;
+    }
     let since = Utc::now();
-    let measured = load::run(service, workload, key, concurrency, seconds, scratch)?;
+    let measured = load::run(
+        load.service,
+        workload,
+        load.key,
+        concurrency,
+        load.seconds,
+        load.scratch,
+    )?;
     eprintln!(
         "bench: {:<16} c={:<3} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  {:?}",
         measured.workload,
@@ -376,6 +395,9 @@ async fn replay_limit(
     let mut replayed = Vec::new();
     for (name, scripts) in &sets {
         for &concurrency in &args.concurrency {
+            if args.warmup > 0 {
+                replay::run(&target, name, scripts, concurrency, args.warmup, scratch)?;
+            }
             let result = replay::run(&target, name, scripts, concurrency, args.seconds, scratch)?;
             eprintln!(
                 "bench: sql {:<12} c={:<3} {:>8.0} tx/s   p50 {:>6.2} ms  p99 {:>6.2} ms  failed {}",

@@ -248,6 +248,8 @@ pub fn run(
     dir: &Path,
 ) -> Result<Replayed, String> {
     let logs = dir.join(format!("pgbench-{workload}-{concurrency}"));
+    // Fresh each run: the latencies read back are this run's alone.
+    let _ = std::fs::remove_dir_all(&logs);
     std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
     let mut command = Command::new(&target.pgbench);
     command

@@ -109,16 +109,14 @@ pub async fn upcoming(conn: &mut AsyncPgConnection) -> Result<(), String> {
            AND NOT EXISTS (SELECT 1 FROM time_off t WHERE t.provider_id = p.id
                            AND tstzrange(t.starts_at, t.ends_at) && tstzrange(s.starts_at, s.starts_at + interval '30 minutes'))
          -- A patient drawn twice for one instant (across time zones) keeps the first.
-         ON CONFLICT DO NOTHING;
-         ANALYZE;"
+         ON CONFLICT DO NOTHING;"
     );
     conn.batch_execute(&sql)
         .await
         .map_err(|e| format!("cannot seed upcoming sessions: {e}"))
 }
 
-/// Brings the past sessions up to `history` (they are only ever added), then refreshes the
-/// planner's statistics.
+/// Brings the past sessions up to `want` (they are only ever added), then vacuums them.
 pub async fn grow_history(
     conn: &mut AsyncPgConnection,
     have: u32,
@@ -126,9 +124,10 @@ pub async fn grow_history(
 ) -> Result<(), String> {
     if want > have {
         history(conn, have, want).await?;
-        conn.batch_execute("ANALYZE sessions")
+        // Vacuumed now, so autovacuum does not wake up in the middle of a measured run.
+        conn.batch_execute("VACUUM ANALYZE sessions")
             .await
-            .map_err(|e| format!("cannot analyze: {e}"))?;
+            .map_err(|e| format!("cannot vacuum: {e}"))?;
     }
     Ok(())
 }

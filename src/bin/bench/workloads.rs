@@ -90,7 +90,7 @@ fn failed(what: &str) -> impl FnOnce(diesel::result::Error) -> String + '_ {
 }
 
 impl Inputs {
-    /// Reads ids from the database and open slots (the next 60 days) from the service.
+    /// Reads ids from the database and open slots (the booking horizon) from the service.
     pub async fn gather(
         conn: &mut AsyncPgConnection,
         addr: SocketAddr,
@@ -135,12 +135,18 @@ impl Inputs {
         .map_err(failed("weeks"))?;
         let today = Utc::now().date_naive();
         let mut slots = Vec::new();
-        for area in &areas {
+        // The whole booking horizon, 60 days a request: enough room that bookings collide
+        // now and then rather than fill the calendar within a run.
+        let windows = [(3, 62), (63, 122), (123, 178)];
+        for (area, (first, last)) in areas
+            .iter()
+            .flat_map(|area| windows.iter().map(move |window| (area, *window)))
+        {
             let path = format!(
                 "/v1/availability?treatment_area_id={}&kind=assessment&from={}&to={}",
                 area.id,
-                today + Duration::days(3),
-                today + Duration::days(62)
+                today + Duration::days(first),
+                today + Duration::days(last)
             );
             let (status, body) = http::call(addr, "GET", &path, key, None)?;
             if status != 200 {
