@@ -112,6 +112,12 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: &Args) -> Result<(), String> {
+    // A run stopped by a signal leaves its server running: stop it before emptying its home.
+    if args.work_dir.join("postgres/postmaster.pid").exists()
+        && let Ok(left) = LocalCluster::start(&args.work_dir).await
+    {
+        let _ = left.stop().await;
+    }
     let _ = std::fs::remove_dir_all(&args.work_dir);
     std::fs::create_dir_all(&args.work_dir).map_err(|e| format!("cannot create work dir: {e}"))?;
     let scratch = args.work_dir.join("scratch");
