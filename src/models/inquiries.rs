@@ -241,12 +241,7 @@ pub async fn search(
         query = query.filter(inquiries::id.gt(after));
     }
     if let Some(text) = search.text {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::contains_pattern(&text);
         query = query.filter(
             inquiries::name
                 .ilike(pattern.clone())

@@ -12,3 +12,13 @@ pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;
 pub mod working_hours;
+
+/// A `LIKE`/`ILIKE` pattern matching `text` anywhere, its wildcards taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}

@@ -125,12 +125,7 @@ pub async fn search(
         query = query.filter(patients::id.gt(after));
     }
     if let Some(text) = search.text {
-        let pattern = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = super::contains_pattern(&text);
         query = query.filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>(
                 "(given_name || ' ' || family_name) ILIKE ",
