@@ -5,8 +5,9 @@
 //! Parameters are written back as literals, with three changes so that replays stay valid:
 //! every timestamp becomes `to_timestamp(epoch)` (pgbench would read the colons of
 //! `09:00:00` as variables); timestamps of the request's own times (a day or more ahead) move
-//! together by a random `:shift` per transaction; and ids that the request created (first
-//! seen in an `INSERT`) become fresh random ids, so that replays never collide.
+//! together by a random `:shift` per transaction; and ids that the request created (the first
+//! value of an `INSERT`, its primary key, not seen before) become fresh random ids, so that
+//! replays never collide.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -146,7 +147,7 @@ pub fn script(
             .to_ascii_uppercase()
             .starts_with("INSERT");
         let mut rendered = Vec::with_capacity(statement.params.len());
-        for value in &statement.params {
+        for (index, value) in statement.params.iter().enumerate() {
             rendered.push(match value {
                 None => "NULL".to_owned(),
                 Some(text) => {
@@ -158,7 +159,8 @@ pub fn script(
                             format!("to_timestamp({epoch})")
                         }
                     } else if uuid::Uuid::try_parse(text).is_ok()
-                        && (fresh_ids.contains_key(text) || (inserting && !seen.contains(text)))
+                        && (fresh_ids.contains_key(text)
+                            || (inserting && index == 0 && !seen.contains(text)))
                     {
                         let next = fresh_ids.len() + 1;
                         let n = *fresh_ids.entry(text.clone()).or_insert(next);
@@ -288,6 +290,11 @@ pub fn run(
             String::from_utf8_lossy(&output.stderr)
         )
     })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+        eprintln!("bench: pgbench {workload} reported: {}", tail.join(" | "));
+    }
     let tps = number("tps =").unwrap_or(0.0);
     let failed = number("number of failed transactions:").unwrap_or(0.0)
         + f64::from(u32::from(!output.status.success()));
@@ -346,6 +353,8 @@ mod tests {
 
     #[test]
     fn replays_move_the_request_s_times_and_mint_fresh_ids() {
+        // An existing row's id met first inside an INSERT (not as its key) stays as it is.
+        const KEY: &str = "0193a2b4-0000-7000-8000-000000000003";
         let new_id = "0193a2b4-0000-7000-8000-000000000001";
         let known = "0193a2b4-0000-7000-8000-000000000002";
         let statements = vec![
@@ -354,12 +363,13 @@ mod tests {
                 params: vec![Some(known.into())],
             },
             Statement {
-                sql: "INSERT INTO sessions (id, provider_id, starts_at, created_at) VALUES ($1, $2, $3, $4)".into(),
+                sql: "INSERT INTO sessions (id, provider_id, starts_at, created_at, key_id) VALUES ($1, $2, $3, $4, $5)".into(),
                 params: vec![
                     Some(new_id.into()),
                     Some(known.into()),
                     Some("2027-01-05 16:00:00+00".into()),
                     Some("2027-01-01 09:00:00.5+00".into()),
+                    Some(KEY.into()),
                 ],
             },
             Statement {
@@ -373,7 +383,8 @@ mod tests {
         assert!(script.contains(&format!("WHERE id = '{known}';")));
         assert!(script.contains(
             "VALUES ((lpad(to_hex((:id1)::bigint), 32, '0'))::uuid, '0193a2b4-0000-7000-8000-000000000002', \
-             to_timestamp(1799164800 + (:shift)::bigint), to_timestamp(1798794000.5));"
+             to_timestamp(1799164800 + (:shift)::bigint), to_timestamp(1798794000.5), \
+             '0193a2b4-0000-7000-8000-000000000003');"
         ));
         assert!(script.ends_with(
             "INSERT INTO session_events (session_id) VALUES ((lpad(to_hex((:id1)::bigint), 32, '0'))::uuid);\n"
