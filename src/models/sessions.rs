@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -331,14 +331,22 @@ pub async fn time_off_around(
 #[derive(Debug, Clone)]
 pub struct BookingFacts {
     pub patient_active: bool,
-    pub location: crate::models::locations::Location,
-    pub area: crate::models::treatment_areas::TreatmentArea,
     pub provider_active: bool,
+    pub location_active: bool,
+    pub area_active: bool,
     pub treats_area: bool,
     pub works_at_location: bool,
+    /// The location's IANA zone.
+    pub time_zone: String,
+    /// The treatment area's lengths, by kind.
+    pub assessment_minutes: i32,
+    pub injection_minutes: i32,
+    pub follow_up_minutes: i32,
+    pub minimum_notice_minutes: i32,
+    pub booking_horizon_days: i32,
+    pub buffer_after_injection_minutes: i32,
     /// The provider's weekly intervals at the location.
     pub hours: Vec<crate::domain::working_hours::WeeklyInterval>,
-    pub settings: crate::models::settings::ClinicSettings,
 }
 
 /// Why facts could not be gathered: a record the booking names does not exist.
@@ -350,6 +358,54 @@ pub enum MissingRecord {
     TreatmentArea,
 }
 
+/// The single-row answer of [`FACTS_SQL`]; a column is NULL where its record is missing.
+#[derive(QueryableByName)]
+struct FactsRow {
+    #[diesel(sql_type = Nullable<Bool>)]
+    patient_active: Option<bool>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    provider_active: Option<bool>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    location_active: Option<bool>,
+    #[diesel(sql_type = Nullable<Text>)]
+    time_zone: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    area_active: Option<bool>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    assessment_minutes: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    injection_minutes: Option<i32>,
+    #[diesel(sql_type = Nullable<Int4>)]
+    follow_up_minutes: Option<i32>,
+    #[diesel(sql_type = Bool)]
+    treats_area: bool,
+    #[diesel(sql_type = Bool)]
+    works_at_location: bool,
+    #[diesel(sql_type = Int4)]
+    minimum_notice_minutes: i32,
+    #[diesel(sql_type = Int4)]
+    booking_horizon_days: i32,
+    #[diesel(sql_type = Int4)]
+    buffer_after_injection_minutes: i32,
+}
+
+/// Every single-valued fact of a booking in one round trip: bookings are the hot write path,
+/// and six separate lookups cost more in round trips than in work.
+const FACTS_SQL: &str = "\
+SELECT (SELECT p.archived_at IS NULL FROM patients p WHERE p.id = $1) AS patient_active,
+       (SELECT v.archived_at IS NULL FROM providers v WHERE v.id = $2) AS provider_active,
+       l.archived_at IS NULL AS location_active, l.time_zone,
+       a.archived_at IS NULL AS area_active,
+       a.assessment_minutes, a.injection_minutes, a.follow_up_minutes,
+       EXISTS (SELECT 1 FROM provider_treatment_areas t
+               WHERE t.provider_id = $2 AND t.treatment_area_id = $4) AS treats_area,
+       EXISTS (SELECT 1 FROM provider_locations w
+               WHERE w.provider_id = $2 AND w.location_id = $3) AS works_at_location,
+       s.minimum_notice_minutes, s.booking_horizon_days, s.buffer_after_injection_minutes
+FROM clinic_settings s
+LEFT JOIN locations l ON l.id = $3
+LEFT JOIN treatment_areas a ON a.id = $4";
+
 /// Reads everything a booking of `provider_id` for `patient_id` at `location_id` needs.
 pub async fn booking_facts(
     conn: &mut AsyncPgConnection,
@@ -360,23 +416,38 @@ pub async fn booking_facts(
 ) -> QueryResult<Result<BookingFacts, MissingRecord>> {
     use crate::domain::time::Weekday;
     use crate::domain::working_hours::WeeklyInterval;
-    use crate::models::{locations, patients, providers, settings, treatment_areas, working_hours};
-    let Some(patient) = patients::find(conn, patient_id).await? else {
+    use crate::schema::working_hours;
+    let row: FactsRow = diesel::sql_query(FACTS_SQL)
+        .bind::<SqlUuid, _>(patient_id)
+        .bind::<SqlUuid, _>(provider_id)
+        .bind::<SqlUuid, _>(location_id)
+        .bind::<SqlUuid, _>(treatment_area_id)
+        .get_result(conn)
+        .await?;
+    let Some(patient_active) = row.patient_active else {
         return Ok(Err(MissingRecord::Patient));
     };
-    let Some(provider) = providers::find(conn, provider_id).await? else {
+    let Some(provider_active) = row.provider_active else {
         return Ok(Err(MissingRecord::Provider));
     };
-    let Some(location) = locations::find(conn, location_id).await? else {
+    let (Some(location_active), Some(time_zone)) = (row.location_active, row.time_zone) else {
         return Ok(Err(MissingRecord::Location));
     };
-    let Some(area) = treatment_areas::find(conn, treatment_area_id).await? else {
+    let (Some(area_active), Some(assessment), Some(injection), Some(follow_up)) = (
+        row.area_active,
+        row.assessment_minutes,
+        row.injection_minutes,
+        row.follow_up_minutes,
+    ) else {
         return Ok(Err(MissingRecord::TreatmentArea));
     };
-    let hours = working_hours::for_provider(conn, provider_id)
+    let hours = working_hours::table
+        .filter(working_hours::provider_id.eq(provider_id))
+        .filter(working_hours::location_id.eq(location_id))
+        .select(crate::models::working_hours::WorkingHours::as_select())
+        .load(conn)
         .await?
         .into_iter()
-        .filter(|row| row.location_id == location_id)
         .filter_map(|row| {
             Some(WeeklyInterval {
                 location_id: row.location_id,
@@ -389,14 +460,20 @@ pub async fn booking_facts(
         })
         .collect();
     Ok(Ok(BookingFacts {
-        patient_active: patient.archived_at.is_none(),
-        provider_active: provider.row.archived_at.is_none(),
-        treats_area: provider.treatment_area_ids.contains(&treatment_area_id),
-        works_at_location: provider.location_ids.contains(&location_id),
-        location,
-        area,
+        patient_active,
+        provider_active,
+        location_active,
+        area_active,
+        treats_area: row.treats_area,
+        works_at_location: row.works_at_location,
+        time_zone,
+        assessment_minutes: assessment,
+        injection_minutes: injection,
+        follow_up_minutes: follow_up,
+        minimum_notice_minutes: row.minimum_notice_minutes,
+        booking_horizon_days: row.booking_horizon_days,
+        buffer_after_injection_minutes: row.buffer_after_injection_minutes,
         hours,
-        settings: settings::get(conn).await?,
     }))
 }
 
@@ -407,12 +484,16 @@ pub async fn lock_calendars(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Query
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
-    for id in ids {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))")
-            .bind::<diesel::sql_types::Text, _>(format!("calendar/{id}"))
-            .execute(conn)
-            .await?;
-    }
+    let keys: Vec<String> = ids.iter().map(|id| format!("calendar/{id}")).collect();
+    // One statement; a volatile function in the select list runs row by row after the
+    // ORDER BY, so the locks are taken in the sorted order.
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 1)) \
+         FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -153,6 +153,6 @@ pub async fn book_in(
         .audit("session.book", "sessions", Some(row.id), 201)
         .patient(row.patient_id);
     audit_events::append(conn, audit).await?;
-    let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
     Ok(Session::from_row(row, zone, None))
 }

@@ -115,7 +115,7 @@ pub async fn reschedule_session(
                         checked_facts(conn, ids, kind, start, now).await?;
                     let mut cascaded = Vec::new();
                     if let Some(course_id) = current.course_id {
-                        let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                        let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
                         crate::api::courses::check_windows(
                             conn,
                             course_id,
@@ -176,7 +176,7 @@ pub async fn reschedule_session(
                         .audit("session.reschedule", "sessions", Some(id), 200)
                         .patient(moved.patient_id);
                     audit_events::append(conn, audit).await?;
-                    let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
                     let session = Session::from_row(moved, zone, None);
                     Ok(Answer {
                         status: StatusCode::OK,

@@ -229,14 +229,14 @@ pub fn session_span(
     start: DateTime<Utc>,
 ) -> (Span, DateTime<Utc>) {
     let minutes = match kind {
-        SessionKind::Assessment => facts.area.assessment_minutes,
-        SessionKind::Injection => facts.area.injection_minutes,
-        SessionKind::FollowUp => facts.area.follow_up_minutes,
+        SessionKind::Assessment => facts.assessment_minutes,
+        SessionKind::Injection => facts.injection_minutes,
+        SessionKind::FollowUp => facts.follow_up_minutes,
     };
     let end = start + Duration::minutes(i64::from(minutes));
     let buffer = match kind {
         SessionKind::Injection => {
-            Duration::minutes(i64::from(facts.settings.buffer_after_injection_minutes))
+            Duration::minutes(i64::from(facts.buffer_after_injection_minutes))
         }
         _ => Duration::zero(),
     };
@@ -285,10 +285,10 @@ pub async fn checked_facts(
     if !facts.patient_active {
         return Err(inactive("patient"));
     }
-    if facts.location.archived_at.is_some() {
+    if !facts.location_active {
         return Err(inactive("location"));
     }
-    if facts.area.archived_at.is_some() {
+    if !facts.area_active {
         return Err(inactive("treatment area"));
     }
     if !facts.provider_active {
@@ -298,13 +298,13 @@ pub async fn checked_facts(
         ));
     }
     let (span, held_until) = session_span(&facts, kind, start);
-    let zone: Tz = facts.location.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
     let time_off = model::time_off_around(conn, provider_id, span).await?;
     let check = BookingCheck {
         session: span,
         now,
-        minimum_notice: Duration::minutes(i64::from(facts.settings.minimum_notice_minutes)),
-        horizon: Duration::days(i64::from(facts.settings.booking_horizon_days)),
+        minimum_notice: Duration::minutes(i64::from(facts.minimum_notice_minutes)),
+        horizon: Duration::days(i64::from(facts.booking_horizon_days)),
         treats_area: facts.treats_area,
         works_at_location: facts.works_at_location,
         hours: &facts.hours,
