@@ -368,7 +368,13 @@ async fn replay_limit(
     let since = Utc::now();
     let mut sets = Vec::new();
     for (name, shift) in [
-        ("booking", "\\set shift random(1, 100000000) * 3600"),
+        // Each booking replay moves by its own whole number of 366-day years (a per-client
+        // counter `n`, see `replay::run`): the captured times lie within one horizon, so no two
+        // replays can overlap, and every one lands beyond three years, where it is cleaned up.
+        (
+            "booking",
+            "\\set n :n + 1\n\\set shift (3 + :n * :clients + :client_id) * 31622400",
+        ),
         ("availability", "\\set shift random(0, 10) * 604800"),
     ] {
         if !args.wants(name) {
@@ -403,6 +409,7 @@ async fn replay_limit(
         for &concurrency in &args.concurrency {
             if args.warmup > 0 {
                 replay::run(&target, name, scripts, concurrency, args.warmup, scratch)?;
+                forget_replayed(conn).await?;
             }
             let result = replay::run(&target, name, scripts, concurrency, args.seconds, scratch)?;
             eprintln!(
@@ -415,16 +422,20 @@ async fn replay_limit(
                 result.failed
             );
             replayed.push(result);
-            // pgbench's bookings lie far in the future; the API's own since the capture began.
-            conn.batch_execute(
-                "WITH doomed AS (SELECT id FROM sessions WHERE starts_at > now() + interval '3 years'),
-                      events AS (DELETE FROM session_events WHERE session_id IN (SELECT id FROM doomed))
-                 DELETE FROM sessions WHERE id IN (SELECT id FROM doomed);",
-            )
-            .await
-            .map_err(|e| format!("cannot remove pgbench's bookings: {e}"))?;
+            forget_replayed(conn).await?;
         }
     }
     forget_bookings_since(conn, since).await?;
     Ok(replayed)
+}
+
+/// Removes pgbench's bookings, which lie years ahead (the API's own are removed by time).
+async fn forget_replayed(conn: &mut AsyncPgConnection) -> Result<(), String> {
+    conn.batch_execute(
+        "WITH doomed AS (SELECT id FROM sessions WHERE starts_at > now() + interval '3 years'),
+              events AS (DELETE FROM session_events WHERE session_id IN (SELECT id FROM doomed))
+         DELETE FROM sessions WHERE id IN (SELECT id FROM doomed);",
+    )
+    .await
+    .map_err(|e| format!("cannot remove pgbench's bookings: {e}"))
 }

@@ -269,6 +269,8 @@ pub fn run(
     command
         .args(["-n", "-M", "prepared", "-j", "2"])
         .args(["-c", &concurrency.to_string(), "-T", &seconds.to_string()])
+        // `n` counts each client's transactions; with `clients`, scripts can draw unique values.
+        .args(["-D", "n=0", "-D", &format!("clients={concurrency}")])
         .args([
             "-h",
             "127.0.0.1",
