@@ -368,12 +368,14 @@ async fn replay_limit(
     let since = Utc::now();
     let mut sets = Vec::new();
     for (name, shift) in [
-        // Each booking replay moves by its own whole number of 366-day years (a per-client
-        // counter `n`, see `replay::run`): the captured times lie within one horizon, so no two
-        // replays can overlap, and every one lands beyond three years, where it is cleaned up.
+        // Each booking replay moves by its own whole number of 366-day years: the captured
+        // times lie within one horizon, so no two replays can overlap. The year comes from a
+        // per-client counter (`n`, see `replay::run`) scattered by a bijection modulo a prime,
+        // so that inserts spread over the indexes as the API's do instead of piling onto their
+        // right edge; all land beyond three years, where they are cleaned up.
         (
             "booking",
-            "\\set n :n + 1\n\\set shift (3 + :n * :clients + :client_id) * 31622400",
+            "\\set n :n + 1\n\\set shift (3 + ((:n * :clients + :client_id) * 7919) % 199999) * 31622400",
         ),
         ("availability", "\\set shift random(0, 10) * 604800"),
     ] {
