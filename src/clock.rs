@@ -20,6 +20,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// The machine's clock moved to start at a chosen instant: time passes as usual from there.
+/// It lets a whole service process (in the resilience tests) live on a known date.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    start: DateTime<Utc>,
+    started: std::time::Instant,
+}
+
+impl ShiftedClock {
+    /// A clock showing `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            start,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        self.start + elapsed
+    }
+}
+
 /// A clock that stands still until moved (for tests).
 #[derive(Debug)]
 pub struct FixedClock(Mutex<DateTime<Utc>>);

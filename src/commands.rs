@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
-use chrono::{Duration, Utc};
+use std::time::Duration;
+
+use chrono::Utc;
 use uuid::Uuid;
 
 use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeInquiriesArgs};
@@ -52,8 +54,8 @@ pub async fn api_keys(args: ApiKeysArgs) -> Result<(), String> {
                         "--provider-id is required for, and only for, --role provider".into(),
                     );
                 }
-                let expires_at =
-                    expires_in_days.map(|days| Utc::now() + Duration::days(i64::from(days)));
+                let expires_at = expires_in_days
+                    .map(|days| Utc::now() + chrono::Duration::days(i64::from(days)));
                 let (secret, new) = NewApiKey::generate(role, &label, provider_id, expires_at)
                     .map_err(|e| format!("cannot generate a key: {e}"))?;
                 let key = api_keys::insert(&mut conn, new).await.map_err(failed)?;
@@ -174,13 +176,18 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         create_demo_admin_key(&mut conn, args).await?;
     }
     drop(conn);
-    let state = AppState::with_limits(pool, args.rate_limits());
+    let mut state = AppState::with_limits(pool, args.rate_limits());
+    if let Some(start) = args.clock_start {
+        tracing::warn!(%start, "the clock starts at a chosen instant, not today");
+        let clock = crate::clock::ShiftedClock::starting_at(start.with_timezone(&Utc));
+        state = state.with_clock(std::sync::Arc::new(clock));
+    }
     let retention = args.purge_inquiries.then(|| args.retention.clone());
     tokio::spawn(hourly_purges(state.clone(), retention));
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one
     // opened and used by the same worker thread answers without crossing threads (measured:
-    // see README, "Performance"). The rate limits and the clock stay shared.
+    // see README, "Performance"). The rate limits, the clock and the draining flag stay shared.
     let workers = args.workers.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |n| n.max(1),
@@ -188,27 +195,61 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     let per_worker = args.pool_options().per_worker(workers);
     let url = url.to_owned();
     db::pool(&url, per_worker)?;
-    let mut server = actix_web::HttpServer::new(move || {
+    let shared = state.clone();
+    let server = actix_web::HttpServer::new(move || {
         let pool = db::pool(&url, per_worker).expect("the pool was built once before");
         crate::app(state.with_pool(pool), cors_origins.clone())
     })
+    .workers(workers)
     .shutdown_timeout(args.shutdown_timeout_secs)
     .client_request_timeout(crate::config::HEADER_TIMEOUT)
     .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
-    .keep_alive(crate::config::IDLE_TIMEOUT);
-    server = server.workers(workers);
-    let server = server
-        .bind(args.bind)
-        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
-    tracing::info!(
-        "listening on http://{} (API docs at http://{}/docs/)",
-        args.bind,
-        args.bind
-    );
-    server
-        .run()
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    .keep_alive(crate::config::IDLE_TIMEOUT)
+    // Signals are handled below: SIGTERM first drains (readiness 503), then stops.
+    .disable_signals()
+    .bind(args.bind)
+    .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    for addr in server.addrs() {
+        tracing::info!("listening on http://{addr} (API docs at http://{addr}/docs/)");
+    }
+    let server = server.run();
+    let drain = std::time::Duration::from_secs(args.shutdown_drain_secs);
+    tokio::spawn(stop_on_signal(server.handle(), shared, drain));
+    server.await.map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// On SIGTERM: readiness turns 503 while requests are still served for `drain`, then the
+/// server stops accepting and gives in-flight requests the shutdown timeout. On SIGINT (or
+/// a second signal) it stops at once, as gracefully.
+async fn stop_on_signal(server: actix_web::dev::ServerHandle, state: AppState, drain: Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for signals; stop the process with SIGKILL");
+        return;
+    };
+    let terminated = tokio::select! {
+        _ = terminate.recv() => true,
+        _ = interrupt.recv() => false,
+    };
+    state.start_draining();
+    if terminated && !drain.is_zero() {
+        tracing::info!(
+            drain_secs = drain.as_secs(),
+            "SIGTERM: readiness answers 503 from now; still serving until the drain ends"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(drain) => {}
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    }
+    tracing::info!("stopping: no new connections; in-flight requests may finish");
+    server.stop(true).await;
 }
 
 /// Now and every hour after: forgets expired idempotency keys and, with `retention`, erases

@@ -58,9 +58,13 @@ pub struct ServeArgs {
     /// Seconds a request waits for a database connection before answering 503.
     #[arg(long, env = "PROLO_POOL_TIMEOUT_SECS", default_value_t = 3)]
     pub pool_timeout_secs: u64,
-    /// Seconds in-flight requests get to finish on SIGINT/SIGTERM.
+    /// Seconds in-flight requests get to finish once the server stops (SIGINT/SIGTERM).
     #[arg(long, env = "PROLO_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// Seconds between SIGTERM and the stop during which readiness answers 503 while requests
+    /// are still served, for load balancers to notice (SIGINT stops without it).
+    #[arg(long, env = "PROLO_SHUTDOWN_DRAIN_SECS", default_value_t = 5)]
+    pub shutdown_drain_secs: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "PROLO_WORKERS")]
     pub workers: Option<usize>,
@@ -81,6 +85,10 @@ pub struct ServeArgs {
     pub rate_limit_inquiries: u32,
     #[command(flatten)]
     pub retention: RetentionArgs,
+    /// Run the clock from this RFC 3339 instant instead of the machine's date (time then
+    /// passes as usual). For tests and demos that must not depend on today's date.
+    #[arg(long, env = "PROLO_CLOCK_START", hide = true)]
+    pub clock_start: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Erase expired inquiries' personal data hourly while serving (else: `purge-inquiries`).
     #[arg(long, env = "PROLO_PURGE_INQUIRIES")]
     pub purge_inquiries: bool,

@@ -485,7 +485,12 @@ impl From<DieselError> for AppError {
     fn from(error: DieselError) -> Self {
         match &error {
             DieselError::NotFound => Self::NotFound("resource"),
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            // The connection broke (the server went away mid-request): retry later.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => Self::Unavailable(Box::new(error)),
+            DieselError::DatabaseError(_, info) if server_going_away(info.message()) => {
                 Self::Unavailable(Box::new(error))
             }
             // Concurrent transactions checking the same exclusion constraints can deadlock;
@@ -509,6 +514,22 @@ impl From<crate::db::PoolError> for AppError {
     fn from(error: crate::db::PoolError) -> Self {
         Self::Unavailable(Box::new(error))
     }
+}
+
+/// Whether PostgreSQL ended the session because it is shutting down, restarting or full.
+/// diesel keeps only the message of these errors (SQLSTATE 57P01-57P03, 53300), not their
+/// code, so they are told by PostgreSQL's (English) text.
+fn server_going_away(message: &str) -> bool {
+    const MESSAGES: [&str; 7] = [
+        "terminating connection due to administrator command",
+        "terminating connection due to unexpected postmaster exit",
+        "terminating connection because of crash of another server process",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "sorry, too many clients already",
+    ];
+    MESSAGES.iter().any(|known| message.starts_with(known))
 }
 
 /// Maps a violated constraint, by name, to what the client did wrong. The database's own

@@ -1,6 +1,7 @@
 //! The one shared application state.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::api::rate_limit::RateLimiter;
 use crate::clock::{Clock, SystemClock};
@@ -47,6 +48,8 @@ pub struct AppState {
     pub key_limiter: Arc<RateLimiter>,
     pub inquiry_limiter: Arc<RateLimiter>,
     pub clock: Arc<dyn Clock>,
+    /// Set once shutdown begins: readiness answers 503 while requests are still served.
+    draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -64,7 +67,18 @@ impl AppState {
             key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
             inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
             clock: Arc::new(SystemClock),
+            draining: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Marks the service as shutting down (for every worker sharing this state).
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// The same state over another pool (one per HTTP worker).

@@ -25,7 +25,9 @@ pub async fn healthz() -> HttpResponse {
 
 /// Is the service ready for traffic
 ///
-/// Ready when the database answers and has every migration of this build applied.
+/// Ready when the database answers and has every migration of this build applied, and the
+/// process is not shutting down (it then still serves requests for a while, but load
+/// balancers should send no more).
 #[utoipa::path(
     tag = "health",
     responses(
@@ -35,6 +37,13 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.is_draining() {
+        return problem_response(
+            ProblemType::ServiceUnavailable,
+            "the service is shutting down".into(),
+            vec![],
+        );
+    }
     match crate::db::is_ready(&state.pool, &state.migration_version).await {
         Ok(true) => HttpResponse::Ok().json(Health { status: "ready" }),
         Ok(false) => problem_response(

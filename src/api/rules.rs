@@ -97,7 +97,7 @@ pub fn slug(value: &str, _: &()) -> garde::Result {
 pub fn email(value: &str, _: &()) -> garde::Result {
     let value = value.trim();
     let plausible = value.len() <= 254
-        && !value.contains(|c: char| c.is_whitespace() || c.is_control())
+        && !value.contains(|c: char| c.is_whitespace() || hidden(c))
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -145,22 +145,32 @@ pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<chrono::NaiveD
     parsed.ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
 }
 
-/// One line of text: no control characters (line breaks, NUL, escapes).
+/// A character that changes how text around it looks without showing itself: control
+/// characters, and the bidirectional embeddings, overrides and isolates that can make a name or
+/// an address read differently from what is stored.
+fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One line of text: no control characters (line breaks, NUL, escapes) or bidi overrides.
 pub fn single_line(value: &str, _: &()) -> garde::Result {
-    if value.chars().any(char::is_control) {
-        return Err(garde::Error::new("must not contain control characters"));
+    if value.chars().any(hidden) {
+        return Err(garde::Error::new(
+            "must not contain control characters or bidirectional overrides",
+        ));
     }
     Ok(())
 }
 
-/// Text of several lines: line breaks and tabs, but no other control characters (NUL, escapes).
+/// Text of several lines: line breaks and tabs, but no other control characters (NUL, escapes)
+/// and no bidi overrides.
 pub fn multi_line(value: &str, _: &()) -> garde::Result {
     if value
         .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .any(|c| hidden(c) && !matches!(c, '\n' | '\r' | '\t'))
     {
         return Err(garde::Error::new(
-            "must not contain control characters other than line breaks and tabs",
+            "must not contain control characters (but line breaks and tabs) or bidirectional overrides",
         ));
     }
     Ok(())

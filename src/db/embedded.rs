@@ -115,6 +115,7 @@ impl LocalCluster {
                 cluster.port = port;
             }
             None => {
+                cluster.port = free_port()?;
                 cluster.launch().await?;
                 cluster.launched = true;
             }
@@ -172,6 +173,13 @@ impl LocalCluster {
         Ok(())
     }
 
+    /// Starts the server again after [`LocalCluster::stop`], on the same port (clients keep
+    /// their URL), and waits until it accepts connections.
+    pub async fn restart(&self) -> Result<(), ClusterError> {
+        self.launch().await?;
+        self.wait_until_ready().await
+    }
+
     /// Stops the server (fast shutdown: open sessions are ended, data is flushed).
     pub async fn stop(&self) -> Result<(), ClusterError> {
         let pgdata = self.pgdata.to_string_lossy().into_owned();
@@ -215,8 +223,8 @@ impl LocalCluster {
         result.map(|_| ())
     }
 
-    async fn launch(&mut self) -> Result<(), ClusterError> {
-        self.port = free_port()?;
+    /// Starts the server on its port.
+    async fn launch(&self) -> Result<(), ClusterError> {
         let pgdata = self.pgdata.to_string_lossy().into_owned();
         let log = self.log_file().to_string_lossy().into_owned();
         let options = format!(

@@ -108,7 +108,7 @@ impl garde::Validate for PreferredTimes {
             }
             Self::Text(text) => super::rules::single_line(text, ctx)
                 .err()
-                .map(|_| "must not contain control characters"),
+                .map(|_| "must not contain control characters or bidirectional overrides"),
         };
         if let Some(message) = problem {
             report.append(parent(), garde::Error::new(message));
