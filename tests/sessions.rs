@@ -4,52 +4,7 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
-/// A clinic in Denver: a knee provider working weekdays 08:00–17:00, and one patient.
-pub struct Clinic {
-    pub location: String,
-    pub area: String,
-    pub provider: String,
-    pub patient: String,
-}
-
-pub async fn clinic(app: &TestApp) -> Clinic {
-    let location = app.location("Denver", "America/Denver").await;
-    let area = app.treatment_area("knee").await;
-    let provider = app.provider(&[&area], &[&location]).await;
-    let days = ["monday", "tuesday", "wednesday", "thursday", "friday"];
-    let intervals: Vec<Value> = days
-        .iter()
-        .map(|day| json!({"location_id": location, "weekday": day, "start": "08:00", "end": "17:00"}))
-        .collect();
-    app.put(
-        &format!("/v1/providers/{provider}/working-hours"),
-        json!({"intervals": intervals}),
-    )
-    .await
-    .expect(200);
-    let patient = new_patient(app, "jordan@example.com").await;
-    Clinic {
-        location,
-        area,
-        provider,
-        patient,
-    }
-}
-
-pub async fn new_patient(app: &TestApp, email: &str) -> String {
-    let body = json!({"given_name": "Jordan", "family_name": "Reyes", "date_of_birth": "1968-04-12", "email": email});
-    app.post("/v1/patients", body).await.expect(201).body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-impl Clinic {
-    pub fn booking(&self, kind: &str, starts_at: &str) -> Value {
-        json!({"patient_id": self.patient, "provider_id": self.provider, "location_id": self.location,
-               "treatment_area_id": self.area, "kind": kind, "starts_at": starts_at})
-    }
-}
+pub use crate::support::clinic::{Clinic, clinic, new_patient};
 
 #[actix_web::test]
 async fn a_booking_takes_its_length_from_the_area_and_speaks_local_time() {

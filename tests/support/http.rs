@@ -73,7 +73,20 @@ pub async fn request(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> WireReply {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    try_request(addr, method, path, body, headers)
+        .await
+        .expect("the request failed on the wire")
+}
+
+/// Sends one request over a fresh connection; a refused or cut connection is an error.
+pub async fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<WireReply> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
@@ -83,18 +96,22 @@ pub async fn request(
         head.push_str("Content-Type: application/json\r\n");
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(payload.as_bytes()).await.unwrap();
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(payload.as_bytes()).await?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw);
+    stream.read_to_end(&mut raw).await?;
+    parse_reply(&raw).ok_or_else(|| std::io::Error::other("no HTTP answer"))
+}
+
+/// Reads a whole `Connection: close` response off the wire.
+pub fn parse_reply(raw: &[u8]) -> Option<WireReply> {
+    let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+        .and_then(|s| s.parse().ok())?;
     let headers = lines
         .filter_map(|line| {
             line.split_once(':')
@@ -102,9 +119,9 @@ pub async fn request(
         })
         .collect();
     let body = serde_json::from_str(body).unwrap_or(Value::Null);
-    WireReply {
+    Some(WireReply {
         status,
         headers,
         body,
-    }
+    })
 }

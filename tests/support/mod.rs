@@ -1,6 +1,7 @@
 //! The test harness: one PostgreSQL for the run (TEST_DATABASE_URL, or the embedded cluster on
 //! /dev/shm), a template database migrated once, and a fresh database cloned from it per test.
 
+pub mod clinic;
 pub mod http;
 
 use std::sync::OnceLock;
