@@ -12,11 +12,7 @@ use crate::{assert_problems, count, number, replicas, serially, statuses};
 type Call = (&'static str, String, Option<Value>, Vec<(String, String)>);
 
 /// Sends every request at once, the n-th to replica n mod 3.
-async fn spread(
-    replicas: &[Replica],
-    key: &str,
-    requests: Vec<Call>,
-) -> Vec<WireReply> {
+async fn spread(replicas: &[Replica], key: &str, requests: Vec<Call>) -> Vec<WireReply> {
     let auth = format!("Bearer {key}");
     let tasks: Vec<_> = requests
         .into_iter()
