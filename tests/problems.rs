@@ -20,6 +20,17 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
         )
         .await;
     assert_eq!(wrong.header("allow"), Some("GET, PATCH"));
+    // `/v1/courses/plan` is a path of its own (POST), not a course id for PATCH.
+    let wrong = app
+        .send(Method::PATCH, "/v1/courses/plan", Some(json!({})), &[])
+        .await;
+    assert_eq!(wrong.header("allow"), Some("POST"));
+    wrong.problem(405, "method-not-allowed");
+    // Elsewhere a bad id is still a bad id.
+    let bad = app
+        .send(Method::PATCH, "/v1/courses/not-an-id", Some(json!({})), &[])
+        .await;
+    assert_eq!(bad.invalid_fields(), ["id"]);
 }
 
 #[actix_web::test]

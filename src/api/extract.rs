@@ -65,19 +65,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "text must not contain the NUL character (\\u0000)",
         ));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return AppError::field("body", format!("malformed JSON: {inner}"));
-        }
-        field_error(&path, &strip_position(&inner.to_string()))
-    })?;
-    deserializer
-        .end()
+    let mut tree: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|error| AppError::field("body", format!("malformed JSON: {error}")))?;
-    Ok(value)
+    integral_numbers_as_integers(&mut tree);
+    serde_path_to_error::deserialize(tree).map_err(|error| {
+        let path = error.path().to_string();
+        field_error(&path, &strip_position(&error.into_inner().to_string()))
+    })
+}
+
+/// JSON Schema counts `53.0` as an integer (its fraction is zero), so clients and generators
+/// may send it for an `integer` field; serde would refuse it. Such numbers become integers.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(integral_numbers_as_integers)
+        }
+        _ => {}
+    }
 }
 
 /// Whether a JSON text holds `\u0000` in a string: PostgreSQL cannot store NUL in text, so it
@@ -174,13 +188,21 @@ fn strip_position(message: &str) -> String {
 
 /// Turns a path-parameter failure into a problem naming the parameter that is not a UUID.
 pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    // `PATCH /v1/courses/plan` reaches `PATCH /v1/courses/{id}`, but names the literal path
+    // `/v1/courses/plan`, which has no PATCH: that is a 405, not a bad id.
+    let known = req.app_data::<web::Data<crate::api::problems::KnownRoutes>>();
+    if let Some(methods) = known.and_then(|known| known.allowed(req.path()))
+        && !methods.contains(req.method())
+    {
+        let response = crate::api::problems::method_not_allowed(req, methods);
+        return actix_web::error::InternalError::from_response(error, response).into();
+    }
     let field = req
         .match_info()
         .iter()
         .find(|(_, value)| uuid::Uuid::parse_str(value).is_err())
         .map(|(name, _)| name.to_owned())
         .unwrap_or_else(|| "path".to_owned());
-    let _ = error;
     AppError::field(field, "must be a UUID").into()
 }
 
@@ -222,6 +244,14 @@ mod tests {
         assert_eq!(fields(unknown), ["nmae"]);
         let syntax = parse_json::<Outer>(br#"{"name": "#).unwrap_err();
         assert_eq!(fields(syntax), ["body"]);
+    }
+
+    #[test]
+    fn a_number_with_a_zero_fraction_is_an_integer_as_in_json_schema() {
+        let whole: Outer = parse_json(br#"{"name": "x", "items": [{"min": 53.0}]}"#).unwrap();
+        assert_eq!(whole.items[0].min, 53);
+        let half = parse_json::<Outer>(br#"{"name": "x", "items": [{"min": 53.5}]}"#).unwrap_err();
+        assert_eq!(fields(half), ["items[0].min"]);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub struct PageQuery {
     #[garde(range(min = 1, max = MAX_LIMIT))]
     pub limit: Option<u16>,
     /// Opaque cursor from the previous page's `next_cursor`.
+    #[param(pattern = r"^[0-9a-f]{32}$")]
     #[garde(skip)]
     pub cursor: Option<String>,
 }

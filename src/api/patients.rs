@@ -167,6 +167,7 @@ pub struct SearchPatients {
     #[garde(inner(range(min = 1, max = 100)))]
     pub limit: Option<u16>,
     /// Opaque cursor from the previous page's `next_cursor`.
+    #[schema(pattern = r"^[0-9a-f]{32}$")]
     #[garde(skip)]
     pub cursor: Option<String>,
 }

@@ -232,10 +232,13 @@ impl KnownRoutes {
         Self(routes)
     }
 
-    fn allowed(&self, path: &str) -> Option<&[Method]> {
+    /// The methods of the documented path that `path` names most specifically: with
+    /// `/v1/courses/plan` and `/v1/courses/{id}` both matching, the literal one.
+    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
         self.0
             .iter()
-            .find(|(def, _)| def.is_match(path))
+            .filter(|(def, _)| def.is_match(path))
+            .min_by_key(|(def, _)| def.pattern().map_or(0, |p| p.matches('{').count()))
             .map(|(_, methods)| methods.as_slice())
     }
 }
@@ -243,28 +246,31 @@ impl KnownRoutes {
 /// Answers requests that matched no route: 405 with `Allow` when the path exists, else 404.
 pub async fn no_route(req: HttpRequest, known: actix_web::web::Data<KnownRoutes>) -> HttpResponse {
     match known.allowed(req.path()) {
-        Some(methods) if !methods.is_empty() => {
-            let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-            let mut response = problem_response(
-                ProblemType::MethodNotAllowed,
-                format!(
-                    "{} is not allowed here; allowed: {}",
-                    req.method(),
-                    allow.join(", ")
-                ),
-                vec![],
-            );
-            if let Ok(value) = header::HeaderValue::from_str(&allow.join(", ")) {
-                response.headers_mut().insert(header::ALLOW, value);
-            }
-            response
-        }
+        Some(methods) if !methods.is_empty() => method_not_allowed(&req, methods),
         _ => problem_response(
             ProblemType::NotFound,
             format!("no route matches {}", req.path()),
             vec![],
         ),
     }
+}
+
+/// 405 naming the methods `methods` in `Allow`.
+pub fn method_not_allowed(req: &HttpRequest, methods: &[Method]) -> HttpResponse {
+    let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    let mut response = problem_response(
+        ProblemType::MethodNotAllowed,
+        format!(
+            "{} is not allowed here; allowed: {}",
+            req.method(),
+            allow.join(", ")
+        ),
+        vec![],
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&allow.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// What a problem type means, served at its own `type` URI.

@@ -12,7 +12,7 @@ use super::{Session, visible_to};
 use crate::api::auth::AnyKey;
 use crate::api::conditional::ok_tagged;
 use crate::api::extract::Query;
-use crate::api::pagination::{Page, PageQuery};
+use crate::api::pagination::Page;
 use crate::api::problems::*;
 use crate::api::rules;
 use crate::domain::sessions::SessionStatus;
@@ -89,7 +89,7 @@ pub struct SessionQuery {
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = [])),
-    params(PageQuery, SessionQuery),
+    params(SessionPage, SessionQuery),
     responses(
         (status = 200, description = "One page of sessions, by start", body = Page<Session>),
         (status = 400, response = BadRequest), AuthErrors, ServerErrors,
@@ -99,7 +99,7 @@ pub struct SessionQuery {
 pub async fn list_sessions(
     AnyKey(caller): AnyKey,
     state: web::Data<AppState>,
-    Query(page): Query<PageQuery>,
+    Query(page): Query<SessionPage>,
     Query(query): Query<SessionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = i64::from(page.limit.unwrap_or(20));
@@ -148,6 +148,20 @@ fn with_zones(rows: Vec<model::Session>, zones: &HashMap<Uuid, chrono_tz::Tz>) -
             Session::from_row(row, zone, None)
         })
         .collect()
+}
+
+/// Page parameters of the session list, whose cursor is a start time and an id.
+#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
+#[into_params(parameter_in = Query)]
+pub struct SessionPage {
+    /// Items per page, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    #[garde(inner(range(min = 1, max = 100)))]
+    pub limit: Option<u16>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    #[param(pattern = r"^[0-9]{1,16}\.[0-9a-f]{32}$")]
+    #[garde(skip)]
+    pub cursor: Option<String>,
 }
 
 fn encode_cursor(start: DateTime<Utc>, id: Uuid) -> String {
