@@ -230,3 +230,16 @@ async fn availability_input_is_checked() {
             .is_empty()
     );
 }
+
+#[actix_web::test]
+async fn an_archived_area_has_no_availability_but_says_why() {
+    let app = TestApp::new().await;
+    let area = app.treatment_area("knee").await;
+    app.post(&format!("/v1/treatment-areas/{area}/archive"), json!(null))
+        .await
+        .expect(200);
+    let path = format!(
+        "/v1/availability?treatment_area_id={area}&kind=injection&from=2027-01-05&to=2027-01-06"
+    );
+    app.get(&path).await.problem(422, "inactive-record");
+}

@@ -162,6 +162,7 @@ fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
     responses(
         (status = 200, description = "Open slots, by start", body = Availability),
         (status = 400, response = BadRequest),
+        (status = 422, response = crate::api::problems::InactiveRecord),
         PublicErrors, ServerErrors,
     )
 )]

@@ -59,7 +59,7 @@ impl From<model::Location> for Location {
 #[schema(example = json!({"name": "Prolo Clinic Denver", "time_zone": "America/Denver", "address": "1200 Pearl St, Denver, CO 80203"}))]
 pub struct CreateLocation {
     #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     /// IANA time-zone name.
     #[garde(custom(rules::iana_time_zone))]
@@ -75,6 +75,7 @@ pub struct CreateLocation {
 #[schema(example = json!({"name": "Prolo Clinic Denver – Pearl St"}))]
 pub struct UpdateLocation {
     #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[garde(inner(custom(rules::iana_time_zone)))]
     pub time_zone: Option<String>,

@@ -106,8 +106,10 @@ impl From<model::Patient> for Patient {
 }))]
 pub struct CreatePatient {
     #[garde(length(chars, min = 1, max = 100), custom(rules::not_blank))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub given_name: String,
     #[garde(length(chars, min = 1, max = 100), custom(rules::not_blank))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub family_name: String,
     #[garde(custom(rules::date_of_birth))]
     pub date_of_birth: NaiveDate,
@@ -127,8 +129,10 @@ pub struct CreatePatient {
 #[schema(example = json!({"phone": "+1 303 555 0199", "preferred_contact": "sms"}))]
 pub struct UpdatePatient {
     #[garde(inner(length(chars, min = 1, max = 100), custom(rules::not_blank)))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub given_name: Option<String>,
     #[garde(inner(length(chars, min = 1, max = 100), custom(rules::not_blank)))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub family_name: Option<String>,
     #[garde(inner(custom(rules::date_of_birth)))]
     pub date_of_birth: Option<NaiveDate>,
@@ -157,6 +161,7 @@ pub struct UpdatePatient {
 pub struct SearchPatients {
     /// Part of the name, email or phone (case-insensitive).
     #[garde(inner(length(chars, min = 2, max = 100)))]
+    #[schema(min_length = 2, max_length = 100)]
     pub q: Option<String>,
     #[garde(skip)]
     pub date_of_birth: Option<NaiveDate>,
@@ -165,6 +170,7 @@ pub struct SearchPatients {
     pub active: Option<bool>,
     /// Items per page, 1 to 100.
     #[garde(inner(range(min = 1, max = 100)))]
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<u16>,
     /// Opaque cursor from the previous page's `next_cursor`.
     #[schema(pattern = r"^[0-9a-f]{32}$")]

@@ -67,6 +67,7 @@ impl From<model::Provider> for Provider {
 }))]
 pub struct CreateProvider {
     #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     #[garde(length(chars, max = 100))]
     pub credentials: Option<String>,
@@ -86,6 +87,7 @@ pub struct CreateProvider {
 #[schema(example = json!({"credentials": "MD, PhD"}))]
 pub struct UpdateProvider {
     #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<100>))]

@@ -155,6 +155,7 @@ pub struct CreateTreatmentArea {
     #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub slug: String,
     #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     #[garde(length(chars, max = 2000))]
     pub description: Option<String>,
@@ -176,8 +177,10 @@ pub struct CreateTreatmentArea {
 #[schema(example = json!({"interval_days": {"min": 14, "target": 21, "max": 35}}))]
 pub struct UpdateTreatmentArea {
     #[garde(inner(custom(rules::slug)))]
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub slug: Option<String>,
     #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<2000>))]

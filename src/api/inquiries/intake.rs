@@ -65,6 +65,7 @@ pub struct SubmitInquiry {
     pub consent: bool,
     /// The slug of the treatment area asked about, e.g. `knee`.
     #[garde(inner(custom(rules::slug)))]
+    #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub treatment_area: Option<String>,
     #[garde(skip)]
     pub symptom_duration: Option<SymptomDuration>,

@@ -33,6 +33,7 @@ pub struct InquiryQuery {
     /// Part of the name, email, phone or message (case-insensitive); search only.
     #[param(ignore)]
     #[garde(inner(length(chars, min = 2, max = 100), custom(rules::single_line)))]
+    #[schema(min_length = 2, max_length = 100)]
     pub q: Option<String>,
     #[garde(skip)]
     pub status: Option<InquiryStatus>,

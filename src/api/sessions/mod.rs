@@ -177,6 +177,7 @@ pub struct ClinicalRecord {
     pub volume_ml: Option<f64>,
     #[serde(default)]
     #[garde(length(max = 50), inner(length(chars, min = 1, max = 200)))]
+    #[schema(max_items = 50)]
     pub sites: Vec<String>,
     #[serde(default)]
     #[garde(length(max = 20))]
