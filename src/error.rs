@@ -16,6 +16,7 @@ const RETRY_AFTER_SECONDS: &str = "2";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemType {
     ValidationFailed,
+    UnprocessableValues,
     Unauthorized,
     Forbidden,
     NotFound,
@@ -51,8 +52,9 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 32] = [
+    pub const ALL: [ProblemType; 33] = [
         Self::ValidationFailed,
+        Self::UnprocessableValues,
         Self::Unauthorized,
         Self::Forbidden,
         Self::NotFound,
@@ -90,6 +92,7 @@ impl ProblemType {
     pub fn slug(self) -> &'static str {
         match self {
             Self::ValidationFailed => "validation-failed",
+            Self::UnprocessableValues => "unprocessable-values",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::RateLimited => "rate-limited",
@@ -133,6 +136,7 @@ impl ProblemType {
     pub fn status(self) -> StatusCode {
         match self {
             Self::ValidationFailed => StatusCode::BAD_REQUEST,
+            Self::UnprocessableValues => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -169,6 +173,7 @@ impl ProblemType {
     pub fn title(self) -> &'static str {
         match self {
             Self::ValidationFailed => "The request is not valid",
+            Self::UnprocessableValues => "A value breaks a rule",
             Self::Unauthorized => "A valid API key is required",
             Self::Forbidden => "The API key's role does not allow this",
             Self::RateLimited => "Too many requests",
@@ -208,6 +213,11 @@ impl ProblemType {
         match self {
             Self::ValidationFailed => {
                 "A field is missing, malformed or out of range; `errors` names each failing field."
+            }
+            Self::UnprocessableValues => {
+                "The request fits the schema, but a value breaks a rule the schema cannot state: \
+                 a record it names does not exist, an end comes before its start, a date lies in \
+                 the future, a time zone is unknown. `errors` names each field."
             }
             Self::Unauthorized => {
                 "No API key, or one that is unknown, revoked or expired: send `Authorization: Bearer <key>`."
@@ -346,6 +356,9 @@ impl Problem {
 pub enum AppError {
     #[error("{} field(s) failed validation", .0.len())]
     Validation(Vec<FieldError>),
+    /// Schema-valid values that break a rule the schema cannot state (422).
+    #[error("{} field(s) break a rule", .0.len())]
+    Rules(Vec<FieldError>),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this operation is not allowed for the {0} role")]
@@ -385,10 +398,17 @@ impl AppError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// One field whose well-formed value breaks a rule beyond the schema (a reference to a
+    /// record that does not exist, an order between two fields, a date against the clock).
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Rules(vec![FieldError::new(field, message)])
+    }
+
     /// The problem type this error is reported as.
     pub fn problem_type(&self) -> ProblemType {
         match self {
             Self::Validation(_) => ProblemType::ValidationFailed,
+            Self::Rules(_) => ProblemType::UnprocessableValues,
             Self::Unauthorized(_) => ProblemType::Unauthorized,
             Self::Forbidden(_) => ProblemType::Forbidden,
             Self::RateLimited(_) => ProblemType::RateLimited,
@@ -448,7 +468,7 @@ impl ResponseError for AppError {
             other => other.to_string(),
         };
         let errors = match self {
-            Self::Validation(errors) => errors.clone(),
+            Self::Validation(errors) | Self::Rules(errors) => errors.clone(),
             _ => Vec::new(),
         };
         let mut problem = Problem::new(kind, detail, errors);
@@ -540,12 +560,12 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::SlugTaken,
             "a treatment area with this slug already exists".into(),
         ),
-        "provider_treatment_areas_treatment_area_id_fkey" => AppError::field(
+        "provider_treatment_areas_treatment_area_id_fkey" => AppError::rule(
             "treatment_area_ids",
             "names a treatment area that does not exist",
         ),
         "provider_locations_location_id_fkey" => {
-            AppError::field("location_ids", "names a location that does not exist")
+            AppError::rule("location_ids", "names a location that does not exist")
         }
         "working_hours_provider_location_fkey" => AppError::Problem(
             ProblemType::InUse,
@@ -571,15 +591,15 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             "the course already has a session with this number".into(),
         ),
         "sessions_patient_id_fkey" => {
-            AppError::field("patient_id", "names a patient that does not exist")
+            AppError::rule("patient_id", "names a patient that does not exist")
         }
         "sessions_provider_id_fkey" => {
-            AppError::field("provider_id", "names a provider that does not exist")
+            AppError::rule("provider_id", "names a provider that does not exist")
         }
         "sessions_location_id_fkey" => {
-            AppError::field("location_id", "names a location that does not exist")
+            AppError::rule("location_id", "names a location that does not exist")
         }
-        "sessions_treatment_area_id_fkey" => AppError::field(
+        "sessions_treatment_area_id_fkey" => AppError::rule(
             "treatment_area_id",
             "names a treatment area that does not exist",
         ),
@@ -588,7 +608,7 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             "a patient with this email and date of birth exists already".into(),
         ),
         "api_keys_provider_id_fkey" => {
-            AppError::field("provider_id", "names a provider that does not exist")
+            AppError::rule("provider_id", "names a provider that does not exist")
         }
         _ => return None,
     };

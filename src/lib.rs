@@ -31,7 +31,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .openapi(openapi::root())
         .configure(api::routes)
         .split_for_parts();
-    document
+    openapi::complete(document)
 }
 
 /// The whole HTTP application over `state`, answering browsers from `cors_origins`; used by
@@ -53,6 +53,7 @@ pub fn app(
         .openapi(openapi::root())
         .configure(api::routes)
         .split_for_parts();
+    let document = openapi::complete(document);
     let known_routes = KnownRoutes::from_document(&document);
     app.app_data(web::Data::new(state))
         .app_data(web::Data::new(known_routes))

@@ -29,7 +29,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
+            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),
@@ -79,4 +79,88 @@ pub fn root() -> utoipa::openapi::OpenApi {
     doc.info.description = Some(description);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
+}
+
+/// Finishes the assembled document: every operation that validates its input (it documents a
+/// 400) can also answer 422 `unprocessable-values`, said here once rather than on each
+/// operation. Where an operation documents 422 already, the description names both.
+pub fn complete(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{Ref, RefOr};
+    let kind = ProblemType::UnprocessableValues;
+    let components = document.components.clone();
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter {
+                    constrain_header(parameter);
+                }
+            }
+            let responses = &mut operation.responses.responses;
+            if !responses.contains_key("400") {
+                continue;
+            }
+            let combined = match responses.get("422") {
+                None => RefOr::Ref(Ref::from_response_name("UnprocessableValues")),
+                Some(existing) => {
+                    let mut response = match existing {
+                        RefOr::T(response) => response.clone(),
+                        RefOr::Ref(reference) => match resolve(&components, reference) {
+                            Some(response) => response,
+                            None => continue,
+                        },
+                    };
+                    if !response.description.contains(kind.slug()) {
+                        response.description = format!(
+                            "{} Or `{}`: {}",
+                            response.description,
+                            kind.slug(),
+                            kind.description()
+                        );
+                    }
+                    RefOr::T(response)
+                }
+            };
+            responses.insert("422".to_owned(), combined);
+        }
+    }
+    document
+}
+
+/// The forms the conditional and idempotency headers take, said on every operation naming them:
+/// an entity-tag list or `*` (RFC 9110), and 1 to 255 visible ASCII characters.
+fn constrain_header(parameter: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::path::ParameterIn;
+    let pattern = match parameter.name.as_str() {
+        "If-Match" => r#"^(\*|(W/)?"[\x21\x23-\x7e]*"( *, *(W/)?"[\x21\x23-\x7e]*")*)$"#,
+        "Idempotency-Key" => r"^[\x21-\x7e]{1,255}$",
+        _ => return,
+    };
+    if parameter.parameter_in != ParameterIn::Header {
+        return;
+    }
+    parameter.schema = Some(
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(pattern))
+            .into(),
+    );
+}
+
+/// The shared response `reference` names.
+fn resolve(
+    components: &Option<utoipa::openapi::Components>,
+    reference: &utoipa::openapi::Ref,
+) -> Option<utoipa::openapi::Response> {
+    let name = reference.ref_location.rsplit('/').next()?;
+    match components.as_ref()?.responses.get(name)? {
+        utoipa::openapi::RefOr::T(response) => Some(response.clone()),
+        utoipa::openapi::RefOr::Ref(_) => None,
+    }
 }

@@ -270,14 +270,14 @@ async fn key_requests_are_validated() {
     let reply = app
         .post("/v1/api-keys", json!({"role": "provider", "label": "Dr"}))
         .await;
-    assert_eq!(reply.invalid_fields(), ["provider_id"]);
+    assert_eq!(reply.broken_rules(), ["provider_id"]);
     let reply = app
         .post(
             "/v1/api-keys",
             json!({"role": "staff", "label": "x", "provider_id": uuid::Uuid::now_v7()}),
         )
         .await;
-    assert_eq!(reply.invalid_fields(), ["provider_id"]);
+    assert_eq!(reply.broken_rules(), ["provider_id"]);
     let reply = app
         .post("/v1/api-keys", json!({"role": "root", "label": "x"}))
         .await;
@@ -288,7 +288,7 @@ async fn key_requests_are_validated() {
             json!({"role": "staff", "label": "x", "expires_at": "2000-01-01T00:00:00Z"}),
         )
         .await;
-    assert_eq!(reply.invalid_fields(), ["expires_at"]);
+    assert_eq!(reply.broken_rules(), ["expires_at"]);
     let ghost = uuid::Uuid::now_v7();
     let reply = app
         .post(
@@ -296,7 +296,7 @@ async fn key_requests_are_validated() {
             json!({"role": "provider", "label": "x", "provider_id": ghost}),
         )
         .await;
-    assert_eq!(reply.invalid_fields(), ["provider_id"]);
+    assert_eq!(reply.broken_rules(), ["provider_id"]);
 }
 
 #[actix_web::test]

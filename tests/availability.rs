@@ -195,7 +195,7 @@ async fn availability_input_is_checked() {
     assert_eq!(
         app.get(&format!("{base}&from=2027-01-10&to=2027-01-01"))
             .await
-            .invalid_fields(),
+            .broken_rules(),
         ["to"]
     );
     assert_eq!(
@@ -213,10 +213,7 @@ async fn availability_input_is_checked() {
         "/v1/availability?treatment_area_id={}&kind=injection&from=2027-01-05&to=2027-01-05",
         uuid::Uuid::now_v7()
     );
-    assert_eq!(
-        app.get(&ghost).await.invalid_fields(),
-        ["treatment_area_id"]
-    );
+    assert_eq!(app.get(&ghost).await.broken_rules(), ["treatment_area_id"]);
     let narrowed = app
         .get(&format!(
             "{base}&from=2027-01-05&to=2027-01-05&provider_id={}",

@@ -97,7 +97,7 @@ async fn location_input_is_validated_field_by_field() {
             json!({"time_zone": "Nowhere/City"})
         )
         .await
-        .invalid_fields(),
+        .broken_rules(),
         ["time_zone"]
     );
     // Nothing was half-written.
@@ -120,6 +120,11 @@ async fn patch_requires_a_current_etag() {
         )
         .await;
     missing.problem(428, "precondition-required");
+    // Not an entity tag at all: a malformed header, not a stale one.
+    for malformed in ["{}", "7", "", "\"1", "*, \"1\""] {
+        let reply = app.patch(&path, malformed, json!({"name": "B"})).await;
+        assert_eq!(reply.invalid_fields(), ["If-Match"], "{malformed:?}");
+    }
     app.patch(&path, "\"7\"", json!({"name": "B"}))
         .await
         .problem(412, "precondition-failed");

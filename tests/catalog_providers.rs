@@ -91,14 +91,14 @@ async fn unknown_links_are_rejected_and_nothing_is_written() {
             json!({"name": "Dr. X", "treatment_area_ids": [ghost], "location_ids": [denver]}),
         )
         .await;
-    assert_eq!(reply.invalid_fields(), ["treatment_area_ids"]);
+    assert_eq!(reply.broken_rules(), ["treatment_area_ids"]);
     let reply = app
         .post(
             "/v1/providers",
             json!({"name": "Dr. X", "treatment_area_ids": [], "location_ids": [denver, denver]}),
         )
         .await;
-    assert_eq!(reply.invalid_fields(), ["location_ids"]);
+    assert_eq!(reply.broken_rules(), ["location_ids"]);
     assert!(
         app.get("/v1/providers").await.body["items"]
             .as_array()
@@ -172,7 +172,7 @@ async fn bad_working_hours_name_the_interval_and_keep_the_old_pattern() {
         {"location_id": denver, "weekday": "tuesday", "start": "17:00", "end": "09:00"},
         {"location_id": elsewhere, "weekday": "wednesday", "start": "09:00", "end": "10:00"}
     ]});
-    let fields = app.put(&path, overlapping).await.invalid_fields();
+    let fields = app.put(&path, overlapping).await.broken_rules();
     assert_eq!(
         fields,
         [
@@ -248,7 +248,7 @@ async fn time_off_is_added_listed_by_range_and_deleted() {
             "{path}?from=2027-01-02T00:00:00Z&to=2027-01-01T00:00:00Z"
         ))
         .await
-        .invalid_fields(),
+        .broken_rules(),
         ["to"]
     );
 
@@ -280,10 +280,7 @@ async fn time_off_input_is_checked() {
             .contains("offset")
     );
     let inverted = json!({"starts_at": "2026-12-24T12:00:00Z", "ends_at": "2026-12-24T09:00:00Z"});
-    assert_eq!(
-        app.post(&path, inverted).await.invalid_fields(),
-        ["ends_at"]
-    );
+    assert_eq!(app.post(&path, inverted).await.broken_rules(), ["ends_at"]);
     let ghost = uuid::Uuid::now_v7();
     let valid = json!({"starts_at": "2026-12-24T09:00:00Z", "ends_at": "2026-12-24T12:00:00Z"});
     app.post(&format!("/v1/providers/{ghost}/time-off"), valid)

@@ -124,7 +124,7 @@ async fn treatment_area_rules_name_each_field() {
     let body = app
         .post("/v1/treatment-areas", inverted)
         .await
-        .problem(400, "validation-failed");
+        .problem(422, "unprocessable-values");
     assert_eq!(body["errors"][0]["field"], "interval_days.max");
     assert_eq!(body["errors"][0]["message"], "must not be less than min");
 }

@@ -171,13 +171,13 @@ async fn every_field_of_the_form_is_validated_and_nothing_is_half_written() {
     ];
     for (change, field) in cases {
         let body = with(change.clone());
-        let mut fields = submit(&app, body).await.invalid_fields();
+        let mut fields = submit(&app, body).await.refused_fields();
         fields.dedup();
         assert_eq!(fields, [field], "for {change}");
     }
     // Without email and phone the problem says what is missing.
     let none = submit(&app, with(json!({"email": null}))).await;
-    let problem = none.problem(400, "validation-failed");
+    let problem = none.problem(422, "unprocessable-values");
     assert!(
         problem["errors"][0]["message"]
             .as_str()
@@ -318,7 +318,7 @@ async fn triage_walks_every_transition_and_the_timeline_records_each() {
         .clone();
     let fields = triage(&app, &id, json!({"assignee_key_id": provider_key_id}))
         .await
-        .invalid_fields();
+        .broken_rules();
     assert_eq!(fields, ["assignee_key_id"]);
 
     let refused = triage(&app, &id, json!({"status": "new"}))
@@ -562,7 +562,7 @@ async fn stats_count_a_known_set_and_measure_the_time_to_first_contact() {
     assert_eq!(
         app.get("/v1/inquiries/stats?from=2027-02-01T00:00:00Z&to=2027-01-01T00:00:00Z")
             .await
-            .invalid_fields(),
+            .broken_rules(),
         ["to"]
     );
 }

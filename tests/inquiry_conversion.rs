@@ -193,7 +193,7 @@ async fn a_refused_conversion_writes_nothing() {
     let fields = |body: Value| {
         let app = &app;
         let path = convert_path(&id);
-        async move { app.post(&path, body).await.invalid_fields() }
+        async move { app.post(&path, body).await.refused_fields() }
     };
     assert_eq!(fields(json!({})).await, ["patient_id"]);
     assert_eq!(

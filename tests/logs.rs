@@ -72,7 +72,7 @@ async fn no_personal_values_reach_the_logs() {
         json!({"name": canaries[0], "time_zone": canaries[2]}),
     )
     .await
-    .expect(400);
+    .expect(422);
     app.send_as(
         None,
         Method::POST,

@@ -58,6 +58,15 @@ fn every_operation_is_documented_with_its_errors() {
                 let schema = &body["content"]["application/json"]["schema"];
                 assert!(schema.is_object(), "{name}: request schema");
             }
+            // Input that is validated may also break a rule beyond the schema (422).
+            if responses.contains_key("400") {
+                let rules = &responses["422"];
+                let named = rules["$ref"] == "#/components/responses/UnprocessableValues"
+                    || rules["description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("unprocessable-values"));
+                assert!(named, "{name}: 422 unprocessable-values");
+            }
         }
     }
     // Every error response a path names is defined, with an example.

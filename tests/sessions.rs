@@ -93,7 +93,7 @@ async fn every_booking_rule_names_itself() {
         .problem(422, "provider-not-eligible");
     let mut ghost = c.booking("injection", "2027-01-05T10:00:00-07:00");
     ghost["patient_id"] = json!(uuid::Uuid::now_v7());
-    assert_eq!(refused(ghost).await.invalid_fields(), ["patient_id"]);
+    assert_eq!(refused(ghost).await.broken_rules(), ["patient_id"]);
 
     app.post(&format!("/v1/patients/{}/archive", c.patient), json!(null))
         .await

@@ -87,8 +87,12 @@ pub struct CreateApiKey {
 
 fn provider_matches_role(role: &Role) -> impl FnOnce(&Option<Uuid>, &()) -> garde::Result + '_ {
     move |provider_id, _| match (role, provider_id) {
-        (Role::Provider, None) => Err(garde::Error::new("is required for a provider key")),
-        (Role::Admin | Role::Staff, Some(_)) => Err(garde::Error::new("is only for provider keys")),
+        (Role::Provider, None) => Err(crate::api::rules::beyond_schema(
+            "is required for a provider key",
+        )),
+        (Role::Admin | Role::Staff, Some(_)) => Err(crate::api::rules::beyond_schema(
+            "is only for provider keys",
+        )),
         _ => Ok(()),
     }
 }
@@ -122,7 +126,7 @@ pub async fn create_api_key(
     Json(body): Json<CreateApiKey>,
 ) -> Result<HttpResponse, AppError> {
     if body.expires_at.is_some_and(|at| at <= state.now()) {
-        return Err(AppError::field("expires_at", "must be in the future"));
+        return Err(AppError::rule("expires_at", "must be in the future"));
     }
     let (secret, new) =
         model::NewApiKey::generate(body.role, &body.label, body.provider_id, body.expires_at)

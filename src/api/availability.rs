@@ -173,7 +173,7 @@ pub async fn find_availability(
     Query(query): Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, AppError> {
     if query.to < query.from {
-        return Err(AppError::field("to", "must not be before from"));
+        return Err(AppError::rule("to", "must not be before from"));
     }
     if (query.to - query.from).num_days() >= MAX_DAYS {
         return Err(AppError::field(
@@ -185,7 +185,7 @@ pub async fn find_availability(
     let area = treatment_areas::find(&mut conn, query.treatment_area_id)
         .await?
         .ok_or_else(|| {
-            AppError::field(
+            AppError::rule(
                 "treatment_area_id",
                 "names a treatment area that does not exist",
             )

@@ -54,30 +54,52 @@ impl FromRequest for IfMatch {
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let values: Vec<&str> = req
-            .headers()
-            .get_all(header::IF_MATCH)
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-            .collect();
-        let expected = if values.is_empty() {
-            None
-        } else if values.contains(&"*") {
-            Some(Expected::Any)
-        } else {
-            // Weak tags never match under If-Match (RFC 9110 strong comparison).
-            let version = values.iter().find_map(|tag| {
-                tag.strip_prefix('"')?
-                    .strip_suffix('"')?
-                    .parse::<i32>()
-                    .ok()
-            });
-            Some(version.map_or(Expected::Never, Expected::Version))
-        };
-        std::future::ready(Ok(IfMatch(expected)))
+        std::future::ready(parse_if_match(req).map(IfMatch))
     }
+}
+
+/// Reads `If-Match`: absent, `*`, or a list of entity tags; anything else is a 400 naming it.
+fn parse_if_match(req: &HttpRequest) -> Result<Option<Expected>, AppError> {
+    let mut sent = req.headers().get_all(header::IF_MATCH).peekable();
+    if sent.peek().is_none() {
+        return Ok(None);
+    }
+    let malformed = || {
+        AppError::field(
+            "If-Match",
+            "must be `*` or a comma-separated list of entity tags such as \"3\"",
+        )
+    };
+    let mut tags = Vec::new();
+    for value in sent {
+        let value = value.to_str().map_err(|_| malformed())?;
+        tags.extend(value.split(',').map(str::trim));
+    }
+    if tags == ["*"] {
+        return Ok(Some(Expected::Any));
+    }
+    if !tags.iter().all(|tag| is_entity_tag(tag)) {
+        return Err(malformed());
+    }
+    // Weak tags never match under If-Match (RFC 9110 strong comparison).
+    let version = tags.iter().find_map(|tag| {
+        tag.strip_prefix('"')?
+            .strip_suffix('"')?
+            .parse::<i32>()
+            .ok()
+    });
+    Ok(Some(version.map_or(Expected::Never, Expected::Version)))
+}
+
+/// `"…"` or `W/"…"` with visible ASCII but `"` inside (RFC 9110 `entity-tag`).
+fn is_entity_tag(tag: &str) -> bool {
+    let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+    opaque.len() >= 2
+        && opaque.starts_with('"')
+        && opaque.ends_with('"')
+        && opaque[1..opaque.len() - 1]
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
 }
 
 impl Expected {

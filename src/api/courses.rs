@@ -75,6 +75,7 @@ pub struct PlanCourse {
     #[garde(skip)]
     pub kind: Option<SessionKind>,
     #[garde(inner(length(max = 7)))]
+    #[schema(max_items = 7)]
     pub preferred_weekdays: Option<Vec<Weekday>>,
     #[garde(skip)]
     pub preferred_time_window: Option<TimeWindow>,
@@ -239,7 +240,7 @@ async fn plan_after(
         .transpose()?;
     let patient = patients::find(conn, request.patient_id)
         .await?
-        .ok_or_else(|| AppError::field("patient_id", "names a patient that does not exist"))?;
+        .ok_or_else(|| AppError::rule("patient_id", "names a patient that does not exist"))?;
     if patient.archived_at.is_some() {
         return Err(AppError::Problem(
             ProblemType::InactiveRecord,
@@ -249,7 +250,7 @@ async fn plan_after(
     let area = treatment_areas::find(conn, request.treatment_area_id)
         .await?
         .ok_or_else(|| {
-            AppError::field(
+            AppError::rule(
                 "treatment_area_id",
                 "names a treatment area that does not exist",
             )
@@ -257,7 +258,7 @@ async fn plan_after(
     let zones = locations::time_zones(conn, &[request.location_id]).await?;
     let zone = *zones
         .get(&request.location_id)
-        .ok_or_else(|| AppError::field("location_id", "names a location that does not exist"))?;
+        .ok_or_else(|| AppError::rule("location_id", "names a location that does not exist"))?;
     let settings = settings::get(conn).await?;
     let kind = request.kind.unwrap_or(SessionKind::Injection);
     let minutes = match kind {
@@ -660,7 +661,7 @@ pub async fn next_number(
 ) -> Result<i32, AppError> {
     let course = model::find_for_update(conn, course_id)
         .await?
-        .ok_or_else(|| AppError::field("course_id", "names a course that does not exist"))?;
+        .ok_or_else(|| AppError::rule("course_id", "names a course that does not exist"))?;
     if course.patient_id != booking.patient_id
         || course.treatment_area_id != booking.treatment_area_id
     {

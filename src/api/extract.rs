@@ -140,15 +140,24 @@ where
     Ok(value)
 }
 
-/// Runs the type's declared rules, reporting every failing field at once.
+/// Runs the type's declared rules, reporting every failing field at once: 400 when a value
+/// breaks the schema (with every failure), 422 when only rules beyond it fail.
 pub fn validate<T: garde::Validate<Context = ()>>(value: &T) -> Result<(), AppError> {
     value.validate().map_err(|report| {
-        AppError::Validation(
-            report
-                .iter()
-                .map(|(path, error)| FieldError::new(path.to_string(), error.message()))
-                .collect(),
-        )
+        let mut beyond_schema = true;
+        let errors = report
+            .iter()
+            .map(|(path, error)| {
+                let (message, rule) = super::rules::classify(error.message());
+                beyond_schema &= rule;
+                FieldError::new(path.to_string(), message)
+            })
+            .collect();
+        if beyond_schema {
+            AppError::Rules(errors)
+        } else {
+            AppError::Validation(errors)
+        }
     })
 }
 
@@ -244,6 +253,42 @@ mod tests {
         assert_eq!(fields(unknown), ["nmae"]);
         let syntax = parse_json::<Outer>(br#"{"name": "#).unwrap_err();
         assert_eq!(fields(syntax), ["body"]);
+    }
+
+    #[derive(Debug, garde::Validate)]
+    struct Window {
+        #[garde(length(min = 1))]
+        name: String,
+        #[garde(custom(later_than(&self.start)))]
+        end: u32,
+        #[garde(skip)]
+        start: u32,
+    }
+
+    fn later_than(start: &u32) -> impl FnOnce(&u32, &()) -> garde::Result + '_ {
+        move |end, _| match end > start {
+            true => Ok(()),
+            false => Err(crate::api::rules::beyond_schema("must be later than start")),
+        }
+    }
+
+    #[test]
+    fn rules_beyond_the_schema_are_422_unless_the_schema_is_broken_too() {
+        let order = Window {
+            name: "x".into(),
+            end: 1,
+            start: 2,
+        };
+        match validate(&order).unwrap_err() {
+            AppError::Rules(errors) => assert_eq!(errors[0].message, "must be later than start"),
+            other => panic!("expected a rule, got {other:?}"),
+        }
+        let both = Window {
+            name: String::new(),
+            end: 1,
+            start: 2,
+        };
+        assert_eq!(fields(validate(&both).unwrap_err()), ["end", "name"]);
     }
 
     #[test]

@@ -260,7 +260,7 @@ pub fn born_by_today(
 ) -> Result<(), AppError> {
     match date_of_birth {
         Some(date) if date > state.now().date_naive() => {
-            Err(AppError::field(field, "must not be in the future"))
+            Err(AppError::rule(field, "must not be in the future"))
         }
         _ => Ok(()),
     }

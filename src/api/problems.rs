@@ -18,7 +18,11 @@ fn documented(kind: ProblemType, errors: Vec<FieldError>) -> RefOr<Response> {
         "detail": kind.description(),
     });
     if !errors.is_empty() {
-        example["detail"] = json!(format!("{} field(s) failed validation", errors.len()));
+        let detail = match kind {
+            ProblemType::UnprocessableValues => "field(s) break a rule",
+            _ => "field(s) failed validation",
+        };
+        example["detail"] = json!(format!("{} {detail}", errors.len()));
         example["errors"] = json!(errors);
     }
     let mut response = ResponseBuilder::new()
@@ -62,6 +66,9 @@ problem_responses! {
     /// 400: a field is missing, malformed or out of range.
     BadRequest => ProblemType::ValidationFailed,
         vec![FieldError::new("time_zone", "not a known IANA time zone name (e.g. America/Denver)")];
+    /// 422: well-formed values that break a rule the schema cannot state.
+    UnprocessableValues => ProblemType::UnprocessableValues,
+        vec![FieldError::new("patient_id", "names a patient that does not exist")];
     /// 401: no valid key.
     Unauthorized => ProblemType::Unauthorized, vec![];
     /// 403: the key's role may not do this.

@@ -108,7 +108,7 @@ fn distinct(ids: &[Uuid], _: &()) -> garde::Result {
     if ids.iter().all(|id| seen.insert(id)) {
         Ok(())
     } else {
-        Err(garde::Error::new("lists an id twice"))
+        Err(crate::api::rules::beyond_schema("lists an id twice"))
     }
 }
 

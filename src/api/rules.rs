@@ -20,7 +20,25 @@ pub fn optional_not_blank(value: &Option<String>, ctx: &()) -> garde::Result {
 pub fn iana_time_zone(value: &str, _: &()) -> garde::Result {
     crate::domain::time::parse_time_zone(value)
         .map(|_| ())
-        .map_err(garde::Error::new)
+        .map_err(beyond_schema)
+}
+
+/// Marks a garde message as a rule the schema cannot state.
+const BEYOND_SCHEMA: char = '\u{1}';
+
+/// A garde error for a rule the OpenAPI schema cannot state (an order between two fields, a
+/// calendar bound, a list the schema does not hold): [`crate::api::extract::validate`] reports
+/// it as 422 `unprocessable-values`, not as 400, since the request fits the schema.
+pub fn beyond_schema(message: &'static str) -> garde::Error {
+    garde::Error::new(format!("{BEYOND_SCHEMA}{message}"))
+}
+
+/// The message of a garde error, and whether it is one of [`beyond_schema`].
+pub fn classify(message: &str) -> (&str, bool) {
+    match message.strip_prefix(BEYOND_SCHEMA) {
+        Some(rule) => (rule, true),
+        None => (message, false),
+    }
 }
 
 /// A `PATCH` field that may be set to `null`: at most `MAX` characters when it is text.
@@ -131,7 +149,7 @@ pub fn phone(value: &str, _: &()) -> garde::Result {
 pub fn date_of_birth(value: &chrono::NaiveDate, _: &()) -> garde::Result {
     let earliest = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
     if *value < earliest {
-        return Err(garde::Error::new("must be 1900-01-01 or later"));
+        return Err(beyond_schema("must be 1900-01-01 or later"));
     }
     Ok(())
 }

@@ -64,7 +64,9 @@ pub struct CreateTimeOff {
 fn ends_after(starts_at: &DateTime<Utc>) -> impl FnOnce(&DateTime<Utc>, &()) -> garde::Result + '_ {
     move |ends_at, _| {
         if ends_at <= starts_at {
-            return Err(garde::Error::new("must be later than starts_at"));
+            return Err(crate::api::rules::beyond_schema(
+                "must be later than starts_at",
+            ));
         }
         Ok(())
     }
@@ -148,7 +150,7 @@ pub async fn list_time_off(
     if let (Some(from), Some(to)) = (range.from, range.to)
         && to <= from
     {
-        return Err(AppError::field("to", "must be later than from"));
+        return Err(AppError::rule("to", "must be later than from"));
     }
     // A provider key sees its own schedule only; another provider's is "not found".
     if !caller.sees_provider(*id) {

@@ -70,7 +70,9 @@ pub struct IntervalDays {
 fn not_below(min: &i32) -> impl FnOnce(&i32, &()) -> garde::Result + '_ {
     move |max, _| {
         if max < min {
-            return Err(garde::Error::new("must not be less than min"));
+            return Err(crate::api::rules::beyond_schema(
+                "must not be less than min",
+            ));
         }
         Ok(())
     }
@@ -80,7 +82,9 @@ fn not_below(min: &i32) -> impl FnOnce(&i32, &()) -> garde::Result + '_ {
 fn between<'a>(min: &'a i32, max: &'a i32) -> impl FnOnce(&i32, &()) -> garde::Result + 'a {
     move |target, _| {
         if target < min || target > max {
-            return Err(garde::Error::new("must lie between min and max"));
+            return Err(crate::api::rules::beyond_schema(
+                "must lie between min and max",
+            ));
         }
         Ok(())
     }

@@ -140,7 +140,7 @@ pub async fn replace_working_hours(
             let served = providers::location_ids(conn, provider_id).await?;
             let problems = check_pattern(&intervals, &served);
             if !problems.is_empty() {
-                return Err(AppError::Validation(
+                return Err(AppError::Rules(
                     problems
                         .into_iter()
                         .map(|p| {

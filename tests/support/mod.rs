@@ -283,10 +283,33 @@ impl Reply {
         reply.body
     }
 
-    /// The fields named by a validation problem.
+    /// The fields named by a validation problem (400: the request breaks the schema).
     #[track_caller]
     pub fn invalid_fields(self) -> Vec<String> {
         let body = self.problem(400, "validation-failed");
+        Self::named_fields(&body)
+    }
+
+    /// The fields named by a 422 `unprocessable-values`: schema-valid values breaking a rule
+    /// the schema cannot state.
+    #[track_caller]
+    pub fn broken_rules(self) -> Vec<String> {
+        let body = self.problem(422, "unprocessable-values");
+        Self::named_fields(&body)
+    }
+
+    /// The fields named by either field problem (400 or 422), for tables that mix both.
+    #[track_caller]
+    pub fn refused_fields(self) -> Vec<String> {
+        let body = match self.status.as_u16() {
+            422 => self.problem(422, "unprocessable-values"),
+            _ => self.problem(400, "validation-failed"),
+        };
+        Self::named_fields(&body)
+    }
+
+    #[track_caller]
+    fn named_fields(body: &Value) -> Vec<String> {
         body["errors"]
             .as_array()
             .expect("errors")

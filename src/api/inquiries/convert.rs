@@ -101,8 +101,10 @@ fn one_patient(
     patient: &Option<PatientFromInquiry>,
 ) -> impl FnOnce(&Option<Uuid>, &()) -> garde::Result + '_ {
     move |patient_id, _| match (patient_id, patient) {
-        (Some(_), Some(_)) => Err(garde::Error::new("give patient_id or patient, not both")),
-        (None, None) => Err(garde::Error::new(
+        (Some(_), Some(_)) => Err(crate::api::rules::beyond_schema(
+            "give patient_id or patient, not both",
+        )),
+        (None, None) => Err(crate::api::rules::beyond_schema(
             "give patient_id (an existing patient) or patient (a new one)",
         )),
         _ => Ok(()),
@@ -303,7 +305,7 @@ async fn convert(
 async fn existing_patient(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Uuid, AppError> {
     let patient = patients::find(conn, id)
         .await?
-        .ok_or_else(|| AppError::field("patient_id", "names a patient that does not exist"))?;
+        .ok_or_else(|| AppError::rule("patient_id", "names a patient that does not exist"))?;
     if patient.archived_at.is_some() {
         return Err(AppError::Problem(
             ProblemType::InactiveRecord,

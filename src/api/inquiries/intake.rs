@@ -62,6 +62,7 @@ pub struct SubmitInquiry {
     pub message: String,
     /// Must be `true`: the visitor agrees that the clinic keeps the message to answer it.
     #[garde(custom(must_be_true))]
+    #[schema(schema_with = consent_schema)]
     pub consent: bool,
     /// The slug of the treatment area asked about, e.g. `knee`.
     #[garde(inner(custom(rules::slug)))]
@@ -86,11 +87,22 @@ pub struct SubmitInquiry {
 
 fn reachable(phone: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
     move |email, _| match (email, phone) {
-        (None, None) => Err(garde::Error::new(
+        (None, None) => Err(crate::api::rules::beyond_schema(
             "an email or a phone number (or both) is required",
         )),
         _ => Ok(()),
     }
+}
+
+/// `consent` in the schema: a boolean that must be `true`.
+fn consent_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Boolean)
+        .enum_values(Some([true]))
+        .description(Some(
+            "Must be `true`: the visitor agrees that the clinic keeps the message to answer it.",
+        ))
+        .build()
 }
 
 fn must_be_true(consent: &bool, _: &()) -> garde::Result {
@@ -108,12 +120,12 @@ fn contact_given<'a>(
     phone: &'a Option<String>,
 ) -> impl FnOnce(&Option<ContactMethod>, &()) -> garde::Result + 'a {
     move |method, _| match method {
-        Some(ContactMethod::Email) if email.is_none() => {
-            Err(garde::Error::new("is email, but no email is given"))
-        }
-        Some(ContactMethod::Phone | ContactMethod::Sms) if phone.is_none() => {
-            Err(garde::Error::new("needs a phone number, but none is given"))
-        }
+        Some(ContactMethod::Email) if email.is_none() => Err(crate::api::rules::beyond_schema(
+            "is email, but no email is given",
+        )),
+        Some(ContactMethod::Phone | ContactMethod::Sms) if phone.is_none() => Err(
+            crate::api::rules::beyond_schema("needs a phone number, but none is given"),
+        ),
         _ => Ok(()),
     }
 }

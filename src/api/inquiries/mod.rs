@@ -71,7 +71,7 @@ fn after(start: &WallTime) -> impl FnOnce(&WallTime, &()) -> garde::Result + '_ 
         if end > start {
             Ok(())
         } else {
-            Err(garde::Error::new("must be after start"))
+            Err(crate::api::rules::beyond_schema("must be after start"))
         }
     }
 }

@@ -317,7 +317,7 @@ async fn may_be_assigned(
     if usable {
         Ok(())
     } else {
-        Err(AppError::field(
+        Err(AppError::rule(
             "assignee_key_id",
             "names no active admin or staff key",
         ))
@@ -461,7 +461,7 @@ pub async fn inquiry_stats(
     if let (Some(from), Some(to)) = (query.from, query.to)
         && to <= from
     {
-        return Err(AppError::field("to", "must be after from"));
+        return Err(AppError::rule("to", "must be after from"));
     }
     let mut conn = state.conn().await?;
     let counts = model::counts(&mut conn, query.from, query.to).await?;

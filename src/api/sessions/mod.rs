@@ -264,15 +264,15 @@ pub async fn checked_facts(
     .await?
     .map_err(|missing| match missing {
         MissingRecord::Patient => {
-            AppError::field("patient_id", "names a patient that does not exist")
+            AppError::rule("patient_id", "names a patient that does not exist")
         }
         MissingRecord::Provider => {
-            AppError::field("provider_id", "names a provider that does not exist")
+            AppError::rule("provider_id", "names a provider that does not exist")
         }
         MissingRecord::Location => {
-            AppError::field("location_id", "names a location that does not exist")
+            AppError::rule("location_id", "names a location that does not exist")
         }
-        MissingRecord::TreatmentArea => AppError::field(
+        MissingRecord::TreatmentArea => AppError::rule(
             "treatment_area_id",
             "names a treatment area that does not exist",
         ),
