@@ -186,7 +186,7 @@ async fn availability_input_is_checked() {
     assert_eq!(
         app.get(&format!("{base}&from=2027-01-01&to=2027-03-04"))
             .await
-            .invalid_fields(),
+            .broken_rules(),
         ["to"]
     );
     app.get(&format!("{base}&from=2027-01-01&to=2027-03-03"))

@@ -176,7 +176,7 @@ pub async fn find_availability(
         return Err(AppError::rule("to", "must not be before from"));
     }
     if (query.to - query.from).num_days() >= MAX_DAYS {
-        return Err(AppError::field(
+        return Err(AppError::rule(
             "to",
             format!("the range may span at most {MAX_DAYS} days"),
         ));
