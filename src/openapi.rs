@@ -86,6 +86,11 @@ pub fn root() -> utoipa::openapi::OpenApi {
 /// operation. Where an operation documents 422 already, the description names both.
 pub fn complete(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::{Ref, RefOr};
+    if let Some(components) = document.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            constrain_contacts(schema);
+        }
+    }
     let kind = ProblemType::UnprocessableValues;
     let components = document.components.clone();
     for item in document.paths.paths.values_mut() {
@@ -151,6 +156,40 @@ fn constrain_header(parameter: &mut utoipa::openapi::path::Parameter) {
             .pattern(Some(pattern))
             .into(),
     );
+}
+
+/// Every `email` and `phone` property, wherever it sits, with the exact form its rule accepts
+/// (`rules::email`, `rules::phone`): said once here instead of on each struct.
+fn constrain_contacts(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::Schema>) {
+    use utoipa::openapi::{RefOr, Schema};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            for (name, property) in object.properties.iter_mut() {
+                let form = match name.as_str() {
+                    "email" => Some((crate::api::rules::EMAIL_PATTERN, 254)),
+                    "phone" => Some((crate::api::rules::PHONE_PATTERN, 32)),
+                    _ => None,
+                };
+                match (form, &mut *property) {
+                    (Some((pattern, max)), RefOr::T(Schema::Object(field))) => {
+                        field.pattern = Some(pattern.to_owned());
+                        field.max_length = Some(max);
+                    }
+                    _ => constrain_contacts(property),
+                }
+            }
+        }
+        Schema::Array(array) => {
+            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items {
+                constrain_contacts(items);
+            }
+        }
+        Schema::OneOf(one) => one.items.iter_mut().for_each(constrain_contacts),
+        Schema::AllOf(all) => all.items.iter_mut().for_each(constrain_contacts),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(constrain_contacts),
+        _ => {}
+    }
 }
 
 /// The shared response `reference` names.

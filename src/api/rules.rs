@@ -111,10 +111,20 @@ pub fn slug(value: &str, _: &()) -> garde::Result {
     }
 }
 
-/// A plausible email address: one `@`, something on each side, a dot in the domain, no spaces.
+/// [`email`] as a JSON Schema pattern (the OpenAPI document carries it on every `email`).
+pub const EMAIL_PATTERN: &str = concat!(
+    r"^[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]+",
+    r"@[^@.\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]",
+    r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]*\.",
+    r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]*",
+    r"[^@.\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]$"
+);
+
+/// A plausible email address: one `@`, something before it, a dotted domain that neither
+/// starts nor ends with a dot, no spaces or hidden characters, at most 254 characters.
+/// Exactly [`EMAIL_PATTERN`] with `maxLength` 254.
 pub fn email(value: &str, _: &()) -> garde::Result {
-    let value = value.trim();
-    let plausible = value.len() <= 254
+    let plausible = value.chars().count() <= 254
         && !value.contains(|c: char| c.is_whitespace() || hidden(c))
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -130,9 +140,12 @@ pub fn email(value: &str, _: &()) -> garde::Result {
     }
 }
 
-/// A phone number: 7 to 15 digits, optionally with `+`, spaces, dots, dashes and parentheses.
+/// [`phone`] as a JSON Schema pattern.
+pub const PHONE_PATTERN: &str = r"^([ +\-.()]*[0-9]){7,15}[ +\-.()]*$";
+
+/// A phone number: 7 to 15 digits, optionally with `+`, spaces, dots, dashes and parentheses,
+/// at most 32 characters. Exactly [`PHONE_PATTERN`] with `maxLength` 32.
 pub fn phone(value: &str, _: &()) -> garde::Result {
-    let value = value.trim();
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let allowed = value
         .chars()
@@ -167,7 +180,7 @@ pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<chrono::NaiveD
 /// characters, and the bidirectional embeddings, overrides and isolates that can make a name or
 /// an address read differently from what is stored.
 fn hidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// One line of text: no control characters (line breaks, NUL, escapes) or bidi overrides.
