@@ -188,7 +188,7 @@ pub async fn submit_inquiry(
                     .await?
                     .filter(|area| area.archived_at.is_none())
                     .ok_or_else(|| {
-                        AppError::field("treatment_area", "is not an area the clinic treats")
+                        AppError::rule("treatment_area", "is not an area the clinic treats")
                     })?
                     .id,
             ),
