@@ -18,16 +18,8 @@ async fn new_york(app: &TestApp, start: &str, end: &str) -> (String, String, Str
         "saturday",
         "sunday",
     ];
-    let intervals: Vec<Value> = days
-        .iter()
-        .map(|d| json!({"location_id": location, "weekday": d, "start": start, "end": end}))
-        .collect();
-    app.put(
-        &format!("/v1/providers/{provider}/working-hours"),
-        json!({"intervals": intervals}),
-    )
-    .await
-    .expect(200);
+    app.weekly_hours(&provider, &location, &days, (start, end))
+        .await;
     app.patch("/v1/settings", "*", json!({"booking_horizon_days": 365}))
         .await
         .expect(200);

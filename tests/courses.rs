@@ -16,16 +16,8 @@ async fn setup(app: &TestApp) -> Setup {
     let area = app.treatment_area("knee").await;
     let provider = app.provider(&[&area], &[&location]).await;
     let days = ["monday", "tuesday", "wednesday", "thursday", "friday"];
-    let intervals: Vec<Value> = days
-        .iter()
-        .map(|d| json!({"location_id": location, "weekday": d, "start": "08:00", "end": "17:00"}))
-        .collect();
-    app.put(
-        &format!("/v1/providers/{provider}/working-hours"),
-        json!({"intervals": intervals}),
-    )
-    .await
-    .expect(200);
+    app.weekly_hours(&provider, &location, &days, ("08:00", "17:00"))
+        .await;
     app.patch("/v1/settings", "*", json!({"booking_horizon_days": 365}))
         .await
         .expect(200);

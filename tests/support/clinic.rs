@@ -17,16 +17,8 @@ pub async fn clinic(app: &TestApp) -> Clinic {
     let area = app.treatment_area("knee").await;
     let provider = app.provider(&[&area], &[&location]).await;
     let days = ["monday", "tuesday", "wednesday", "thursday", "friday"];
-    let intervals: Vec<Value> = days
-        .iter()
-        .map(|day| json!({"location_id": location, "weekday": day, "start": "08:00", "end": "17:00"}))
-        .collect();
-    app.put(
-        &format!("/v1/providers/{provider}/working-hours"),
-        json!({"intervals": intervals}),
-    )
-    .await
-    .expect(200);
+    app.weekly_hours(&provider, &location, &days, ("08:00", "17:00"))
+        .await;
     let patient = new_patient(app, "jordan@example.com").await;
     Clinic {
         location,

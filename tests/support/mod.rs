@@ -502,6 +502,26 @@ impl TestApp {
         reply.expect(201).body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Sets `provider`'s weekly pattern: `start`–`end` at `location` on each of `days`.
+    pub async fn weekly_hours(
+        &self,
+        provider: &str,
+        location: &str,
+        days: &[&str],
+        (start, end): (&str, &str),
+    ) {
+        let intervals: Vec<Value> = days
+            .iter()
+            .map(|day| serde_json::json!({"location_id": location, "weekday": day, "start": start, "end": end}))
+            .collect();
+        self.put(
+            &format!("/v1/providers/{provider}/working-hours"),
+            serde_json::json!({"intervals": intervals}),
+        )
+        .await
+        .expect(200);
+    }
+
     /// Creates a provider and returns its id.
     pub async fn provider(&self, areas: &[&str], locations: &[&str]) -> String {
         let reply = self
