@@ -88,7 +88,7 @@ pub fn complete(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
     use utoipa::openapi::{Ref, RefOr};
     if let Some(components) = document.components.as_mut() {
         for schema in components.schemas.values_mut() {
-            constrain_contacts(schema);
+            refine(schema, None);
         }
     }
     let kind = ProblemType::UnprocessableValues;
@@ -139,12 +139,17 @@ pub fn complete(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
 }
 
 /// The forms the conditional and idempotency headers take, said on every operation naming them:
-/// an entity-tag list or `*` (RFC 9110), and 1 to 255 visible ASCII characters.
+/// an entity-tag list or `*` (RFC 9110; named by its own format, `entity-tags`, so that tools
+/// can be taught to generate it), and 1 to 255 visible ASCII characters.
 fn constrain_header(parameter: &mut utoipa::openapi::path::Parameter) {
     use utoipa::openapi::path::ParameterIn;
-    let pattern = match parameter.name.as_str() {
-        "If-Match" => r#"^(\*|(W/)?"[\x21\x23-\x7e]*"( *, *(W/)?"[\x21\x23-\x7e]*")*)$"#,
-        "Idempotency-Key" => r"^[\x21-\x7e]{1,255}$",
+    use utoipa::openapi::schema::SchemaFormat;
+    let (pattern, format) = match parameter.name.as_str() {
+        "If-Match" => (
+            crate::api::conditional::IF_MATCH_PATTERN,
+            Some(SchemaFormat::Custom("entity-tags".to_owned())),
+        ),
+        "Idempotency-Key" => (r"^[\x21-\x7e]{1,255}$", None),
         _ => return,
     };
     if parameter.parameter_in != ParameterIn::Header {
@@ -153,43 +158,81 @@ fn constrain_header(parameter: &mut utoipa::openapi::path::Parameter) {
     parameter.schema = Some(
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
+            .format(format)
             .pattern(Some(pattern))
             .into(),
     );
 }
 
-/// Every `email` and `phone` property, wherever it sits, with the exact form its rule accepts
-/// (`rules::email`, `rules::phone`): said once here instead of on each struct.
-fn constrain_contacts(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::Schema>) {
+/// Says in every schema what the rules check, once here instead of on each struct:
+/// - each `email` and `phone` property gets the exact form its rule accepts (`rules::email`,
+///   `rules::phone`);
+/// - text marked with a [`TextForm`]'s format gets that form's pattern in its place;
+/// - a nullable string with a format (`uuid`, `date`, `date-time`) is written
+///   `anyOf: [{type: string, format}, {type: null}]`: the same values as
+///   `type: [string, null]`, in the form generators handle (schemathesis 4.32 draws `""`
+///   for `type: [string, null], format: uuid`).
+fn refine(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::Schema>, property: Option<&str>) {
+    use crate::api::rules::{EMAIL_PATTERN, PHONE_PATTERN, TextForm};
+    use utoipa::openapi::schema::{ArrayItems, SchemaFormat};
     use utoipa::openapi::{RefOr, Schema};
-    let RefOr::T(schema) = schema else { return };
-    match schema {
+    let RefOr::T(node) = schema else { return };
+    match node {
         Schema::Object(object) => {
+            let contact = match property {
+                Some("email") => Some((EMAIL_PATTERN, 254)),
+                Some("phone") => Some((PHONE_PATTERN, 32)),
+                _ => None,
+            };
+            if let Some((pattern, max)) = contact {
+                object.pattern = Some(pattern.to_owned());
+                object.max_length = Some(max);
+            }
+            if let Some(SchemaFormat::Custom(marker)) = &object.format
+                && let Some(form) = TextForm::ALL.into_iter().find(|f| f.marker() == marker)
+            {
+                object.pattern = Some(form.pattern());
+                object.format = None;
+            }
             for (name, property) in object.properties.iter_mut() {
-                let form = match name.as_str() {
-                    "email" => Some((crate::api::rules::EMAIL_PATTERN, 254)),
-                    "phone" => Some((crate::api::rules::PHONE_PATTERN, 32)),
-                    _ => None,
-                };
-                match (form, &mut *property) {
-                    (Some((pattern, max)), RefOr::T(Schema::Object(field))) => {
-                        field.pattern = Some(pattern.to_owned());
-                        field.max_length = Some(max);
-                    }
-                    _ => constrain_contacts(property),
-                }
+                refine(property, Some(name));
             }
         }
         Schema::Array(array) => {
-            if let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items {
-                constrain_contacts(items);
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                refine(items, None);
             }
         }
-        Schema::OneOf(one) => one.items.iter_mut().for_each(constrain_contacts),
-        Schema::AllOf(all) => all.items.iter_mut().for_each(constrain_contacts),
-        Schema::AnyOf(any) => any.items.iter_mut().for_each(constrain_contacts),
+        Schema::OneOf(one) => one.items.iter_mut().for_each(|item| refine(item, None)),
+        Schema::AllOf(all) => all.items.iter_mut().for_each(|item| refine(item, None)),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(|item| refine(item, None)),
         _ => {}
     }
+    if let Some(split) = split_nullable_format(node) {
+        *schema = RefOr::T(split);
+    }
+}
+
+/// `{type: [string, null], format}` as `anyOf` of the string and `null` (see [`refine`]).
+fn split_nullable_format(schema: &utoipa::openapi::Schema) -> Option<utoipa::openapi::Schema> {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, SchemaType, Type};
+    let utoipa::openapi::Schema::Object(object) = schema else {
+        return None;
+    };
+    let nullable_string = matches!(&object.schema_type, SchemaType::Array(types)
+        if types.len() == 2 && types.contains(&Type::String) && types.contains(&Type::Null));
+    if !nullable_string || object.format.is_none() {
+        return None;
+    }
+    let mut string = object.clone();
+    string.schema_type = SchemaType::Type(Type::String);
+    string.description = None;
+    let split = AnyOfBuilder::new()
+        .item(string)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(object.description.clone())
+        .build();
+    Some(utoipa::openapi::Schema::AnyOf(split))
 }
 
 /// The shared response `reference` names.

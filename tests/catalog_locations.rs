@@ -131,11 +131,15 @@ async fn patch_requires_a_current_etag() {
     app.patch(&path, "W/\"1\"", json!({"name": "B"}))
         .await
         .problem(412, "precondition-failed");
-    app.patch(&path, "\"1\"", json!({"name": "B"}))
+    // A list matches when one strong tag does; a comma inside a tag does not split it.
+    app.patch(&path, "W/\"1\", \"a,\\\"\t,\"1\"", json!({"name": "B"}))
         .await
         .expect(200);
     // The first writer wins; a second writer holding the old tag is refused.
     app.patch(&path, "\"1\"", json!({"name": "C"}))
+        .await
+        .problem(412, "precondition-failed");
+    app.patch(&path, "\"2,3\"", json!({"name": "C"}))
         .await
         .problem(412, "precondition-failed");
     app.patch(&path, "*", json!({"name": "C"}))

@@ -186,6 +186,12 @@ async fn patient_fields_are_validated() {
     let mut fields = app.post("/v1/patients", bad).await.invalid_fields();
     fields.sort();
     assert_eq!(fields, ["date_of_birth", "email", "given_name", "phone"]);
+    // A name is one line without hidden characters (the document states it as a pattern).
+    let hidden = json!({"given_name": "Ann\nMarie", "family_name": "\u{2067}B",
+                        "date_of_birth": "1970-01-01"});
+    let mut fields = app.post("/v1/patients", hidden).await.invalid_fields();
+    fields.sort();
+    assert_eq!(fields, ["family_name", "given_name"]);
     let future = json!({"given_name": "A", "family_name": "B", "date_of_birth": "2027-01-05"});
     assert_eq!(
         app.post("/v1/patients", future).await.broken_rules(),

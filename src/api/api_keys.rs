@@ -72,8 +72,8 @@ pub struct CreatedApiKey {
 pub struct CreateApiKey {
     #[garde(skip)]
     pub role: Role,
-    #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(length(chars, min = 1, max = 200), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub label: String,
     /// Required for (and only for) `provider` keys.
     #[garde(custom(provider_matches_role(&self.role)))]

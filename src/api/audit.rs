@@ -66,7 +66,8 @@ pub struct AuditQuery {
     #[garde(skip)]
     pub key_id: Option<Uuid>,
     /// E.g. `patients`, `api-keys`.
-    #[garde(inner(length(max = 64)))]
+    #[garde(inner(length(chars, max = 64)))]
+    #[param(max_length = 64)]
     pub resource_type: Option<String>,
     #[garde(skip)]
     pub resource_id: Option<Uuid>,

@@ -58,6 +58,11 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// [`parse_if_match`]'s grammar as a JSON Schema pattern: `*`, or entity tags separated by
+/// commas and optional whitespace (RFC 9110 `entity-tag`; a comma may sit inside a tag).
+pub const IF_MATCH_PATTERN: &str =
+    r#"^(\*|(W/)?"[\x21\x23-\x7e]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7e]*")*)$"#;
+
 /// Reads `If-Match`: absent, `*`, or a list of entity tags; anything else is a 400 naming it.
 fn parse_if_match(req: &HttpRequest) -> Result<Option<Expected>, AppError> {
     let mut sent = req.headers().get_all(header::IF_MATCH).peekable();
@@ -70,16 +75,16 @@ fn parse_if_match(req: &HttpRequest) -> Result<Option<Expected>, AppError> {
             "must be `*` or a comma-separated list of entity tags such as \"3\"",
         )
     };
-    let mut tags = Vec::new();
-    for value in sent {
-        let value = value.to_str().map_err(|_| malformed())?;
-        tags.extend(value.split(',').map(str::trim));
-    }
-    if tags == ["*"] {
+    let values: Vec<&str> = sent
+        .map(|value| value.to_str().map(|text| text.trim_matches(WHITESPACE)))
+        .collect::<Result<_, _>>()
+        .map_err(|_| malformed())?;
+    if values == ["*"] {
         return Ok(Some(Expected::Any));
     }
-    if !tags.iter().all(|tag| is_entity_tag(tag)) {
-        return Err(malformed());
+    let mut tags = Vec::new();
+    for value in values {
+        tags.extend(entity_tags(value).ok_or_else(malformed)?);
     }
     // Weak tags never match under If-Match (RFC 9110 strong comparison).
     let version = tags.iter().find_map(|tag| {
@@ -91,15 +96,31 @@ fn parse_if_match(req: &HttpRequest) -> Result<Option<Expected>, AppError> {
     Ok(Some(version.map_or(Expected::Never, Expected::Version)))
 }
 
-/// `"…"` or `W/"…"` with visible ASCII but `"` inside (RFC 9110 `entity-tag`).
-fn is_entity_tag(tag: &str) -> bool {
-    let opaque = tag.strip_prefix("W/").unwrap_or(tag);
-    opaque.len() >= 2
-        && opaque.starts_with('"')
-        && opaque.ends_with('"')
-        && opaque[1..opaque.len() - 1]
+/// Spaces and tabs around list elements (RFC 9110 `OWS`).
+const WHITESPACE: [char; 2] = [' ', '\t'];
+
+/// The entity tags of a comma-separated list (`"…"` or `W/"…"`, visible ASCII but `"` inside),
+/// or `None` unless the whole text is such a list (see [`IF_MATCH_PATTERN`]).
+fn entity_tags(list: &str) -> Option<Vec<&str>> {
+    let mut tags = Vec::new();
+    let mut rest = list;
+    loop {
+        let opaque = rest.strip_prefix("W/").unwrap_or(rest).strip_prefix('"')?;
+        let close = opaque.find('"')?;
+        if !opaque[..close]
             .bytes()
             .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+        {
+            return None;
+        }
+        let length = rest.len() - opaque.len() + close + 1;
+        tags.push(&rest[..length]);
+        rest = rest[length..].trim_start_matches(WHITESPACE);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        rest = rest.strip_prefix(',')?.trim_start_matches(WHITESPACE);
+    }
 }
 
 impl Expected {
@@ -129,4 +150,30 @@ pub fn created<T: serde::Serialize>(location: String, body: &T, version: i32) ->
     let mut response = with_etag(HttpResponse::Created(), version);
     response.insert_header((header::LOCATION, location));
     response.json(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entity_tags;
+
+    #[test]
+    fn entity_tag_lists_split_between_tags_only() {
+        assert_eq!(entity_tags(r#""3""#), Some(vec![r#""3""#]));
+        assert_eq!(
+            entity_tags("W/\"a,b\" ,\t\"\" , \"x\\\""),
+            Some(vec![r#"W/"a,b""#, r#""""#, r#""x\""#])
+        );
+        for malformed in [
+            "",
+            "3",
+            "\"3",
+            "\"3\",",
+            "\"3\" \"4\"",
+            "w/\"3\"",
+            "\"a b\"",
+            "*, \"3\"",
+        ] {
+            assert_eq!(entity_tags(malformed), None, "{malformed:?}");
+        }
+    }
 }

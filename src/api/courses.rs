@@ -117,12 +117,15 @@ pub struct CreateCourse {
     #[garde(skip)]
     pub side: Side,
     #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
     pub goal: Option<String>,
     /// Pain 0–10 before the course.
     #[garde(inner(range(min = 0, max = 10)))]
+    #[schema(minimum = 0, maximum = 10)]
     pub baseline_pain: Option<i16>,
     /// Function 0–100 before the course.
     #[garde(inner(range(min = 0, max = 100)))]
+    #[schema(minimum = 0, maximum = 100)]
     pub baseline_function: Option<i16>,
     /// The assessment this course came from.
     #[garde(skip)]
@@ -965,6 +968,7 @@ pub struct ChangeCourseStatus {
     #[garde(skip)]
     pub status: CourseStatus,
     #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -976,6 +980,7 @@ pub struct CancelCourse {
     #[garde(skip)]
     pub reason_code: super::sessions::CancelReason,
     #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -1279,7 +1284,7 @@ pub struct UpdateCourse {
     pub side: Option<Side>,
     #[serde(default, deserialize_with = "super::rules::nullable")]
     #[garde(custom(super::rules::nullable_text::<2000>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub goal: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::rules::nullable")]
     #[garde(inner(inner(range(min = 0, max = 10))))]

@@ -58,8 +58,8 @@ impl From<model::Location> for Location {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Prolo Clinic Denver", "time_zone": "America/Denver", "address": "1200 Pearl St, Denver, CO 80203"}))]
 pub struct CreateLocation {
-    #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(length(chars, min = 1, max = 200), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: String,
     /// IANA time-zone name.
     #[garde(custom(rules::iana_time_zone))]
@@ -74,14 +74,14 @@ pub struct CreateLocation {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Prolo Clinic Denver – Pearl St"}))]
 pub struct UpdateLocation {
-    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: Option<String>,
     #[garde(inner(custom(rules::iana_time_zone)))]
     pub time_zone: Option<String>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<500>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub address: Option<Option<String>>,
 }
 

@@ -105,11 +105,11 @@ impl From<model::Patient> for Patient {
     "email": "jordan.reyes@example.com", "phone": "+1 303 555 0142", "preferred_contact": "email"
 }))]
 pub struct CreatePatient {
-    #[garde(length(chars, min = 1, max = 100), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[garde(length(chars, min = 1, max = 100), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 100, format = "name")]
     pub given_name: String,
-    #[garde(length(chars, min = 1, max = 100), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[garde(length(chars, min = 1, max = 100), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 100, format = "name")]
     pub family_name: String,
     #[garde(custom(rules::date_of_birth))]
     pub date_of_birth: NaiveDate,
@@ -120,6 +120,7 @@ pub struct CreatePatient {
     #[garde(skip)]
     pub preferred_contact: Option<ContactMethod>,
     #[garde(length(chars, max = 10000))]
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
 }
 
@@ -128,11 +129,11 @@ pub struct CreatePatient {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"phone": "+1 303 555 0199", "preferred_contact": "sms"}))]
 pub struct UpdatePatient {
-    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::not_blank)))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 100, format = "name")]
     pub given_name: Option<String>,
-    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::not_blank)))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 100, format = "name")]
     pub family_name: Option<String>,
     #[garde(inner(custom(rules::date_of_birth)))]
     pub date_of_birth: Option<NaiveDate>,
@@ -150,7 +151,7 @@ pub struct UpdatePatient {
     pub preferred_contact: Option<Option<ContactMethod>>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<10000>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub notes: Option<Option<String>>,
 }
 

@@ -66,12 +66,14 @@ impl From<model::Provider> for Provider {
     "location_ids": ["01a2208c-c469-72e6-a438-057e659075a8"]
 }))]
 pub struct CreateProvider {
-    #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(length(chars, min = 1, max = 200), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: String,
     #[garde(length(chars, max = 100))]
+    #[schema(max_length = 100)]
     pub credentials: Option<String>,
     #[garde(length(chars, max = 4000))]
+    #[schema(max_length = 4000)]
     pub bio: Option<String>,
     #[garde(length(max = 50), custom(distinct))]
     #[schema(max_items = 50)]
@@ -86,20 +88,22 @@ pub struct CreateProvider {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"credentials": "MD, PhD"}))]
 pub struct UpdateProvider {
-    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<100>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub credentials: Option<Option<String>>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<4000>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     pub bio: Option<Option<String>>,
     #[garde(inner(length(max = 50), custom(distinct)))]
+    #[schema(max_items = 50)]
     pub treatment_area_ids: Option<Vec<Uuid>>,
     #[garde(inner(length(max = 50), custom(distinct)))]
+    #[schema(max_items = 50)]
     pub location_ids: Option<Vec<Uuid>>,
 }
 

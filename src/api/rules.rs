@@ -3,19 +3,6 @@
 
 use serde::{Deserialize, Deserializer};
 
-/// Text that is not only whitespace.
-pub fn not_blank(value: &str, _: &()) -> garde::Result {
-    if value.trim().is_empty() {
-        return Err(garde::Error::new("must not be blank"));
-    }
-    Ok(())
-}
-
-/// Optional text that, when present, is not blank.
-pub fn optional_not_blank(value: &Option<String>, ctx: &()) -> garde::Result {
-    value.as_deref().map_or(Ok(()), |text| not_blank(text, ctx))
-}
-
 /// An IANA time-zone name.
 pub fn iana_time_zone(value: &str, _: &()) -> garde::Result {
     crate::domain::time::parse_time_zone(value)
@@ -183,26 +170,176 @@ fn hidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// One line of text: no control characters (line breaks, NUL, escapes) or bidi overrides.
-pub fn single_line(value: &str, _: &()) -> garde::Result {
-    if value.chars().any(hidden) {
-        return Err(garde::Error::new(
-            "must not contain control characters or bidirectional overrides",
-        ));
-    }
-    Ok(())
+/// The forms free text takes. Each is a garde rule (the functions below) and, for the
+/// document, a JSON Schema pattern built from the same character tests, so the two cannot
+/// drift apart. A field names its form with `#[schema(format = "…")]` (its [`Self::marker`]);
+/// `openapi::complete` puts the pattern in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextForm {
+    /// One line: no control characters (line breaks, NUL, escapes) or bidi overrides.
+    SingleLine,
+    /// Several lines: line breaks and tabs, but no other control characters or bidi overrides.
+    MultiLine,
+    /// A name or a label: one line that is not only whitespace.
+    Name,
+    /// A message: several lines that are not only whitespace.
+    Message,
 }
 
-/// Text of several lines: line breaks and tabs, but no other control characters (NUL, escapes)
-/// and no bidi overrides.
-pub fn multi_line(value: &str, _: &()) -> garde::Result {
-    if value
-        .chars()
-        .any(|c| hidden(c) && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(garde::Error::new(
-            "must not contain control characters (but line breaks and tabs) or bidirectional overrides",
-        ));
+impl TextForm {
+    pub const ALL: [Self; 4] = [Self::SingleLine, Self::MultiLine, Self::Name, Self::Message];
+
+    /// The `format` a field carries in its `#[schema]` to name this form.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Self::SingleLine => "single-line",
+            Self::MultiLine => "multi-line",
+            Self::Name => "name",
+            Self::Message => "message",
+        }
     }
-    Ok(())
+
+    /// A character this form refuses anywhere.
+    fn refuses(self, c: char) -> bool {
+        match self {
+            Self::SingleLine | Self::Name => hidden(c),
+            Self::MultiLine | Self::Message => hidden(c) && !matches!(c, '\n' | '\r' | '\t'),
+        }
+    }
+
+    fn needs_visible(self) -> bool {
+        matches!(self, Self::Name | Self::Message)
+    }
+
+    pub fn check(self, value: &str) -> garde::Result {
+        if self.needs_visible() && value.trim().is_empty() {
+            return Err(garde::Error::new("must not be blank"));
+        }
+        if value.chars().any(|c| self.refuses(c)) {
+            return Err(garde::Error::new(match self {
+                Self::SingleLine | Self::Name => {
+                    "must not contain control characters or bidirectional overrides"
+                }
+                Self::MultiLine | Self::Message => {
+                    "must not contain control characters (but line breaks and tabs) or bidirectional overrides"
+                }
+            }));
+        }
+        Ok(())
+    }
+
+    /// [`Self::check`] as a JSON Schema pattern: no refused character, and where the form
+    /// needs one, a character that is neither refused nor whitespace (`str::trim`'s).
+    pub fn pattern(self) -> String {
+        let allowed = negated_class(|c| self.refuses(c));
+        if self.needs_visible() {
+            let visible = negated_class(|c| self.refuses(c) || c.is_whitespace());
+            format!("^{allowed}*{visible}{allowed}*$")
+        } else {
+            format!("^{allowed}*$")
+        }
+    }
+}
+
+/// `[^…]` of every character `excluded` holds, as `\uXXXX` ranges. Only the Basic
+/// Multilingual Plane is scanned: nothing outside it is hidden or whitespace (a unit test says so).
+fn negated_class(excluded: impl Fn(char) -> bool) -> String {
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for code in 0..=0xFFFF_u32 {
+        if !char::from_u32(code).is_some_and(&excluded) {
+            continue;
+        }
+        match ranges.last_mut() {
+            Some((_, last)) if *last + 1 == code => *last = code,
+            _ => ranges.push((code, code)),
+        }
+    }
+    let body: String = ranges
+        .iter()
+        .map(|&(first, last)| match last > first {
+            true => format!("\\u{first:04x}-\\u{last:04x}"),
+            false => format!("\\u{first:04x}"),
+        })
+        .collect();
+    format!("[^{body}]")
+}
+
+/// One line of text (see [`TextForm::SingleLine`]).
+pub fn single_line(value: &str, _: &()) -> garde::Result {
+    TextForm::SingleLine.check(value)
+}
+
+/// Text of several lines (see [`TextForm::MultiLine`]).
+pub fn multi_line(value: &str, _: &()) -> garde::Result {
+    TextForm::MultiLine.check(value)
+}
+
+/// A name or a label (see [`TextForm::Name`]).
+pub fn name(value: &str, _: &()) -> garde::Result {
+    TextForm::Name.check(value)
+}
+
+/// A message (see [`TextForm::Message`]).
+pub fn message(value: &str, _: &()) -> garde::Result {
+    TextForm::Message.check(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_patterns_list_the_characters_their_rules_refuse() {
+        let hidden = r"\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff";
+        assert_eq!(TextForm::SingleLine.pattern(), format!("^[^{hidden}]*$"));
+        let visible = r"\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028-\u202f\u205f\u2066-\u2069\u3000\ufeff";
+        assert_eq!(
+            TextForm::Name.pattern(),
+            format!("^[^{hidden}]*[^{visible}][^{hidden}]*$")
+        );
+        assert!(
+            TextForm::MultiLine
+                .pattern()
+                .starts_with(r"^[^\u0000-\u0008\u000b-\u000c")
+        );
+    }
+
+    #[test]
+    fn nothing_beyond_the_basic_multilingual_plane_is_hidden_or_whitespace() {
+        let beyond = (0x1_0000..=0x10_FFFF_u32).filter_map(char::from_u32);
+        assert!(beyond.clone().all(|c| !hidden(c) && !c.is_whitespace()));
+    }
+
+    #[test]
+    fn text_forms_refuse_what_they_say() {
+        for (form, accepted, refused) in [
+            (
+                TextForm::SingleLine,
+                vec!["", "  ", "Anna O'Neil"],
+                vec!["a\nb", "a\u{202e}b", "\u{feff}"],
+            ),
+            (
+                TextForm::MultiLine,
+                vec!["", "a\r\n\tb"],
+                vec!["a\u{7}b", "a\u{2066}b", "a\u{85}"],
+            ),
+            (
+                TextForm::Name,
+                vec!["Dr. Ng", " a "],
+                vec!["", " \u{3000}", "a\nb", "a\u{202a}"],
+            ),
+            (
+                TextForm::Message,
+                vec!["a\nb", "\n x"],
+                vec!["\n\t ", "a\u{0}b"],
+            ),
+        ] {
+            for text in accepted {
+                assert!(form.check(text).is_ok(), "{form:?} refused {text:?}");
+            }
+            for text in refused {
+                assert!(form.check(text).is_err(), "{form:?} accepted {text:?}");
+            }
+        }
+    }
 }

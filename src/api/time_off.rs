@@ -58,6 +58,7 @@ pub struct CreateTimeOff {
     #[garde(custom(ends_after(&self.starts_at)))]
     pub ends_at: DateTime<Utc>,
     #[garde(length(chars, max = 500))]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 

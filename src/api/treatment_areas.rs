@@ -158,10 +158,11 @@ pub struct CreateTreatmentArea {
     #[garde(custom(rules::slug))]
     #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub slug: String,
-    #[garde(length(chars, min = 1, max = 200), custom(rules::not_blank))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(length(chars, min = 1, max = 200), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: String,
     #[garde(length(chars, max = 2000))]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     #[garde(dive)]
     pub durations: Durations,
@@ -170,8 +171,10 @@ pub struct CreateTreatmentArea {
     #[garde(dive)]
     pub interval_days: IntervalDays,
     #[garde(length(chars, max = 4000))]
+    #[schema(max_length = 4000)]
     pub pre_care: Option<String>,
     #[garde(length(chars, max = 4000))]
+    #[schema(max_length = 4000)]
     pub post_care: Option<String>,
 }
 
@@ -183,12 +186,12 @@ pub struct UpdateTreatmentArea {
     #[garde(inner(custom(rules::slug)))]
     #[schema(pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub slug: Option<String>,
-    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::not_blank)))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[garde(inner(length(chars, min = 1, max = 200), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<2000>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     #[garde(dive)]
     pub durations: Option<Durations>,
@@ -198,11 +201,11 @@ pub struct UpdateTreatmentArea {
     pub interval_days: Option<IntervalDays>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<4000>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     pub pre_care: Option<Option<String>>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<4000>))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 4000)]
     pub post_care: Option<Option<String>>,
 }
 

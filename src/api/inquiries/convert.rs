@@ -32,17 +32,11 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PatientFromInquiry {
-    #[garde(inner(
-        length(chars, min = 1, max = 100),
-        custom(rules::not_blank),
-        custom(rules::single_line)
-    ))]
+    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 100, format = "name")]
     pub given_name: Option<String>,
-    #[garde(inner(
-        length(chars, min = 1, max = 100),
-        custom(rules::not_blank),
-        custom(rules::single_line)
-    ))]
+    #[garde(inner(length(chars, min = 1, max = 100), custom(rules::name)))]
+    #[schema(min_length = 1, max_length = 100, format = "name")]
     pub family_name: Option<String>,
     #[garde(custom(rules::date_of_birth))]
     pub date_of_birth: NaiveDate,
@@ -53,6 +47,7 @@ pub struct PatientFromInquiry {
     #[garde(skip)]
     pub preferred_contact: Option<ContactMethod>,
     #[garde(inner(length(chars, max = 10000), custom(rules::multi_line)))]
+    #[schema(max_length = 10000, format = "multi-line")]
     pub notes: Option<String>,
 }
 

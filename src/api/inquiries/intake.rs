@@ -37,12 +37,8 @@ use crate::state::AppState;
 ))]
 pub struct SubmitInquiry {
     /// The visitor's name as they write it.
-    #[garde(
-        length(chars, min = 1, max = 200),
-        custom(rules::not_blank),
-        custom(rules::single_line)
-    )]
-    #[schema(min_length = 1, max_length = 200)]
+    #[garde(length(chars, min = 1, max = 200), custom(rules::name))]
+    #[schema(min_length = 1, max_length = 200, format = "name")]
     pub name: String,
     /// An email, a phone number, or both, are required.
     #[garde(inner(custom(rules::email)), custom(reachable(&self.phone)))]
@@ -53,12 +49,8 @@ pub struct SubmitInquiry {
     pub phone: Option<String>,
     #[garde(skip)]
     pub kind: InquiryKind,
-    #[garde(
-        length(chars, min = 1, max = 5000),
-        custom(rules::not_blank),
-        custom(rules::multi_line)
-    )]
-    #[schema(min_length = 1, max_length = 5000)]
+    #[garde(length(chars, min = 1, max = 5000), custom(rules::message))]
+    #[schema(min_length = 1, max_length = 5000, format = "message")]
     pub message: String,
     /// Must be `true`: the visitor agrees that the clinic keeps the message to answer it.
     #[garde(custom(must_be_true))]
@@ -77,7 +69,7 @@ pub struct SubmitInquiry {
     pub preferred_times: Option<PreferredTimes>,
     /// The page of the website the form was sent from.
     #[garde(inner(length(chars, max = 2000), custom(rules::single_line)))]
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, format = "single-line")]
     pub source_page: Option<String>,
     /// Leave empty. A field the form hides from people: whatever a bot writes here marks the
     /// inquiry as spam (it is still answered 201 like any other).

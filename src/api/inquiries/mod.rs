@@ -77,14 +77,50 @@ fn after(start: &WallTime) -> impl FnOnce(&WallTime, &()) -> garde::Result + '_ 
 }
 
 /// When the visitor would like to come: weekly windows, or their own words.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum PreferredTimes {
     /// One to 14 weekly windows in local time.
     Windows(Vec<PreferredWindow>),
-    /// One line of free text, at most 500 characters.
-    #[schema(example = "weekday mornings before 10")]
+    /// One line of free text, 1 to 500 characters.
     Text(String),
+}
+
+// By hand, so that both forms carry their limits (derived variants cannot).
+impl utoipa::PartialSchema for PreferredTimes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaFormat};
+        use utoipa::openapi::{Ref, Type};
+        let windows = ArrayBuilder::new()
+            .items(Ref::from_schema_name("PreferredWindow"))
+            .min_items(Some(1))
+            .max_items(Some(14))
+            .description(Some("One to 14 weekly windows in local time."));
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(500))
+            .format(Some(SchemaFormat::Custom(
+                crate::api::rules::TextForm::Name.marker().to_owned(),
+            )))
+            .description(Some("One line of free text, 1 to 500 characters."))
+            .examples([serde_json::json!("weekday mornings before 10")]);
+        OneOfBuilder::new()
+            .item(windows)
+            .item(text)
+            .description(Some(
+                "When the visitor would like to come: weekly windows, or their own words.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PreferredTimes {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push(("PreferredWindow".to_owned(), PreferredWindow::schema()));
+        <PreferredWindow as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 // By hand, so that errors name `preferred_times[1].end` rather than the variant's position.
@@ -102,13 +138,15 @@ impl garde::Validate for PreferredTimes {
                 garde::Validate::validate_into(windows, ctx, parent, report);
                 (!(1..=14).contains(&windows.len())).then_some("must list 1 to 14 windows")
             }
-            Self::Text(text) if text.trim().is_empty() => Some("must not be blank"),
             Self::Text(text) if text.chars().count() > 500 => {
                 Some("must be at most 500 characters")
             }
-            Self::Text(text) => super::rules::single_line(text, ctx)
-                .err()
-                .map(|_| "must not contain control characters or bidirectional overrides"),
+            Self::Text(text) => {
+                if let Err(error) = super::rules::name(text, ctx) {
+                    report.append(parent(), error);
+                }
+                None
+            }
         };
         if let Some(message) = problem {
             report.append(parent(), garde::Error::new(message));

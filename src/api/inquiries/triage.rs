@@ -33,7 +33,7 @@ pub struct InquiryQuery {
     /// Part of the name, email, phone or message (case-insensitive); search only.
     #[param(ignore)]
     #[garde(inner(length(chars, min = 2, max = 100), custom(rules::single_line)))]
-    #[schema(min_length = 2, max_length = 100)]
+    #[schema(min_length = 2, max_length = 100, format = "single-line")]
     pub q: Option<String>,
     #[garde(skip)]
     pub status: Option<InquiryStatus>,
@@ -186,7 +186,7 @@ pub struct UpdateInquiry {
     #[garde(skip)]
     pub assignee_key_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "rules::nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 10000, format = "multi-line")]
     #[garde(
         custom(rules::nullable_text::<10000>),
         inner(inner(custom(rules::multi_line)))

@@ -32,6 +32,7 @@ pub struct Reschedule {
     #[schema(format = DateTime)]
     pub starts_at: String,
     #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
     /// Move even if a neighbouring session of the course falls outside its interval window
     /// (recorded as a warning on the course).
@@ -52,6 +53,7 @@ pub struct Cancel {
     #[garde(skip)]
     pub reason_code: CancelReason,
     #[garde(inner(length(chars, max = 2000)))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 

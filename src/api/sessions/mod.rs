@@ -171,19 +171,37 @@ pub struct ClinicalRecord {
     #[schema(minimum = 0, maximum = 100)]
     pub function_score: Option<i16>,
     #[garde(inner(length(chars, min = 1, max = 200)))]
+    #[schema(min_length = 1, max_length = 200)]
     pub injectate: Option<String>,
     /// Total volume injected, ml.
     #[garde(inner(range(min = 0.1, max = 100.0)))]
+    #[schema(minimum = 0.1, maximum = 100.0)]
     pub volume_ml: Option<f64>,
     #[serde(default)]
     #[garde(length(max = 50), inner(length(chars, min = 1, max = 200)))]
-    #[schema(max_items = 50)]
+    #[schema(schema_with = sites_schema)]
     pub sites: Vec<String>,
     #[serde(default)]
     #[garde(length(max = 20))]
+    #[schema(max_items = 20)]
     pub adverse_events: Vec<AdverseEvent>,
     #[garde(inner(length(chars, max = 10000)))]
+    #[schema(max_length = 10000)]
     pub note: Option<String>,
+}
+
+/// Up to 50 injection sites of 1 to 200 characters (item constraints cannot be put inline).
+fn sites_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(200)),
+        )
+        .max_items(Some(50))
+        .build()
 }
 
 impl From<model::ClinicalRecord> for ClinicalRecord {
