@@ -224,6 +224,26 @@ async fn course_input_is_validated() {
         app.post("/v1/courses", no_side).await.invalid_fields(),
         ["side"]
     );
+    // The assessment a course cites must be an assessment of its patient (was a 500).
+    let mut course = weekly(&s, 2);
+    course["side"] = json!("left");
+    course["book"] = json!(true);
+    course["assessment_session_id"] = json!("01a231af-2010-702d-b8e1-c9fcb005052d");
+    assert_eq!(
+        app.post("/v1/courses", course.clone()).await.broken_rules(),
+        ["assessment_session_id"]
+    );
+    course["assessment_session_id"] = json!(null);
+    let booked = app.post("/v1/courses", course.clone()).await.expect(201);
+    let injection = booked.body["sessions"][0]["id"].clone();
+    course["assessment_session_id"] = injection;
+    course["first_starts_at"] = json!("2027-11-29T09:00:00-05:00");
+    let refused = app.post("/v1/courses", course).await;
+    assert_eq!(
+        refused.body["errors"][0]["message"],
+        "is not an assessment session"
+    );
+    assert_eq!(refused.broken_rules(), ["assessment_session_id"]);
 }
 
 #[actix_web::test]

@@ -241,7 +241,7 @@ async fn a_refused_conversion_writes_nothing() {
             json!({"patient": {"date_of_birth": "1946-05-20"}})
         )
         .await
-        .invalid_fields(),
+        .broken_rules(),
         ["patient.family_name"]
     );
     let named = app

@@ -490,6 +490,9 @@ async fn create(
     body: &CreateCourse,
     now: DateTime<Utc>,
 ) -> Result<Course, AppError> {
+    if let Some(assessment) = body.assessment_session_id {
+        check_assessment(conn, assessment, body.plan.patient_id).await?;
+    }
     // Choose the provider, then take the calendars and plan again under the locks, so what is
     // booked is exactly what the calendars allow at commit.
     let chosen = make_plan(conn, &body.plan, now).await?;
@@ -546,6 +549,30 @@ async fn create(
         .patient(row.patient_id);
     audit_events::append(conn, audit).await?;
     with_sessions(conn, row, now).await
+}
+
+/// The assessment a course cites is an assessment session of the course's own patient.
+async fn check_assessment(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    patient_id: Uuid,
+) -> Result<(), AppError> {
+    let session = sessions_model::find(conn, session_id).await?;
+    match session {
+        None => Err(AppError::rule(
+            "assessment_session_id",
+            "no session has this id",
+        )),
+        Some(session) if session.patient_id != patient_id => Err(AppError::rule(
+            "assessment_session_id",
+            "is a session of another patient",
+        )),
+        Some(session) if session.kind != SessionKind::Assessment.as_str() => Err(AppError::rule(
+            "assessment_session_id",
+            "is not an assessment session",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Books the planned sessions into `course`, numbered after `first_number`; a slot taken

@@ -318,11 +318,11 @@ async fn new_patient(
 ) -> Result<Uuid, AppError> {
     let (given, family) = split_name(inquiry.name.as_deref().unwrap_or_default());
     let required = |value: Option<String>, field: &str| match value {
-        None => Err(AppError::field(
+        None => Err(AppError::rule(
             format!("patient.{field}"),
             "is required: the inquiry's name does not give it",
         )),
-        Some(name) if name.chars().count() > 100 => Err(AppError::field(
+        Some(name) if name.chars().count() > 100 => Err(AppError::rule(
             format!("patient.{field}"),
             "is required: the inquiry's name is longer than 100 characters",
         )),
