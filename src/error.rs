@@ -590,6 +590,9 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::SlotTaken,
             "the course already has a session with this number".into(),
         ),
+        "courses_assessment_session_id_fkey" => {
+            AppError::rule("assessment_session_id", "no session has this id")
+        }
         "sessions_patient_id_fkey" => {
             AppError::rule("patient_id", "names a patient that does not exist")
         }
