@@ -61,6 +61,9 @@ pub fn app(
         .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
         .default_service(web::to(api::problems::no_route))
+        .wrap(actix_web::middleware::from_fn(
+            api::query_guard::check_query,
+        ))
         .wrap(actix_web::middleware::from_fn(api::auth::authenticate))
         .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
         .wrap(cors(&cors_origins))

@@ -18,4 +18,5 @@ mod migrations;
 mod openapi;
 mod patients;
 mod problems;
+mod query_input;
 mod sessions;

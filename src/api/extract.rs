@@ -203,7 +203,7 @@ pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> acti
     if let Some(methods) = known.and_then(|known| known.allowed(req.path()))
         && !methods.contains(req.method())
     {
-        let response = crate::api::problems::method_not_allowed(req, methods);
+        let response = crate::api::problems::method_not_allowed(req, &methods);
         return actix_web::error::InternalError::from_response(error, response).into();
     }
     let field = req

@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod patients;
 pub mod problems;
 pub mod providers;
+pub mod query_guard;
 pub mod rate_limit;
 pub mod rules;
 pub mod schedule;

@@ -211,18 +211,40 @@ impl utoipa::IntoResponses for BodyErrors {
     }
 }
 
-/// The routes the OpenAPI document declares, to tell "no such URL" (404) from "wrong method" (405).
-pub struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<Method>)>);
+/// The routes the OpenAPI document declares, to tell "no such URL" (404) from "wrong method"
+/// (405), and which query parameters each operation takes.
+pub struct KnownRoutes(Vec<(actix_web::dev::ResourceDef, Vec<Operation>)>);
+
+/// One documented operation: its method and the names of its query parameters.
+struct Operation {
+    method: Method,
+    query: Vec<String>,
+}
 
 impl KnownRoutes {
-    /// Collects the paths and methods of `document`.
+    /// Collects the paths, methods and query parameters of `document`.
     pub fn from_document(document: &utoipa::openapi::OpenApi) -> Self {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::path::{Operation as Documented, ParameterIn};
+        let query = |operation: &Documented| {
+            operation
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|parameter| match parameter {
+                    RefOr::T(parameter) if parameter.parameter_in == ParameterIn::Query => {
+                        Some(parameter.name.clone())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
         let routes = document
             .paths
             .paths
             .iter()
             .map(|(path, item)| {
-                let methods = [
+                let operations = [
                     (&item.get, Method::GET),
                     (&item.put, Method::PUT),
                     (&item.post, Method::POST),
@@ -230,30 +252,48 @@ impl KnownRoutes {
                     (&item.patch, Method::PATCH),
                 ]
                 .into_iter()
-                .filter(|(operation, _)| operation.is_some())
-                .map(|(_, method)| method)
+                .filter_map(|(operation, method)| {
+                    operation.as_ref().map(|operation| Operation {
+                        method,
+                        query: query(operation),
+                    })
+                })
                 .collect();
-                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+                (actix_web::dev::ResourceDef::new(path.as_str()), operations)
             })
             .collect();
         Self(routes)
     }
 
-    /// The methods of the documented path that `path` names most specifically: with
+    /// The operations of the documented path that `path` names most specifically: with
     /// `/v1/courses/plan` and `/v1/courses/{id}` both matching, the literal one.
-    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
+    fn operations(&self, path: &str) -> Option<&[Operation]> {
         self.0
             .iter()
             .filter(|(def, _)| def.is_match(path))
             .min_by_key(|(def, _)| def.pattern().map_or(0, |p| p.matches('{').count()))
-            .map(|(_, methods)| methods.as_slice())
+            .map(|(_, operations)| operations.as_slice())
+    }
+
+    /// The methods of the documented path that `path` names, if it is documented.
+    pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        self.operations(path)
+            .map(|operations| operations.iter().map(|o| o.method.clone()).collect())
+    }
+
+    /// The query parameters of the documented operation `method path`, if it is documented.
+    pub fn query_parameters(&self, method: &Method, path: &str) -> Option<&[String]> {
+        self.operations(path)?
+            .iter()
+            .find(|operation| operation.method == method)
+            .map(|operation| operation.query.as_slice())
     }
 }
 
 /// Answers requests that matched no route: 405 with `Allow` when the path exists, else 404.
 pub async fn no_route(req: HttpRequest, known: actix_web::web::Data<KnownRoutes>) -> HttpResponse {
     match known.allowed(req.path()) {
-        Some(methods) if !methods.is_empty() => method_not_allowed(&req, methods),
+        Some(methods) if !methods.is_empty() => method_not_allowed(&req, &methods),
         _ => problem_response(
             ProblemType::NotFound,
             format!("no route matches {}", req.path()),

@@ -50,13 +50,26 @@ where
 const INSTANT_EXPECTED: &str =
     "expected an RFC 3339 date-time with an offset, e.g. 2026-12-03T09:00:00-07:00";
 
-/// Parses an RFC 3339 instant; a time without an offset is rejected.
+/// The years every instant and date of the API lies in: what RFC 3339 can write with four
+/// digits, and well inside what PostgreSQL can store.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Whether `instant` lies in [`YEARS`], in UTC.
+pub fn representable(instant: chrono::DateTime<chrono::Utc>) -> bool {
+    YEARS.contains(&chrono::Datelike::year(&instant))
+}
+
+/// Parses an RFC 3339 instant; a time without an offset, or outside [`YEARS`], is rejected.
 pub fn parse_instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, &'static str> {
     // A `+` left unencoded in a query string arrives as a space.
     let text = text.trim().replace(' ', "+");
-    chrono::DateTime::parse_from_rfc3339(&text)
+    let instant = chrono::DateTime::parse_from_rfc3339(&text)
         .map(|instant| instant.to_utc())
-        .map_err(|_| INSTANT_EXPECTED)
+        .map_err(|_| INSTANT_EXPECTED)?;
+    match representable(instant) {
+        true => Ok(instant),
+        false => Err("must lie between the years 0001 and 9999"),
+    }
 }
 
 /// Reads an instant field (see [`parse_instant`]).
@@ -154,13 +167,14 @@ pub fn date_of_birth(value: &chrono::NaiveDate, _: &()) -> garde::Result {
     Ok(())
 }
 
-/// Reads a calendar date written exactly `YYYY-MM-DD`.
+/// Reads a calendar date written exactly `YYYY-MM-DD`, in [`YEARS`].
 pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<chrono::NaiveDate, D::Error> {
     let text = String::deserialize(deserializer)?;
     let parsed = (text.len() == 10)
         .then(|| chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok())
-        .flatten();
-    parsed.ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
+        .flatten()
+        .filter(|date| YEARS.contains(&chrono::Datelike::year(date)));
+    parsed.ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD (years 0001-9999)"))
 }
 
 /// A character that changes how text around it looks without showing itself: control

@@ -175,6 +175,8 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
         .parse()
         .ok()
         .and_then(DateTime::from_timestamp_micros)
+        // A start this API could never have issued: PostgreSQL cannot even compare with it.
+        .filter(|start| rules::representable(*start))
         .ok_or_else(invalid)?;
     Ok((start, Uuid::try_parse(id).map_err(|_| invalid())?))
 }
