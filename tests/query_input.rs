@@ -6,9 +6,12 @@ use serde_json::Value;
 
 use crate::support::TestApp;
 
-/// Every documented GET with query parameters: its path (ids filled in) and each parameter's
-/// name and format.
-fn operations_with_queries() -> Vec<(String, Vec<(String, Option<String>)>)> {
+/// A documented GET with query parameters: its path (ids filled in) and each parameter's name
+/// and format.
+type Operation = (String, Vec<(String, Option<String>)>);
+
+/// Every documented GET with query parameters.
+fn operations_with_queries() -> Vec<Operation> {
     let document = serde_json::to_value(prolo_scheduler::openapi_document()).unwrap();
     let id = uuid::Uuid::now_v7().to_string();
     let mut operations = Vec::new();
