@@ -54,6 +54,14 @@ pub async fn api_keys(args: ApiKeysArgs) -> Result<(), String> {
                         "--provider-id is required for, and only for, --role provider".into(),
                     );
                 }
+                if let Some(provider_id) = provider_id {
+                    match api_keys::provider_is_active(&mut conn, provider_id).await {
+                        Ok(Some(true)) => {}
+                        Ok(Some(false)) => return Err("the provider is archived".into()),
+                        Ok(None) => return Err("no provider has this id".into()),
+                        Err(e) => return Err(failed(e)),
+                    }
+                }
                 let expires_at = expires_in_days
                     .map(|days| Utc::now() + chrono::Duration::days(i64::from(days)));
                 let (secret, new) = NewApiKey::generate(role, &label, provider_id, expires_at)

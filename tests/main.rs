@@ -10,6 +10,7 @@ mod catalog_settings;
 mod catalog_treatment_areas;
 mod concurrency;
 mod courses;
+mod hardening;
 mod health;
 mod inquiries;
 mod inquiry_conversion;

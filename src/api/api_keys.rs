@@ -132,6 +132,13 @@ pub async fn create_api_key(
         model::NewApiKey::generate(body.role, &body.label, body.provider_id, body.expires_at)
             .map_err(|e| AppError::Internal(Box::new(e)))?;
     let mut conn = state.conn().await?;
+    if let Some(provider_id) = body.provider_id {
+        match model::provider_is_active(&mut conn, provider_id).await? {
+            Some(true) => {}
+            Some(false) => return Err(AppError::rule("provider_id", "names an archived provider")),
+            None => return Err(AppError::rule("provider_id", "names no provider")),
+        }
+    }
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
             let row = model::insert(conn, new).await?;

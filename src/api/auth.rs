@@ -113,11 +113,13 @@ async fn resolve(
     value: &header::HeaderValue,
     request_id: Option<String>,
 ) -> Authentication {
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer`.
     let secret = value
         .to_str()
         .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|value| value.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
         .filter(|secret| !secret.is_empty());
     let Some(secret) = secret else {
         return Authentication::Invalid("the Authorization header must be `Bearer <key>`");
@@ -129,10 +131,16 @@ async fn resolve(
         Ok(key) => key,
         Err(_) => return Authentication::Unavailable,
     };
-    let usable = key
-        .filter(|key| key.revoked_at.is_none() && key.expires_at.is_none_or(|at| at > state.now()));
-    let Some(key) = usable else {
-        return Authentication::Invalid("the API key is unknown, revoked or expired");
+    // A provider's keys end with the provider: an archived provider's key is as good as revoked.
+    let usable = key.filter(|found| {
+        found.key.revoked_at.is_none()
+            && found.key.expires_at.is_none_or(|at| at > state.now())
+            && found.provider_archived_at.is_none()
+    });
+    let Some(api_keys::KeyWithProvider { key, .. }) = usable else {
+        return Authentication::Invalid(
+            "the API key is unknown, revoked or expired, or its provider is archived",
+        );
     };
     let Some(role) = Role::parse(&key.role) else {
         return Authentication::Invalid("the API key has an unknown role");

@@ -695,7 +695,7 @@ pub async fn next_number(
     if course.patient_id != booking.patient_id
         || course.treatment_area_id != booking.treatment_area_id
     {
-        return Err(AppError::field(
+        return Err(AppError::rule(
             "course_id",
             "is a course of another patient or treatment area",
         ));
@@ -1222,6 +1222,7 @@ pub struct ExtendCourse {
     tag = "courses",
     security(("bearer" = [])),
     request_body = ExtendCourse,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body replay the first answer")),
     responses(
         (status = 200, description = "The extended course", body = Course, headers(("ETag" = String))),
         (status = 404, response = NotFound),
@@ -1234,72 +1235,102 @@ pub struct ExtendCourse {
 pub async fn extend_course(
     StaffKey(caller): StaffKey,
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     Json(body): Json<ExtendCourse>,
 ) -> Result<HttpResponse, AppError> {
-    use diesel_async::AsyncConnection;
+    let key = idempotency::key_from(&req)?;
     let (id, now) = (*id, state.now());
+    let hash = idempotency::fingerprint(&(id, body.sessions));
     let mut conn = state.conn().await?;
-    let course = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("course"))?;
-            let status = CourseStatus::parse(&current.status).unwrap_or(CourseStatus::Planned);
-            if status == CourseStatus::Discontinued {
-                return Err(AppError::Problem(
-                    ProblemType::InvalidTransition,
-                    "the course is discontinued".into(),
-                ));
+    let (answer, replayed) = idempotency::run_once(
+        &mut conn,
+        caller.key_id,
+        key,
+        "POST /v1/courses/{id}/extend",
+        hash,
+        now,
+        || {
+            let (sessions, caller) = (body.sessions, caller.clone());
+            move |conn| -> idempotency::Work<'_> {
+                Box::pin(async move {
+                    let course = extend(conn, &caller, id, sessions, now).await?;
+                    Ok(Answer {
+                        status: StatusCode::OK,
+                        location: None,
+                        etag: Some(super::conditional::etag(course.version)),
+                        body: serde_json::to_value(&course)
+                            .map_err(|e| AppError::Internal(Box::new(e)))?,
+                    })
+                })
             }
-            sessions_model::lock_calendars(conn, &[current.provider_id, current.patient_id])
-                .await?;
-            let existing = model::sessions_of(conn, id).await?;
-            let last = existing
-                .iter()
-                .filter(|s| s.status != SessionStatus::Cancelled.as_str())
-                .map(|s| s.starts_at)
-                .max();
-            let kind = existing
-                .iter()
-                .rev()
-                .find_map(|s| SessionKind::parse(&s.kind))
-                .unwrap_or(SessionKind::Injection);
-            let request = continuing(&current, body.sessions, Some(kind));
-            let continuation = Continuation {
-                after: last,
-                ..Continuation::default()
-            };
-            let planned = plan_after(conn, &request, continuation, now).await?;
-            if !planned.plan.unplaced.is_empty() {
-                let numbers: Vec<String> = planned
-                    .plan
-                    .unplaced
-                    .iter()
-                    .map(|u| format!("+{} ({})", u.number, u.reason))
-                    .collect();
-                return Err(AppError::Problem(
-                    ProblemType::CourseNotPlannable,
-                    format!(
-                        "added sessions that cannot be placed: {}",
-                        numbers.join("; ")
-                    ),
-                ));
-            }
-            let first_number = model::max_number(conn, id).await?.unwrap_or(0);
-            book_planned(conn, &caller, &current, &planned, first_number).await?;
-            let row = model::extend(conn, id, body.sessions as i32).await?;
-            audit_events::append(
-                conn,
-                caller
-                    .audit("course.extend", "courses", Some(id), 200)
-                    .patient(row.patient_id),
-            )
-            .await?;
-            with_sessions(conn, row, now).await
-        })
-        .await?;
-    Ok(ok_tagged(&course, course.version))
+        },
+    )
+    .await?;
+    Ok(answer.respond(replayed))
+}
+
+async fn extend(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    id: Uuid,
+    sessions: u32,
+    now: DateTime<Utc>,
+) -> Result<Course, AppError> {
+    let current = model::find_for_update(conn, id)
+        .await?
+        .ok_or(AppError::NotFound("course"))?;
+    let status = CourseStatus::parse(&current.status).unwrap_or(CourseStatus::Planned);
+    if status == CourseStatus::Discontinued {
+        return Err(AppError::Problem(
+            ProblemType::InvalidTransition,
+            "the course is discontinued".into(),
+        ));
+    }
+    sessions_model::lock_calendars(conn, &[current.provider_id, current.patient_id]).await?;
+    let existing = model::sessions_of(conn, id).await?;
+    let last = existing
+        .iter()
+        .filter(|s| s.status != SessionStatus::Cancelled.as_str())
+        .map(|s| s.starts_at)
+        .max();
+    let kind = existing
+        .iter()
+        .rev()
+        .find_map(|s| SessionKind::parse(&s.kind))
+        .unwrap_or(SessionKind::Injection);
+    let request = continuing(&current, sessions, Some(kind));
+    let continuation = Continuation {
+        after: last,
+        ..Continuation::default()
+    };
+    let planned = plan_after(conn, &request, continuation, now).await?;
+    if !planned.plan.unplaced.is_empty() {
+        let numbers: Vec<String> = planned
+            .plan
+            .unplaced
+            .iter()
+            .map(|u| format!("+{} ({})", u.number, u.reason))
+            .collect();
+        return Err(AppError::Problem(
+            ProblemType::CourseNotPlannable,
+            format!(
+                "added sessions that cannot be placed: {}",
+                numbers.join("; ")
+            ),
+        ));
+    }
+    let first_number = model::max_number(conn, id).await?.unwrap_or(0);
+    book_planned(conn, caller, &current, &planned, first_number).await?;
+    let row = model::extend(conn, id, sessions as i32).await?;
+    audit_events::append(
+        conn,
+        caller
+            .audit("course.extend", "courses", Some(id), 200)
+            .patient(row.patient_id),
+    )
+    .await?;
+    with_sessions(conn, row, now).await
 }
 
 /// Fields of a course to change; `null` clears an optional one.

@@ -77,14 +77,38 @@ pub async fn insert_if_absent(conn: &mut AsyncPgConnection, new: NewApiKey) -> Q
         .map(|inserted| inserted > 0)
 }
 
-/// The key with this hash, whatever its state (one indexed lookup).
+/// A key as authentication sees it: the row, and when its provider was archived, if it was.
+#[derive(Debug, Clone, Queryable)]
+pub struct KeyWithProvider {
+    pub key: ApiKey,
+    pub provider_archived_at: Option<DateTime<Utc>>,
+}
+
+/// The key with this hash, whatever its state, with its provider's archival (one indexed
+/// lookup).
 pub async fn find_by_hash(
     conn: &mut AsyncPgConnection,
     hash: &[u8],
-) -> QueryResult<Option<ApiKey>> {
+) -> QueryResult<Option<KeyWithProvider>> {
+    use crate::schema::providers;
     api_keys::table
+        .left_join(providers::table)
         .filter(api_keys::key_hash.eq(hash))
-        .select(ApiKey::as_select())
+        .select((ApiKey::as_select(), providers::archived_at.nullable()))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Whether the provider a key would act for exists and is active (`None`: no such provider).
+pub async fn provider_is_active(
+    conn: &mut AsyncPgConnection,
+    provider_id: Uuid,
+) -> QueryResult<Option<bool>> {
+    use crate::schema::providers;
+    providers::table
+        .find(provider_id)
+        .select(providers::archived_at.is_null())
         .first(conn)
         .await
         .optional()

@@ -224,9 +224,16 @@ pub fn parse_start(text: &str) -> Result<DateTime<Utc>, AppError> {
     parse_instant_field("starts_at", text)
 }
 
-/// Parses the instant in `field`; a time without an offset is its own 422.
+/// Parses the start in `field`: an instant on a whole minute (the slot grid has no seconds, so
+/// `09:00:30`, `09:00:00.5` and the leap second `23:59:60` are refused with a 422 rather than
+/// silently moved); a time without an offset is its own 422.
 pub fn parse_instant_field(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
+    use chrono::Timelike;
     match super::rules::parse_instant(text) {
+        Ok(instant) if instant.second() != 0 || instant.nanosecond() != 0 => Err(AppError::rule(
+            field,
+            "must fall on a whole minute: no seconds, fractions or leap seconds",
+        )),
         Ok(instant) => Ok(instant),
         Err(_)
             if chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S").is_ok()
