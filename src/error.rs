@@ -33,6 +33,7 @@ pub enum ProblemType {
     TimeWithoutOffset,
     InactiveRecord,
     TooEarly,
+    OutsideVisitWindow,
     IdempotencyKeyReused,
     CourseNotPlannable,
     CourseWindowBroken,
@@ -52,7 +53,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 33] = [
+    pub const ALL: [ProblemType; 34] = [
         Self::ValidationFailed,
         Self::UnprocessableValues,
         Self::Unauthorized,
@@ -71,6 +72,7 @@ impl ProblemType {
         Self::TimeWithoutOffset,
         Self::InactiveRecord,
         Self::TooEarly,
+        Self::OutsideVisitWindow,
         Self::IdempotencyKeyReused,
         Self::CourseNotPlannable,
         Self::CourseWindowBroken,
@@ -110,6 +112,7 @@ impl ProblemType {
             Self::TimeWithoutOffset => "time-without-offset",
             Self::InactiveRecord => "inactive-record",
             Self::TooEarly => "too-early",
+            Self::OutsideVisitWindow => "outside-visit-window",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::CourseNotPlannable => "course-not-plannable",
             Self::CourseWindowBroken => "course-window-broken",
@@ -152,7 +155,7 @@ impl ProblemType {
             Self::BeyondHorizon => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TimeWithoutOffset => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InactiveRecord => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooEarly => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooEarly | Self::OutsideVisitWindow => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::CourseNotPlannable | Self::CourseWindowBroken => StatusCode::UNPROCESSABLE_ENTITY,
             Self::SlotTaken => StatusCode::CONFLICT,
@@ -191,6 +194,7 @@ impl ProblemType {
             Self::TimeWithoutOffset => "The time has no UTC offset",
             Self::InactiveRecord => "A record the request names is archived",
             Self::TooEarly => "Not possible before the session starts",
+            Self::OutsideVisitWindow => "Not possible at this moment of the visit",
             Self::IdempotencyKeyReused => "The Idempotency-Key was used with another request",
             Self::CourseNotPlannable => "Not every session of the course can be placed",
             Self::CourseWindowBroken => "The move breaks the course's interval window",
@@ -246,6 +250,9 @@ impl ProblemType {
                 "An archived patient, location or treatment area cannot be booked."
             }
             Self::TooEarly => "A no-show can be recorded only once the start has passed.",
+            Self::OutsideVisitWindow => {
+                "A check-in is accepted from the clinic's check-in lead before the start until the end of the session's local day, a completion only once the start has passed; `allowed_from` and `allowed_until` name the window."
+            }
             Self::IdempotencyKeyReused => "Send a new key for a different request.",
             Self::CourseWindowBroken => {
                 "The neighbouring session (named in `detail`) would fall outside the window; send `force: true` to move anyway."
@@ -333,6 +340,12 @@ pub struct Problem {
     /// For `already-converted`: the session booked by the conversion, if one was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<uuid::Uuid>,
+    /// For `outside-visit-window`: the first moment the step is accepted, in the location's zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_from: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// For `outside-visit-window`: the moment the step is no longer accepted, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_until: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl Problem {
@@ -347,6 +360,8 @@ impl Problem {
             existing_id: None,
             patient_id: None,
             session_id: None,
+            allowed_from: None,
+            allowed_until: None,
         }
     }
 }
@@ -376,6 +391,12 @@ pub enum AppError {
         patient_id: uuid::Uuid,
         session_id: Option<uuid::Uuid>,
     },
+    #[error("{step} is accepted only {}", window_text(.from, .until))]
+    OutsideVisitWindow {
+        step: &'static str,
+        from: chrono::DateTime<chrono::FixedOffset>,
+        until: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
     #[error("the resource has changed: its ETag no longer matches If-Match")]
     PreconditionFailed,
     #[error("this change requires an If-Match header with the resource's current ETag")]
@@ -390,6 +411,16 @@ pub enum AppError {
     Contention(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn window_text(
+    from: &chrono::DateTime<chrono::FixedOffset>,
+    until: &Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> String {
+    match until {
+        Some(until) => format!("from {} until {}", from.to_rfc3339(), until.to_rfc3339()),
+        None => format!("from {} on", from.to_rfc3339()),
+    }
 }
 
 impl AppError {
@@ -416,6 +447,7 @@ impl AppError {
             Self::Problem(kind, _) => *kind,
             Self::Duplicate(..) => ProblemType::Duplicate,
             Self::AlreadyConverted { .. } => ProblemType::AlreadyConverted,
+            Self::OutsideVisitWindow { .. } => ProblemType::OutsideVisitWindow,
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PayloadTooLarge => ProblemType::PayloadTooLarge,
@@ -480,6 +512,10 @@ impl ResponseError for AppError {
             } => {
                 problem.patient_id = Some(*patient_id);
                 problem.session_id = *session_id;
+            }
+            Self::OutsideVisitWindow { from, until, .. } => {
+                problem.allowed_from = Some(*from);
+                problem.allowed_until = *until;
             }
             _ => {}
         }

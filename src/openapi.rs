@@ -29,7 +29,7 @@ use crate::error::{FieldError, Problem, ProblemType};
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
+            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, OutsideVisitWindow, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),

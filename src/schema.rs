@@ -41,6 +41,7 @@ diesel::table! {
         buffer_after_injection_minutes -> Int4,
         version -> Int4,
         updated_at -> Timestamptz,
+        check_in_lead_minutes -> Int4,
     }
 }
 

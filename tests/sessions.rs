@@ -256,6 +256,14 @@ async fn the_lifecycle_runs_from_booking_to_the_clinical_record() {
     app.post(&path("confirm"), json!(null))
         .await
         .problem(409, "invalid-transition");
+    // A day early: the check-in window opens two hours before and closes at local midnight.
+    let early = app
+        .post(&path("check-in"), json!(null))
+        .await
+        .problem(422, "outside-visit-window");
+    assert_eq!(early["allowed_from"], "2027-01-05T08:00:00-07:00");
+    assert_eq!(early["allowed_until"], "2027-01-06T00:00:00-07:00");
+    app.clock.set("2027-01-05T16:30:00Z".parse().unwrap()); // 09:30 in Denver
     assert_eq!(
         app.post(&path("check-in"), json!(null))
             .await
@@ -266,6 +274,13 @@ async fn the_lifecycle_runs_from_booking_to_the_clinical_record() {
     app.post(&path("cancel"), json!({"reason_code": "other"}))
         .await
         .problem(409, "invalid-transition");
+    let before_start = app
+        .post(&path("complete"), record.clone())
+        .await
+        .problem(422, "outside-visit-window");
+    assert_eq!(before_start["allowed_from"], "2027-01-05T10:00:00-07:00");
+    assert!(before_start.get("allowed_until").is_none());
+    app.clock.set("2027-01-05T17:20:00Z".parse().unwrap());
     let mut bad = record.clone();
     bad["pain_after"] = json!(11);
     assert_eq!(
@@ -293,6 +308,45 @@ async fn the_lifecycle_runs_from_booking_to_the_clinical_record() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["booked", "confirmed", "checked_in", "completed"]);
+}
+
+/// The instant session `id` starts.
+async fn starts_at_of(app: &TestApp, id: &str) -> chrono::DateTime<chrono::Utc> {
+    let session = app.get(&format!("/v1/sessions/{id}")).await.expect(200);
+    chrono::DateTime::parse_from_rfc3339(session.body["starts_at"].as_str().unwrap())
+        .unwrap()
+        .to_utc()
+}
+
+#[actix_web::test]
+async fn a_check_in_after_the_sessions_local_day_and_the_lead_are_enforced() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    app.patch("/v1/settings", "*", json!({"check_in_lead_minutes": 30}))
+        .await
+        .expect(200);
+    let booked = app
+        .post(
+            "/v1/sessions",
+            c.booking("assessment", "2027-01-05T16:00:00-07:00"),
+        )
+        .await
+        .expect(201);
+    let id = booked.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sessions/{id}/check-in");
+    app.clock.set("2027-01-05T22:29:00Z".parse().unwrap()); // 15:29 local: 31 min early
+    let early = app
+        .post(&path, json!(null))
+        .await
+        .problem(422, "outside-visit-window");
+    assert_eq!(early["allowed_from"], "2027-01-05T15:30:00-07:00");
+    // 00:00 local the next day: too late, the visit's day is over.
+    app.clock.set("2027-01-06T07:00:00Z".parse().unwrap());
+    app.post(&path, json!(null))
+        .await
+        .problem(422, "outside-visit-window");
+    app.clock.set("2027-01-06T06:59:00Z".parse().unwrap()); // 23:59 local
+    app.post(&path, json!(null)).await.expect(200);
 }
 
 #[actix_web::test]
@@ -525,6 +579,7 @@ async fn providers_see_and_complete_only_their_own_sessions() {
         .await
         .expect(200);
     assert!(listed.body["items"].as_array().unwrap().is_empty());
+    app.clock.set(starts_at_of(&app, &id).await);
     app.post(&format!("/v1/sessions/{id}/check-in"), json!(null))
         .await
         .expect(200);

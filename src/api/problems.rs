@@ -101,6 +101,8 @@ problem_responses! {
     InactiveRecord => ProblemType::InactiveRecord, vec![];
     /// UNPROCESSABLE_ENTITY: Not possible before the session starts.
     TooEarly => ProblemType::TooEarly, vec![];
+    /// UNPROCESSABLE_ENTITY: A check-in or completion outside the visit's window.
+    OutsideVisitWindow => ProblemType::OutsideVisitWindow, vec![];
     /// UNPROCESSABLE_ENTITY: The Idempotency-Key was used with another request.
     IdempotencyKeyReused => ProblemType::IdempotencyKeyReused, vec![];
     /// CONFLICT: The provider is already booked then.

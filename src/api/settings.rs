@@ -34,6 +34,10 @@ pub struct ClinicSettings {
     /// Minutes kept free after an injection session.
     #[schema(example = 10)]
     pub buffer_after_injection_minutes: i32,
+    /// A patient may be checked in from this many minutes before the start until the end of
+    /// the session's local day.
+    #[schema(example = 120)]
+    pub check_in_lead_minutes: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -45,6 +49,7 @@ impl From<model::ClinicSettings> for ClinicSettings {
             booking_horizon_days: row.booking_horizon_days,
             late_cancellation_hours: row.late_cancellation_hours,
             buffer_after_injection_minutes: row.buffer_after_injection_minutes,
+            check_in_lead_minutes: row.check_in_lead_minutes,
             updated_at: row.updated_at,
         }
     }
@@ -70,6 +75,9 @@ pub struct UpdateSettings {
     #[garde(inner(range(min = 0, max = 240)))]
     #[schema(minimum = 0, maximum = 240)]
     pub buffer_after_injection_minutes: Option<i32>,
+    #[garde(inner(range(min = 0, max = 1440)))]
+    #[schema(minimum = 0, maximum = 1440)]
+    pub check_in_lead_minutes: Option<i32>,
 }
 
 /// Get the clinic settings
@@ -118,6 +126,7 @@ pub async fn update_settings(
         booking_horizon_days: body.booking_horizon_days,
         late_cancellation_hours: body.late_cancellation_hours,
         buffer_after_injection_minutes: body.buffer_after_injection_minutes,
+        check_in_lead_minutes: body.check_in_lead_minutes,
     };
     let mut conn = state.conn().await?;
     let row = conn

@@ -104,6 +104,51 @@ impl SessionStatus {
     }
 }
 
+/// When a step of the visit may be recorded: from `from`, and before `until` when it is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitWindow {
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl VisitWindow {
+    /// Whether `now` lies in the window.
+    pub fn contains(&self, now: DateTime<Utc>) -> bool {
+        self.from <= now && self.until.is_none_or(|until| now < until)
+    }
+}
+
+/// The window in which a session starting at `start` (at a location in `zone`) may become
+/// `next`: a check-in from `check_in_lead` before the start until the end of the start's local
+/// day; a completion or a no-show once the start has passed. Other steps have no window.
+pub fn visit_window(
+    next: SessionStatus,
+    start: DateTime<Utc>,
+    zone: Tz,
+    check_in_lead: Duration,
+) -> Option<VisitWindow> {
+    match next {
+        SessionStatus::CheckedIn => {
+            let day = start.with_timezone(&zone).date_naive();
+            let next_day = day.succ_opt().unwrap_or(day);
+            Some(VisitWindow {
+                from: start - check_in_lead,
+                until: Some(super::slots::local_instant(
+                    next_day,
+                    chrono::NaiveTime::MIN,
+                    zone,
+                    false,
+                )),
+            })
+        }
+        SessionStatus::Completed | SessionStatus::NoShow => Some(VisitWindow {
+            from: start,
+            until: None,
+        }),
+        _ => None,
+    }
+}
+
 /// Why a booking (or a move) is refused before it reaches the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingRefusal {
@@ -181,6 +226,50 @@ mod tests {
     use super::*;
     use crate::domain::time::Weekday;
     use uuid::Uuid;
+
+    #[test]
+    fn check_in_opens_before_the_start_and_closes_at_local_midnight_across_dst() {
+        let denver: Tz = "America/Denver".parse().unwrap();
+        // 2027-03-14 is the spring-forward day in Denver: midnight after it is UTC-6.
+        let start = at("2027-03-14T16:00:00Z"); // 10:00 MDT
+        let window =
+            visit_window(SessionStatus::CheckedIn, start, denver, Duration::hours(2)).unwrap();
+        assert_eq!(window.from, at("2027-03-14T14:00:00Z"));
+        assert_eq!(window.until, Some(at("2027-03-15T06:00:00Z")));
+        assert!(!window.contains(at("2027-03-14T13:59:59Z")));
+        assert!(window.contains(at("2027-03-14T14:00:00Z")));
+        assert!(window.contains(at("2027-03-15T05:59:59Z")));
+        assert!(!window.contains(at("2027-03-15T06:00:00Z")));
+        // On the fall-back day midnight after is UTC-7 again.
+        let autumn = visit_window(
+            SessionStatus::CheckedIn,
+            at("2027-11-07T17:00:00Z"),
+            denver,
+            Duration::zero(),
+        )
+        .unwrap();
+        assert_eq!(autumn.until, Some(at("2027-11-08T07:00:00Z")));
+    }
+
+    #[test]
+    fn completion_and_no_show_wait_for_the_start() {
+        let start = at("2027-01-12T16:00:00Z");
+        for next in [SessionStatus::Completed, SessionStatus::NoShow] {
+            let window = visit_window(next, start, chrono_tz::UTC, Duration::hours(2)).unwrap();
+            assert!(!window.contains(start - Duration::seconds(1)));
+            assert!(window.contains(start));
+            assert!(window.contains(start + Duration::days(400)));
+        }
+        assert_eq!(
+            visit_window(
+                SessionStatus::Confirmed,
+                start,
+                chrono_tz::UTC,
+                Duration::zero()
+            ),
+            None
+        );
+    }
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()

@@ -15,6 +15,7 @@ pub struct ClinicSettings {
     pub booking_horizon_days: i32,
     pub late_cancellation_hours: i32,
     pub buffer_after_injection_minutes: i32,
+    pub check_in_lead_minutes: i32,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -28,6 +29,7 @@ pub struct SettingsChanges {
     pub booking_horizon_days: Option<i32>,
     pub late_cancellation_hours: Option<i32>,
     pub buffer_after_injection_minutes: Option<i32>,
+    pub check_in_lead_minutes: Option<i32>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {

@@ -16,7 +16,7 @@ use crate::api::conditional::{Expected, IfMatch, ok_tagged};
 use crate::api::extract::Json;
 use crate::api::idempotency::{self, Answer};
 use crate::api::problems::*;
-use crate::domain::sessions::{SessionKind, SessionStatus};
+use crate::domain::sessions::{SessionKind, SessionStatus, visit_window};
 use crate::error::{AppError, ProblemType};
 use crate::models::sessions::{self as model};
 use crate::models::{audit_events, locations, settings};
@@ -267,6 +267,9 @@ pub async fn confirm_session(
 }
 
 /// Check a patient in
+///
+/// From the clinic's `check_in_lead_minutes` before the start until the end of the session's
+/// local day (422 `outside-visit-window` otherwise).
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = [])),
@@ -277,6 +280,7 @@ pub async fn confirm_session(
         (status = 404, response = NotFound),
         (status = 409, response = InvalidTransition),
         (status = 412, response = PreconditionFailed),
+        (status = 422, response = OutsideVisitWindow),
         AuthErrors, ServerErrors,
     )
 )]
@@ -335,7 +339,8 @@ pub async fn no_show_session(
 
 /// Complete a session with its clinical record
 ///
-/// Staff, or the session's own provider. The record is personal health information.
+/// Staff, or the session's own provider, once the start has passed (422
+/// `outside-visit-window` before). The record is personal health information.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = [])),
@@ -346,6 +351,7 @@ pub async fn no_show_session(
         (status = 404, response = NotFound),
         (status = 409, response = InvalidTransition),
         (status = 412, response = PreconditionFailed),
+        (status = 422, response = OutsideVisitWindow),
         BodyErrors, AuthErrors, ServerErrors,
     )
 )]
@@ -399,7 +405,7 @@ async fn change_status(
 ) -> Result<HttpResponse, AppError> {
     let now = state.now();
     let mut conn = state.conn().await?;
-    let (row, record) = conn
+    let (row, record, zone) = conn
         .transaction::<_, AppError, _>(async |conn| {
             let current = visible_to(caller, model::find_for_update(conn, id).await?)?;
             expected.check(current.version)?;
@@ -407,22 +413,55 @@ async fn change_status(
             if !status.may_become(next) {
                 return Err(invalid_transition(status, next.as_str()));
             }
-            if next == SessionStatus::NoShow && now < current.starts_at {
-                return Err(AppError::Problem(
-                    ProblemType::TooEarly,
-                    "a no-show can be recorded only once the session has started".into(),
-                ));
-            }
-            apply(conn, caller, &current, status, next, change, now).await
+            let zone = zone_of(conn, current.location_id).await?;
+            check_moment(conn, &current, next, zone, now).await?;
+            let (row, record) = apply(conn, caller, &current, status, next, change, now).await?;
+            Ok((row, record, zone))
         })
         .await?;
-    let zones = locations::time_zones(&mut conn, &[row.location_id]).await?;
-    let zone = zones
-        .get(&row.location_id)
-        .copied()
-        .unwrap_or(chrono_tz::UTC);
     let session = Session::from_row(row, zone, record);
     Ok(ok_tagged(&session, session.version))
+}
+
+async fn zone_of(conn: &mut AsyncPgConnection, location_id: Uuid) -> Result<Tz, AppError> {
+    let zones = locations::time_zones(conn, &[location_id]).await?;
+    Ok(zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC))
+}
+
+/// Refuses a check-in, completion or no-show outside its moment of the visit.
+async fn check_moment(
+    conn: &mut AsyncPgConnection,
+    current: &model::Session,
+    next: SessionStatus,
+    zone: Tz,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AppError> {
+    let lead = match next {
+        SessionStatus::CheckedIn => settings::get(conn).await?.check_in_lead_minutes,
+        _ => 0,
+    };
+    let lead = Duration::minutes(i64::from(lead));
+    let Some(window) = visit_window(next, current.starts_at, zone, lead) else {
+        return Ok(());
+    };
+    if window.contains(now) {
+        return Ok(());
+    }
+    let local = |at: chrono::DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
+    Err(match next {
+        SessionStatus::NoShow => AppError::Problem(
+            ProblemType::TooEarly,
+            "a no-show can be recorded only once the session has started".into(),
+        ),
+        _ => AppError::OutsideVisitWindow {
+            step: match next {
+                SessionStatus::CheckedIn => "a check-in",
+                _ => "a completion",
+            },
+            from: local(window.from),
+            until: window.until.map(local),
+        },
+    })
 }
 
 async fn apply(
