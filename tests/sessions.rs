@@ -579,7 +579,7 @@ async fn providers_see_and_complete_only_their_own_sessions() {
         .await
         .expect(200);
     assert!(listed.body["items"].as_array().unwrap().is_empty());
-    app.clock.set(starts_at_of(&app, &id).await);
+    app.clock.set(starts_at_of(&app, id).await);
     app.post(&format!("/v1/sessions/{id}/check-in"), json!(null))
         .await
         .expect(200);
