@@ -642,7 +642,7 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             "treatment_area_id",
             "names a treatment area that does not exist",
         ),
-        "patients_email_dob_key" => AppError::Problem(
+        "patients_identity_key" => AppError::Problem(
             ProblemType::Duplicate,
             "a patient with this email and date of birth exists already".into(),
         ),

@@ -46,6 +46,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    clinic_secrets (id) {
+        id -> Bool,
+        identity_key -> Bytea,
+    }
+}
+
+diesel::table! {
     clinical_records (session_id) {
         session_id -> Uuid,
         pain_before -> Int2,
@@ -198,6 +205,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
+        identity_digest -> Nullable<Bytea>,
     }
 }
 
@@ -313,6 +321,7 @@ diesel::joinable!(time_off -> providers (provider_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
+    clinic_secrets,
     clinic_settings,
     clinical_records,
     courses,

@@ -164,3 +164,33 @@ async fn eight_parallel_extensions_with_one_key_extend_once() {
         .await;
     other.problem(422, "idempotency-key-reused");
 }
+
+#[actix_web::test]
+async fn a_decomposed_accent_or_a_shouted_domain_is_the_same_email() {
+    let app = TestApp::new().await;
+    let patient = |email: &str| {
+        json!({"given_name": "José", "family_name": "Ortiz", "date_of_birth": "1970-02-03",
+               "email": email})
+    };
+    let first = app
+        .post("/v1/patients", patient("jos\u{e9}@clinic.example"))
+        .await
+        .expect(201);
+    for twin in ["jose\u{301}@clinic.example", "JOSe\u{301}@Clinic.EXAMPLE"] {
+        let body = app
+            .post("/v1/patients", patient(twin))
+            .await
+            .problem(409, "duplicate");
+        assert_eq!(body["existing_id"], first.body["id"], "{twin}");
+    }
+    // Stored in NFC with the domain folded, so it reads back as one address.
+    let stored = app
+        .post("/v1/patients", {
+            let mut other = patient("Jose\u{301}@Other.Example");
+            other["date_of_birth"] = json!("1971-02-03");
+            other
+        })
+        .await
+        .expect(201);
+    assert_eq!(stored.body["email"], "Jos\u{e9}@other.example");
+}

@@ -17,6 +17,7 @@ use super::problems::{
     PreconditionRequired, ServerErrors,
 };
 use super::rules;
+use crate::domain::contact::normalize_email;
 use crate::error::AppError;
 use crate::models::audit_events;
 use crate::models::patients::{self as model, NewPatient, PatientChanges, PatientSearch};
@@ -224,7 +225,7 @@ pub async fn create_patient(
         given_name: body.given_name.trim().to_owned(),
         family_name: body.family_name.trim().to_owned(),
         date_of_birth: body.date_of_birth,
-        email: body.email.map(|email| email.trim().to_owned()),
+        email: body.email.as_deref().map(normalize_email),
         phone: body.phone.map(|phone| phone.trim().to_owned()),
         preferred_contact: body.preferred_contact.map(|c| c.as_str().to_owned()),
         notes: body.notes,
@@ -234,7 +235,8 @@ pub async fn create_patient(
         .transaction::<_, AppError, _>(async |conn| {
             // Named here for the common case; the unique index settles a race.
             if let Some(email) = &new.email
-                && let Some(id) = model::find_duplicate(conn, email, new.date_of_birth).await?
+                && let Some(id) =
+                    model::find_duplicate(conn, email, new.date_of_birth, None).await?
             {
                 let detail = format!("patient {id} has the same email and date of birth");
                 return Err(AppError::Duplicate(detail, id));
@@ -403,7 +405,9 @@ pub async fn update_patient(
         given_name: body.given_name.map(|name| name.trim().to_owned()),
         family_name: body.family_name.map(|name| name.trim().to_owned()),
         date_of_birth: body.date_of_birth,
-        email: body.email.map(|email| email.map(|e| e.trim().to_owned())),
+        email: body
+            .email
+            .map(|email| email.as_deref().map(normalize_email)),
         phone: body.phone.map(|phone| phone.map(|p| p.trim().to_owned())),
         preferred_contact: body
             .preferred_contact
@@ -417,6 +421,16 @@ pub async fn update_patient(
                 .await?
                 .ok_or(AppError::NotFound("patient"))?;
             expected.check(current.version)?;
+            // Named here for the common case; the unique index settles a race.
+            let email = changes.email.clone().unwrap_or(current.email.clone());
+            let date_of_birth = changes.date_of_birth.unwrap_or(current.date_of_birth);
+            if let Some(email) = &email
+                && let Some(other) =
+                    model::find_duplicate(conn, email, date_of_birth, Some(id)).await?
+            {
+                let detail = format!("patient {other} has the same email and date of birth");
+                return Err(AppError::Duplicate(detail, other));
+            }
             let row = model::update(conn, id, changes).await?;
             audit_events::append(conn, audited(&caller, "patient.update", id, 200)).await?;
             Ok(row)

@@ -121,7 +121,28 @@ impl LocalCluster {
             }
         }
         cluster.wait_until_ready().await?;
+        cluster.keep_personal_values_out_of_the_log().await?;
         Ok(cluster)
+    }
+
+    /// Error reports in the server log without `DETAIL`: a violated key or a failing row would
+    /// print the values of a patient's record there. Set with `ALTER SYSTEM`, so that a cluster
+    /// adopted from an earlier run gets it too.
+    async fn keep_personal_values_out_of_the_log(&self) -> Result<(), ClusterError> {
+        use diesel_async::SimpleAsyncConnection;
+        let mut conn = super::establish(&self.url("postgres"))
+            .await
+            .map_err(ClusterError::Command)?;
+        for statement in [
+            "ALTER SYSTEM SET log_error_verbosity = 'terse'",
+            "ALTER SYSTEM SET log_parameter_max_length_on_error = 0",
+            "SELECT pg_reload_conf()",
+        ] {
+            conn.batch_execute(statement)
+                .await
+                .map_err(|e| ClusterError::Command(format!("cannot configure logging: {e}")))?;
+        }
+        Ok(())
     }
 
     /// Whether this process started the server (rather than finding it running).

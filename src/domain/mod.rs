@@ -1,6 +1,7 @@
 //! Pure types and rules of the clinic: no database, no HTTP.
 
 pub mod access;
+pub mod contact;
 pub mod courses;
 pub mod inquiries;
 pub mod planning;

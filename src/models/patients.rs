@@ -93,23 +93,31 @@ pub async fn find_for_update(
         .optional()
 }
 
-/// The patient with this email and date of birth, if any (the duplicate rule).
+/// Another patient with this email and date of birth, if any (the duplicate rule), found by the
+/// keyed digest the unique index holds; `except` leaves out the patient being changed.
 pub async fn find_duplicate(
     conn: &mut AsyncPgConnection,
     email: &str,
     date_of_birth: NaiveDate,
+    except: Option<Uuid>,
 ) -> QueryResult<Option<Uuid>> {
-    patients::table
+    use diesel::sql_types::{Date, Text};
+    let mut query = patients::table
         .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
-                .bind::<diesel::sql_types::Text, _>(email)
-                .sql(")"),
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "identity_digest = patient_identity_digest(",
+            )
+            .bind::<Text, _>(email)
+            .sql(", ")
+            .bind::<Date, _>(date_of_birth)
+            .sql(")"),
         )
-        .filter(patients::date_of_birth.eq(date_of_birth))
         .select(patients::id)
-        .first(conn)
-        .await
-        .optional()
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(patients::id.ne(except));
+    }
+    query.first(conn).await.optional()
 }
 
 pub async fn search(

@@ -27,6 +27,8 @@ struct Server {
     /// URL of the server with the database part left for [`database_url`] to fill in.
     admin_url: String,
     template: String,
+    /// The server's own log, when the harness started it.
+    log: Option<std::path::PathBuf>,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -48,8 +50,8 @@ fn server() -> &'static Server {
 }
 
 async fn start_server() -> Server {
-    let admin_url = match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) => url,
+    let (admin_url, log) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => (url, None),
         Err(_) => {
             let root = if std::path::Path::new("/dev/shm").is_dir() {
                 std::path::PathBuf::from("/dev/shm")
@@ -63,7 +65,7 @@ async fn start_server() -> Server {
             .await
             .expect("cannot start the test PostgreSQL");
             // The cluster is left running for the next run to adopt; it lives in memory only.
-            cluster.url("postgres")
+            (cluster.url("postgres"), Some(cluster.log_file()))
         }
     };
     let pid = std::process::id();
@@ -87,7 +89,24 @@ async fn start_server() -> Server {
     Server {
         admin_url,
         template,
+        log,
     }
+}
+
+/// PostgreSQL's own log file, when the harness runs the server (not with TEST_DATABASE_URL).
+pub fn server_log() -> Option<&'static std::path::Path> {
+    server().log.as_deref()
+}
+
+/// Runs `sql` on the test server as its superuser (outside any test database).
+pub async fn as_superuser(sql: &str) {
+    let mut admin = db::establish(&server().admin_url)
+        .await
+        .expect("cannot connect");
+    admin
+        .batch_execute(sql)
+        .await
+        .expect("superuser statement failed");
 }
 
 /// Databases of earlier runs whose process is gone.

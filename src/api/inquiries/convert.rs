@@ -20,6 +20,7 @@ use crate::api::problems::*;
 use crate::api::rules;
 use crate::api::sessions::book::{BookSession, book_in};
 use crate::api::sessions::{Session, parse_instant_field};
+use crate::domain::contact::normalize_email;
 use crate::domain::inquiries::{may_convert, split_name, status_after_conversion};
 use crate::domain::sessions::SessionKind;
 use crate::error::{AppError, ProblemType};
@@ -334,7 +335,11 @@ async fn new_patient(
         given_name: required(trimmed(&fields.given_name).or(given), "given_name")?,
         family_name: required(trimmed(&fields.family_name).or(family), "family_name")?,
         date_of_birth: fields.date_of_birth,
-        email: trimmed(&fields.email).or_else(|| inquiry.email.clone()),
+        email: fields
+            .email
+            .as_deref()
+            .or(inquiry.email.as_deref())
+            .map(normalize_email),
         phone: trimmed(&fields.phone).or_else(|| inquiry.phone.clone()),
         preferred_contact: fields
             .preferred_contact
@@ -343,7 +348,8 @@ async fn new_patient(
         notes: fields.notes.clone(),
     };
     if let Some(email) = &new.email
-        && let Some(existing) = patients::find_duplicate(conn, email, new.date_of_birth).await?
+        && let Some(existing) =
+            patients::find_duplicate(conn, email, new.date_of_birth, None).await?
     {
         let detail = format!(
             "patient {existing} has the same email and date of birth: convert with patient_id"

@@ -163,7 +163,10 @@ pub async fn submit_inquiry(
     } else {
         InquiryStatus::New
     };
-    let email = body.email.map(|e| e.trim().to_owned());
+    let email = body
+        .email
+        .as_deref()
+        .map(crate::domain::contact::normalize_email);
     let phone = body.phone.map(|p| p.trim().to_owned());
     let preferred_times = body
         .preferred_times
