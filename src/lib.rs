@@ -59,6 +59,15 @@ pub fn app(
         .app_data(web::Data::new(known_routes))
         .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
         .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
+        // The docs' relative links resolve only under `/docs/`.
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
         .default_service(web::to(api::problems::no_route))
         .wrap(actix_web::middleware::from_fn(

@@ -503,7 +503,7 @@ async fn the_triage_list_filters_and_search_keeps_personal_values_out_of_urls() 
 async fn stats_count_a_known_set_and_measure_the_time_to_first_contact() {
     let app = TestApp::new().await;
     // Five inquiries arrive at 09:00 UTC on consecutive January days; three are contacted after
-    // 30, 60 and 150 minutes, one is spam, one is still new. One arrives in February.
+    // 30, 60⅔ and 150 minutes, one is spam, one is still new. One arrives in February.
     let mut ids = Vec::new();
     for day in 11..=15 {
         app.clock.set(at(&format!("2027-01-{day}T09:00:00Z")));
@@ -513,13 +513,13 @@ async fn stats_count_a_known_set_and_measure_the_time_to_first_contact() {
         }
         ids.push(received(&app, body).await);
     }
-    for (id, minutes) in ids.iter().zip([30, 60, 150]) {
+    for (id, seconds) in ids.iter().zip([30 * 60, 60 * 60 + 40, 150 * 60]) {
         let created = inquiry(&app, id).await.body["created_at"]
             .as_str()
             .unwrap()
             .to_owned();
         app.clock
-            .set(at(&created) + chrono::Duration::minutes(minutes));
+            .set(at(&created) + chrono::Duration::seconds(seconds));
         triage(&app, id, json!({"status": "contacted"}))
             .await
             .expect(200);
@@ -548,7 +548,8 @@ async fn stats_count_a_known_set_and_measure_the_time_to_first_contact() {
         json!({"question": 3, "appointment_request": 2})
     );
     assert_eq!(january["contacted"], 3);
-    assert_eq!(january["median_minutes_to_first_contact"], 60.0);
+    // 60⅔ minutes, in whole minutes.
+    assert_eq!(january["median_minutes_to_first_contact"], 61);
 
     let all = app.get("/v1/inquiries/stats").await.expect(200).body;
     assert_eq!(all["total"], 6);

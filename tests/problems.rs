@@ -91,6 +91,8 @@ async fn the_docs_page_and_document_are_served() {
         docs.body.as_str().unwrap_or_default().contains("swagger"),
         "Swagger UI page"
     );
+    let bare = app.get("/docs").await.expect(308);
+    assert_eq!(bare.header("location"), Some("/docs/"));
     let document = app.get("/openapi.json").await.expect(200);
     assert_eq!(document.body["openapi"], "3.1.0");
     assert!(document.body["paths"]["/v1/locations"].is_object());

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -343,21 +343,22 @@ pub async fn counts(
 struct Contact {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     contacted: i64,
-    #[diesel(sql_type = Nullable<Double>)]
-    median_minutes: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    median_minutes: Option<i64>,
 }
 
 /// Of the inquiries that arrived in `[from, to)`: how many have been contacted, and the median
-/// minutes from arrival to the first contact.
+/// minutes from arrival to the first contact, rounded to a whole minute.
 pub async fn first_contact(
     conn: &mut AsyncPgConnection,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-) -> QueryResult<(i64, Option<f64>)> {
+) -> QueryResult<(i64, Option<i64>)> {
     let row: Contact = diesel::sql_query(
         "SELECT count(*) AS contacted, \
-                percentile_cont(0.5) WITHIN GROUP \
-                    (ORDER BY extract(epoch FROM first_contacted_at - created_at) / 60) AS median_minutes \
+                round(percentile_cont(0.5) WITHIN GROUP \
+                    (ORDER BY extract(epoch FROM first_contacted_at - created_at) / 60))::bigint \
+                    AS median_minutes \
          FROM inquiries \
          WHERE first_contacted_at IS NOT NULL \
            AND ($1::timestamptz IS NULL OR created_at >= $1) \

@@ -76,6 +76,11 @@ async fn sigterm_drains_finishes_in_flight_requests_and_stops_the_embedded_clust
     );
     let log = replica.log().join("\n");
     assert!(log.contains("stopping the local PostgreSQL"), "{log}");
+    // Written to a pipe, not a terminal: plain text, no colour codes.
+    assert!(
+        !log.contains('\u{1b}'),
+        "escape codes in a piped log: {log:?}"
+    );
     let _ = std::fs::remove_dir_all(&data_dir);
     println!(
         "shutdown: SIGTERM -> readiness 503 within 300 ms, in-flight request answered 201 after \

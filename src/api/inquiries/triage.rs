@@ -422,7 +422,7 @@ pub struct StatsQuery {
     "from": "2027-01-01T00:00:00Z", "to": "2027-02-01T00:00:00Z", "total": 12,
     "by_status": {"new": 2, "contacted": 3, "scheduled": 4, "closed": 2, "spam": 1},
     "by_kind": {"question": 5, "appointment_request": 7},
-    "contacted": 9, "median_minutes_to_first_contact": 95.0
+    "contacted": 9, "median_minutes_to_first_contact": 95
 }))]
 pub struct InquiryStats {
     pub from: Option<DateTime<Utc>>,
@@ -435,8 +435,9 @@ pub struct InquiryStats {
     pub by_kind: BTreeMap<String, i64>,
     /// How many of them the clinic has been in touch with.
     pub contacted: i64,
-    /// Median minutes from arrival to the first contact; `null` when none was contacted.
-    pub median_minutes_to_first_contact: Option<f64>,
+    /// Median minutes from arrival to the first contact, rounded to the nearest whole minute
+    /// (half a minute rounds up); `null` when none was contacted.
+    pub median_minutes_to_first_contact: Option<i64>,
 }
 
 /// Inquiry figures
