@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
+use crate::config::{AuditRetentionArgs, DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::domain::access::Role;
 
 /// Scheduling backend of a prolotherapy clinic.
@@ -33,6 +33,17 @@ pub enum Command {
     ApiKeys(ApiKeysArgs),
     /// Erase the personal data of closed and spam inquiries past the retention period.
     PurgeInquiries(PurgeInquiriesArgs),
+    /// Delete audit events older than the retention period, in batches, each batch audited.
+    PurgeAudit(PurgeAuditArgs),
+}
+
+/// `purge-audit` and its database.
+#[derive(Debug, Args)]
+pub struct PurgeAuditArgs {
+    #[command(flatten)]
+    pub retention: AuditRetentionArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// `purge-inquiries` and its database.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeInquiriesArgs};
+use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeInquiriesArgs};
 use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
@@ -146,6 +146,57 @@ pub async fn erase_expired_inquiries(
     crate::models::inquiries::erase_expired(conn, cutoff, now).await
 }
 
+/// `purge-audit`.
+pub async fn purge_audit(args: PurgeAuditArgs) -> Result<(), String> {
+    with_database(&args.database, async |url| {
+        db::migrate(url).await?;
+        let mut conn = db::establish(url).await?;
+        let purged = purge_expired_audit(&mut conn, &args.retention, Utc::now())
+            .await
+            .map_err(|e| format!("database error: {e}"))?;
+        eprintln!(
+            "purged {purged} audit events older than {} days",
+            args.retention.audit_retention_days
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Audit events deleted per transaction, so a large purge never holds long locks.
+const AUDIT_PURGE_BATCH: i64 = 5_000;
+
+/// Deletes the audit events older than the retention period, batch by batch; each batch
+/// commits with an `audit.purge` event that records how many it deleted.
+pub async fn purge_expired_audit(
+    conn: &mut diesel_async::AsyncPgConnection,
+    retention: &crate::config::AuditRetentionArgs,
+    now: chrono::DateTime<Utc>,
+) -> diesel::QueryResult<usize> {
+    use crate::models::audit_events::{NewAuditEvent, purge_batch};
+    let cutoff = now - chrono::Duration::days(i64::from(retention.audit_retention_days));
+    let mut purged = 0;
+    loop {
+        let event = NewAuditEvent {
+            id: Uuid::now_v7(),
+            key_id: None,
+            role: Some("system".to_owned()),
+            action: "audit.purge".to_owned(),
+            resource_type: "audit-events".to_owned(),
+            resource_id: None,
+            patient_id: None,
+            request_id: None,
+            outcome: "success".to_owned(),
+            status: 200,
+        };
+        let deleted = purge_batch(conn, cutoff, AUDIT_PURGE_BATCH, event).await?;
+        purged += deleted;
+        if deleted < AUDIT_PURGE_BATCH as usize {
+            return Ok(purged);
+        }
+    }
+}
+
 /// `serve`.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let (url, cluster) = db::resolve(&args.database).await?;
@@ -191,7 +242,9 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         state = state.with_clock(std::sync::Arc::new(clock));
     }
     let retention = args.purge_inquiries.then(|| args.retention.clone());
-    tokio::spawn(hourly_purges(state.clone(), retention));
+    let audit_retention = args.purge_audit.then(|| args.audit_retention.clone());
+    tokio::spawn(hourly_purges(state.clone(), retention, audit_retention));
+    tokio::spawn(flush_refusals(state.clone()));
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one
     // opened and used by the same worker thread answers without crossing threads (measured:
@@ -204,6 +257,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     let url = url.to_owned();
     db::pool(&url, per_worker)?;
     let shared = state.clone();
+    let shared_for_flush = state.clone();
     let server = actix_web::HttpServer::new(move || {
         let pool = db::pool(&url, per_worker).expect("the pool was built once before");
         crate::app(state.with_pool(pool), cors_origins.clone())
@@ -224,6 +278,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     let drain = std::time::Duration::from_secs(args.shutdown_drain_secs);
     tokio::spawn(stop_on_signal(server.handle(), shared, drain));
     server.await.map_err(|e| format!("server failed: {e}"))?;
+    crate::api::refusals::flush(&shared_for_flush, true).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -260,9 +315,23 @@ async fn stop_on_signal(server: actix_web::dev::ServerHandle, state: AppState, d
     server.stop(true).await;
 }
 
+/// Every few seconds, writes the tallies of refusals whose minute is over, even when no
+/// further request comes to trigger it.
+async fn flush_refusals(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
+    loop {
+        every.tick().await;
+        crate::api::refusals::flush(&state, false).await;
+    }
+}
+
 /// Now and every hour after: forgets expired idempotency keys and, with `retention`, erases
-/// the personal data of expired inquiries.
-async fn hourly_purges(state: AppState, retention: Option<RetentionArgs>) {
+/// the personal data of expired inquiries; with `audit_retention`, purges old audit events.
+async fn hourly_purges(
+    state: AppState,
+    retention: Option<RetentionArgs>,
+    audit_retention: Option<crate::config::AuditRetentionArgs>,
+) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
@@ -281,6 +350,13 @@ async fn hourly_purges(state: AppState, retention: Option<RetentionArgs>) {
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "could not erase expired inquiries"),
+            }
+        }
+        if let Some(retention) = &audit_retention {
+            match purge_expired_audit(&mut conn, retention, state.now()).await {
+                Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired audit events"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not purge audit events"),
             }
         }
     }

@@ -35,6 +35,16 @@ pub struct RetentionArgs {
     pub inquiry_retention_days: u32,
 }
 
+/// How long the audit trail is kept.
+#[derive(Debug, Clone, Args)]
+pub struct AuditRetentionArgs {
+    /// Days audit events are kept before they may be purged (default six years, the HIPAA
+    /// documentation period).
+    #[arg(long, env = "PROLO_AUDIT_RETENTION_DAYS", default_value_t = 2192,
+          value_parser = clap::value_parser!(u32).range(30..=36500))]
+    pub audit_retention_days: u32,
+}
+
 /// Settings of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -85,6 +95,8 @@ pub struct ServeArgs {
     pub rate_limit_inquiries: u32,
     #[command(flatten)]
     pub retention: RetentionArgs,
+    #[command(flatten)]
+    pub audit_retention: AuditRetentionArgs,
     /// Run the clock from this RFC 3339 instant instead of the machine's date (time then
     /// passes as usual). For tests and demos that must not depend on today's date.
     #[arg(long, env = "PROLO_CLOCK_START", hide = true)]
@@ -92,6 +104,9 @@ pub struct ServeArgs {
     /// Erase expired inquiries' personal data hourly while serving (else: `purge-inquiries`).
     #[arg(long, env = "PROLO_PURGE_INQUIRIES")]
     pub purge_inquiries: bool,
+    /// Purge audit events past their retention hourly while serving (else: `purge-audit`).
+    #[arg(long, env = "PROLO_PURGE_AUDIT")]
+    pub purge_audit: bool,
 }
 
 /// A client must send its request head within this time (slow-header clients are cut off).

@@ -382,6 +382,10 @@ pub enum AppError {
     RateLimited(u64),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A record that exists but that the caller may not see: answered exactly as
+    /// [`AppError::NotFound`], and recorded in the audit trail as a denied attempt.
+    #[error("{0} not found")]
+    Concealed(&'static str),
     #[error("{1}")]
     Problem(ProblemType, String),
     #[error("{0}")]
@@ -443,7 +447,7 @@ impl AppError {
             Self::Unauthorized(_) => ProblemType::Unauthorized,
             Self::Forbidden(_) => ProblemType::Forbidden,
             Self::RateLimited(_) => ProblemType::RateLimited,
-            Self::NotFound(_) => ProblemType::NotFound,
+            Self::NotFound(_) | Self::Concealed(_) => ProblemType::NotFound,
             Self::Problem(kind, _) => *kind,
             Self::Duplicate(..) => ProblemType::Duplicate,
             Self::AlreadyConverted { .. } => ProblemType::AlreadyConverted,

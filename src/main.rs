@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => commands::migrate(args).await,
         Command::ApiKeys(args) => commands::api_keys(args).await,
         Command::PurgeInquiries(args) => commands::purge_inquiries(args).await,
+        Command::PurgeAudit(args) => commands::purge_audit(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,6 +28,8 @@ diesel::table! {
         request_id -> Nullable<Text>,
         outcome -> Text,
         status -> Int2,
+        count -> Int4,
+        client -> Nullable<Text>,
     }
 }
 

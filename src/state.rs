@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::api::rate_limit::RateLimiter;
+use crate::api::refusals::RefusalTally;
 use crate::clock::{Clock, SystemClock};
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub public_limiter: Arc<RateLimiter>,
     pub key_limiter: Arc<RateLimiter>,
     pub inquiry_limiter: Arc<RateLimiter>,
+    /// Refusals without a valid key, counted per client and minute for the audit trail.
+    pub refusals: Arc<RefusalTally>,
     pub clock: Arc<dyn Clock>,
     /// Set once shutdown begins: readiness answers 503 while requests are still served.
     draining: Arc<AtomicBool>,
@@ -66,6 +69,7 @@ impl AppState {
             public_limiter: Arc::new(RateLimiter::per_minute(limits.public_per_minute)),
             key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
             inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
+            refusals: Arc::new(RefusalTally::default()),
             clock: Arc::new(SystemClock),
             draining: Arc::new(AtomicBool::new(false)),
         }

@@ -330,6 +330,8 @@ async fn refusals_and_key_changes_leave_exactly_one_audit_event_each() {
     app.send_as(None, Method::GET, "/v1/locations", None, &[])
         .await
         .expect(200);
+    // Refusals without a key are counted per client and minute, written once it is over.
+    end_the_minute(&app).await;
 
     let events = app.get("/v1/audit-events?limit=100").await.expect(200).body["items"].clone();
     let events = events.as_array().unwrap();
@@ -340,11 +342,13 @@ async fn refusals_and_key_changes_leave_exactly_one_audit_event_each() {
     assert_eq!(events[0]["role"], "staff");
     assert_eq!(events[0]["action"], "POST /v1/locations");
     assert!(events[0]["request_id"].is_string());
-    assert_eq!(events[1]["status"], 401);
-    assert_eq!(events[1]["key_id"], Value::Null);
-    assert_eq!(events[2]["action"], "api_key.create");
-    assert_eq!(events[2]["resource_id"], created.body["id"]);
-    assert_eq!(events[2]["outcome"], "success");
+    assert_eq!(events[1]["action"], "api_key.create");
+    assert_eq!(events[1]["resource_id"], created.body["id"]);
+    assert_eq!(events[1]["outcome"], "success");
+    assert_eq!(events[2]["action"], "auth.refused");
+    assert_eq!(events[2]["status"], 401);
+    assert_eq!(events[2]["count"], 1);
+    assert_eq!(events[2]["key_id"], Value::Null);
 
     let by_key = app
         .get(&format!(
@@ -358,7 +362,7 @@ async fn refusals_and_key_changes_leave_exactly_one_audit_event_each() {
         .get("/v1/audit-events?resource_type=api-keys")
         .await
         .expect(200);
-    assert_eq!(by_resource.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(by_resource.body["items"].as_array().unwrap().len(), 1);
     let later = app
         .get("/v1/audit-events?from=2999-01-01T00:00:00Z")
         .await
@@ -373,6 +377,7 @@ async fn the_audit_trail_cannot_be_changed_or_deleted_by_the_application_role() 
     app.send_as(None, Method::GET, "/v1/api-keys", None, &[])
         .await
         .problem(401, "unauthorized");
+    end_the_minute(&app).await;
     // The same role and connection string the service uses.
     let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
     for statement in [
@@ -388,6 +393,212 @@ async fn the_audit_trail_cannot_be_changed_or_deleted_by_the_application_role() 
     }
     let events = app.get("/v1/audit-events").await.expect(200);
     assert_eq!(events.body["items"][0]["outcome"], "denied");
+}
+
+/// Moves the clock past the current minute and sends a request, so that the minute's tally of
+/// refusals without a key is written.
+async fn end_the_minute(app: &TestApp) {
+    app.clock.set(app.now() + chrono::Duration::seconds(61));
+    app.get("/v1/me").await.expect(200);
+}
+
+#[actix_web::test]
+async fn refusals_without_a_key_leave_one_event_per_client_and_minute_with_their_count() {
+    let app = TestApp::new().await;
+    for n in 0..30 {
+        let key = (n % 2 == 0).then_some("prolo_not-a-key");
+        app.send_as(key, Method::GET, "/v1/sessions", None, &[])
+            .await
+            .problem(401, "unauthorized");
+    }
+    let events = app.get("/v1/audit-events").await.expect(200);
+    assert!(
+        events.body["items"].as_array().unwrap().is_empty(),
+        "nothing is written while the minute lasts"
+    );
+    let minute = app.now();
+    end_the_minute(&app).await;
+    app.send_as(None, Method::GET, "/v1/sessions", None, &[])
+        .await
+        .problem(401, "unauthorized");
+    let events = app.get("/v1/audit-events").await.expect(200).body["items"].clone();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0]["action"], "auth.refused");
+    assert_eq!(events[0]["outcome"], "denied");
+    assert_eq!(events[0]["count"], 30);
+    assert!(events[0]["client"].is_string());
+    let written =
+        chrono::DateTime::parse_from_rfc3339(events[0]["occurred_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        written.timestamp(),
+        minute.timestamp() - minute.timestamp() % 60
+    );
+}
+
+#[actix_web::test]
+async fn a_provider_asking_for_what_it_may_not_see_gets_404_and_leaves_a_denied_event() {
+    let app = TestApp::new().await;
+    let c = crate::sessions::clinic(&app).await;
+    let other = app.provider(&[&c.area], &[&c.location]).await;
+    let booked = app
+        .post(
+            "/v1/sessions",
+            c.booking("assessment", "2027-01-05T09:00:00-07:00"),
+        )
+        .await
+        .expect(201);
+    let id = booked.body["id"].as_str().unwrap();
+    let stranger = app.key(Role::Provider, Some(&other)).await;
+    for path in [
+        format!("/v1/sessions/{id}"),
+        format!("/v1/sessions/{id}/history"),
+        format!("/v1/patients/{}", c.patient),
+        format!("/v1/providers/{}/schedule?date=2027-01-05", c.provider),
+    ] {
+        app.send_as(Some(&stranger), Method::GET, &path, None, &[])
+            .await
+            .problem(404, "not-found");
+    }
+    // A record that does not exist at all is no probe of anyone's data.
+    let nobody = uuid::Uuid::now_v7();
+    app.send_as(
+        Some(&stranger),
+        Method::GET,
+        &format!("/v1/sessions/{nobody}"),
+        None,
+        &[],
+    )
+    .await
+    .problem(404, "not-found");
+    let events = app
+        .get(&format!(
+            "/v1/audit-events?key_id={}",
+            key_id(&app, &stranger).await
+        ))
+        .await
+        .expect(200)
+        .body["items"]
+        .clone();
+    let denied: Vec<(String, String, Value)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .map(|e| {
+            assert_eq!(e["status"], 404);
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["resource_type"].as_str().unwrap().to_owned(),
+                e["resource_id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        denied,
+        [
+            ("GET /v1/sessions/{id}".into(), "sessions".into(), json!(id)),
+            (
+                "GET /v1/sessions/{id}/history".into(),
+                "sessions".into(),
+                json!(id)
+            ),
+            (
+                "GET /v1/patients/{id}".into(),
+                "patients".into(),
+                json!(c.patient)
+            ),
+            (
+                "GET /v1/providers/{id}/schedule".into(),
+                "providers".into(),
+                json!(c.provider)
+            ),
+        ]
+    );
+}
+
+async fn key_id(app: &TestApp, key: &str) -> String {
+    app.send_as(Some(key), Method::GET, "/v1/me", None, &[])
+        .await
+        .expect(200)
+        .body["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn audit_events_past_their_retention_are_purged_in_audited_batches_and_only_then() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::new().await;
+    let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
+    // Events of seven and five years ago, and one of now.
+    conn.batch_execute(
+        "INSERT INTO audit_events (id, occurred_at, action, resource_type, outcome, status) \
+         SELECT gen_random_uuid(), timestamptz '2020-01-01' + i * interval '1 minute', \
+                'patient.read', 'patients', 'success', 200 FROM generate_series(1, 7001) i; \
+         INSERT INTO audit_events (id, occurred_at, action, resource_type, outcome, status) \
+         VALUES (gen_random_uuid(), '2022-01-01', 'patient.read', 'patients', 'success', 200)",
+    )
+    .await
+    .unwrap();
+    app.get(&format!("/v1/patients/{}", uuid::Uuid::now_v7()))
+        .await
+        .expect(404);
+    // Declaring a purge does not open the trail to younger rows, or to changes.
+    let younger = conn
+        .batch_execute(
+            "BEGIN; SET LOCAL prolo.audit_purge_before = '2021-01-01'; \
+             DELETE FROM audit_events WHERE occurred_at >= '2021-01-01'; COMMIT",
+        )
+        .await;
+    assert!(younger.unwrap_err().to_string().contains("append-only"));
+    conn.batch_execute("ROLLBACK").await.unwrap();
+    let retention = prolo_scheduler::config::AuditRetentionArgs {
+        audit_retention_days: 2192,
+    };
+    let purged = prolo_scheduler::commands::purge_expired_audit(&mut conn, &retention, app.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        purged, 7001,
+        "everything before 2021-01-03, six years before the clock"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Left {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        old: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        purges: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        purged: i64,
+    }
+    let left: Left = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT count(*) FILTER (WHERE occurred_at < '2021-01-03') AS old, \
+                    count(*) FILTER (WHERE action = 'audit.purge') AS purges, \
+                    coalesce(sum(count) FILTER (WHERE action = 'audit.purge'), 0)::bigint AS purged \
+             FROM audit_events",
+        ),
+        &mut conn,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (left.old, left.purges, left.purged),
+        (0, 2, 7001),
+        "two batches, each audited"
+    );
+    for statement in [
+        "DELETE FROM audit_events",
+        "UPDATE audit_events SET status = 1",
+    ] {
+        let error = conn.batch_execute(statement).await.expect_err(statement);
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
+    }
 }
 
 #[actix_web::test]

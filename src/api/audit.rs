@@ -37,6 +37,14 @@ pub struct AuditEvent {
     /// The HTTP status answered.
     #[schema(example = 201)]
     pub status: i16,
+    /// How many requests the event stands for: 1, but for `auth.refused` (refusals without a
+    /// valid key, one event per client and minute) and `audit.purge` (events purged).
+    #[schema(example = 1, minimum = 1)]
+    pub count: i32,
+    /// For `auth.refused`: the client's IP address (an IPv6 client's /64), or `other` for
+    /// clients beyond the per-minute bound.
+    #[schema(example = "203.0.113.9")]
+    pub client: Option<String>,
 }
 
 impl From<model::AuditEvent> for AuditEvent {
@@ -53,6 +61,8 @@ impl From<model::AuditEvent> for AuditEvent {
             request_id: row.request_id,
             outcome: row.outcome,
             status: row.status,
+            count: row.count,
+            client: row.client,
         }
     }
 }

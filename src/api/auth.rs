@@ -91,21 +91,54 @@ pub async fn authenticate(
         req.extensions_mut().insert(outcome);
     }
     let response = next.call(req).await?.map_into_boxed_body();
-    let denial = response.request().extensions().get::<Denial>().cloned();
-    match (denial, state) {
-        (Some(denial), Some(state)) => {
-            let event = denial_event(response.request(), &denial);
-            match append(&state, event).await {
-                Ok(()) => Ok(response),
-                // No refusal goes unrecorded: without the trail, answer 503.
-                Err(error) => {
-                    let (request, _) = response.into_parts();
-                    Ok(ServiceResponse::new(request, error.error_response()))
-                }
-            }
+    let Some(state) = state else {
+        return Ok(response);
+    };
+    let denial = response
+        .request()
+        .extensions()
+        .get::<Denial>()
+        .cloned()
+        .or_else(|| concealed(&response));
+    let recorded = match denial {
+        // Without a valid key: counted per client and minute, written once the minute is over.
+        Some(Denial { caller: None, .. }) => {
+            state
+                .refusals
+                .count(&client_ip(response.request()), state.now());
+            Ok(())
         }
-        _ => Ok(response),
+        Some(denial) => append(&state, denial_event(response.request(), &denial)).await,
+        None => Ok(()),
+    };
+    if state.refusals.has_finished(state.now()) {
+        super::refusals::flush(&state, false).await;
     }
+    match recorded {
+        Ok(()) => Ok(response),
+        // No refusal goes unrecorded: without the trail, answer 503.
+        Err(error) => {
+            let (request, _) = response.into_parts();
+            Ok(ServiceResponse::new(request, error.error_response()))
+        }
+    }
+}
+
+/// A record a caller may not see was asked for: answered 404 as if it did not exist, and
+/// recorded as a denied attempt.
+fn concealed(response: &ServiceResponse<BoxBody>) -> Option<Denial> {
+    let error = response.response().error()?.as_error::<AppError>()?;
+    let AppError::Concealed(_) = error else {
+        return None;
+    };
+    let caller = match response.request().extensions().get::<Authentication>() {
+        Some(Authentication::Valid(caller)) => caller.clone(),
+        _ => return None,
+    };
+    Some(Denial {
+        caller: Some(caller),
+        status: 404,
+    })
 }
 
 async fn resolve(

@@ -922,8 +922,10 @@ pub async fn get_course(
     let mut conn = state.conn().await?;
     let row = model::find(&mut conn, *id)
         .await?
-        .filter(|row| caller.sees_provider(row.provider_id))
         .ok_or(AppError::NotFound("course"))?;
+    if !caller.sees_provider(row.provider_id) {
+        return Err(AppError::Concealed("course"));
+    }
     let audit = caller
         .audit("course.read", "courses", Some(row.id), 200)
         .patient(row.patient_id);
@@ -964,7 +966,7 @@ pub async fn list_courses(
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
     let provider_id = match (caller.provider_id, query.provider_id) {
-        (Some(own), Some(asked)) if own != asked => return Err(AppError::NotFound("provider")),
+        (Some(own), Some(asked)) if own != asked => return Err(AppError::Concealed("provider")),
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };

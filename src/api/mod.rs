@@ -18,6 +18,7 @@ pub mod problems;
 pub mod providers;
 pub mod query_guard;
 pub mod rate_limit;
+pub mod refusals;
 pub mod rules;
 pub mod schedule;
 pub mod security_headers;

@@ -360,14 +360,14 @@ pub async fn get_patient(
 ) -> Result<HttpResponse, AppError> {
     let id = *id;
     let mut conn = state.conn().await?;
-    if let Some(provider_id) = caller.provider_id
-        && !model::is_patient_of(&mut conn, id, provider_id).await?
-    {
-        return Err(AppError::NotFound("patient"));
-    }
     let row = model::find(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound("patient"))?;
+    if let Some(provider_id) = caller.provider_id
+        && !model::is_patient_of(&mut conn, id, provider_id).await?
+    {
+        return Err(AppError::Concealed("patient"));
+    }
     audit_events::append(&mut conn, audited(&caller, "patient.read", id, 200)).await?;
     let version = row.version;
     Ok(ok_tagged(&Patient::from(row), version))

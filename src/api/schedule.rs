@@ -74,7 +74,7 @@ pub async fn provider_schedule(
 ) -> Result<HttpResponse, AppError> {
     let provider_id = *id;
     if !caller.sees_provider(provider_id) {
-        return Err(AppError::NotFound("provider"));
+        return Err(AppError::Concealed("provider"));
     }
     let mut conn = state.conn().await?;
     let provider = providers::find(&mut conn, provider_id)

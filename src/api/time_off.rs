@@ -155,7 +155,7 @@ pub async fn list_time_off(
     }
     // A provider key sees its own schedule only; another provider's is "not found".
     if !caller.sees_provider(*id) {
-        return Err(AppError::NotFound("provider"));
+        return Err(AppError::Concealed("provider"));
     }
     let mut conn = state.conn().await?;
     providers::find(&mut conn, *id)

@@ -23,6 +23,10 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     pub outcome: String,
     pub status: i16,
+    /// How many refusals the event stands for (1 but for tallies of refusals).
+    pub count: i32,
+    /// The client (IP address, or its /64 for IPv6) of a tally of refusals without a key.
+    pub client: Option<String>,
 }
 
 /// An event to append.
@@ -100,4 +104,60 @@ pub async fn list(
         query = query.filter(audit_events::occurred_at.lt(to));
     }
     query.limit(page.limit + 1).load(conn).await
+}
+
+/// Appends one event for `count` refusals of `client` without a valid key in the minute that
+/// starts at `minute`.
+pub async fn append_tally(
+    conn: &mut AsyncPgConnection,
+    event: NewAuditEvent,
+    minute: DateTime<Utc>,
+    client: &str,
+    count: i32,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values((
+            event,
+            audit_events::occurred_at.eq(minute),
+            audit_events::client.eq(client),
+            audit_events::count.eq(count),
+        ))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Deletes up to `batch` events older than `cutoff`, the only deletion the trail's trigger
+/// allows, and records the purge itself as `event` with the count, in one transaction.
+/// Returns how many were deleted.
+pub async fn purge_batch(
+    conn: &mut AsyncPgConnection,
+    cutoff: DateTime<Utc>,
+    batch: i64,
+    event: NewAuditEvent,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Text, Timestamptz};
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        diesel::sql_query("SELECT set_config('prolo.audit_purge_before', $1, true)")
+            .bind::<Text, _>(cutoff.to_rfc3339())
+            .execute(conn)
+            .await?;
+        let deleted = diesel::sql_query(
+            "DELETE FROM audit_events WHERE id IN \
+               (SELECT id FROM audit_events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2)",
+        )
+        .bind::<Timestamptz, _>(cutoff)
+        .bind::<BigInt, _>(batch)
+        .execute(conn)
+        .await?;
+        if deleted > 0 {
+            diesel::insert_into(audit_events::table)
+                .values((event, audit_events::count.eq(deleted as i32)))
+                .execute(conn)
+                .await?;
+        }
+        Ok(deleted)
+    })
+    .await
 }

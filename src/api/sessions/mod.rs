@@ -398,6 +398,9 @@ pub fn visible_to(
     caller: &Caller,
     row: Option<model::Session>,
 ) -> Result<model::Session, AppError> {
-    row.filter(|row| caller.sees_provider(row.provider_id))
-        .ok_or(AppError::NotFound("session"))
+    match row {
+        Some(row) if caller.sees_provider(row.provider_id) => Ok(row),
+        Some(_) => Err(AppError::Concealed("session")),
+        None => Err(AppError::NotFound("session")),
+    }
 }

@@ -105,7 +105,7 @@ pub async fn list_sessions(
     let limit = i64::from(page.limit.unwrap_or(20));
     let cursor = page.cursor.as_deref().map(decode_cursor).transpose()?;
     let provider_id = match (caller.provider_id, query.provider_id) {
-        (Some(own), Some(asked)) if own != asked => return Err(AppError::NotFound("provider")),
+        (Some(own), Some(asked)) if own != asked => return Err(AppError::Concealed("provider")),
         (Some(own), _) => Some(own),
         (None, asked) => asked,
     };
