@@ -235,7 +235,9 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         create_demo_admin_key(&mut conn, args).await?;
     }
     drop(conn);
-    let mut state = AppState::with_limits(pool, args.rate_limits());
+    let mut state = AppState::with_limits(pool, args.rate_limits()).with_trusted_proxies(
+        crate::api::client::TrustedProxies::new(args.trusted_proxies.clone()),
+    );
     if let Some(start) = args.clock_start {
         tracing::warn!(%start, "the clock starts at a chosen instant, not today");
         let clock = crate::clock::ShiftedClock::starting_at(start.with_timezone(&Utc));

@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// Comma-separated origins allowed to call the API from a browser (CORS).
     #[arg(long, env = "PROLO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Comma-separated CIDR blocks (or addresses) of reverse proxies whose `Forwarded` or
+    /// `X-Forwarded-For` names the client; from any other peer those headers are ignored.
+    #[arg(long, env = "PROLO_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::api::client::Cidr>,
     /// Requests a minute per client IP on routes that need no key (0: unlimited).
     #[arg(long, env = "PROLO_RATE_LIMIT_PUBLIC", default_value_t = 120)]
     pub rate_limit_public: u32,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::api::client::TrustedProxies;
 use crate::api::rate_limit::RateLimiter;
 use crate::api::refusals::RefusalTally;
 use crate::clock::{Clock, SystemClock};
@@ -50,6 +51,8 @@ pub struct AppState {
     pub inquiry_limiter: Arc<RateLimiter>,
     /// Refusals without a valid key, counted per client and minute for the audit trail.
     pub refusals: Arc<RefusalTally>,
+    /// The proxies whose forwarding headers name the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub clock: Arc<dyn Clock>,
     /// Set once shutdown begins: readiness answers 503 while requests are still served.
     draining: Arc<AtomicBool>,
@@ -70,6 +73,7 @@ impl AppState {
             key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
             inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
             refusals: Arc::new(RefusalTally::default()),
+            trusted_proxies: Arc::new(TrustedProxies::default()),
             clock: Arc::new(SystemClock),
             draining: Arc::new(AtomicBool::new(false)),
         }
@@ -91,6 +95,12 @@ impl AppState {
             pool,
             ..self.clone()
         }
+    }
+
+    /// The same state believing the forwarding headers of `proxies`.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 
     /// The same state going by `clock`.

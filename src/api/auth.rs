@@ -353,11 +353,14 @@ fn limit_by_ip(req: &HttpRequest) -> Result<(), AppError> {
         .map_err(AppError::RateLimited)
 }
 
-/// The client a per-IP limit counts: the socket's peer, not X-Forwarded-For, which any
-/// client can forge.
+/// The client a per-IP limit counts: the socket's peer, or behind a trusted proxy the client
+/// it forwards for (see [`super::client`]); an IPv6 client by its /64.
 fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.trusted_proxies.clone())
+        .unwrap_or_default();
+    super::client::of_request(req, &trusted)
 }
 
 fn request_id(req: &HttpRequest) -> Option<String> {

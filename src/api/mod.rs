@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod availability;
+pub mod client;
 pub mod conditional;
 pub mod courses;
 pub mod extract;

@@ -13,6 +13,7 @@ mod backpressure;
 mod crashes;
 mod hostile_input;
 mod outage;
+mod proxies;
 mod replica;
 mod replicas;
 mod shutdown;
