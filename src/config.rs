@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// Inquiries an hour per client IP sent to the public intake without a key (0: unlimited).
     #[arg(long, env = "PROLO_RATE_LIMIT_INQUIRIES", default_value_t = 10)]
     pub rate_limit_inquiries: u32,
+    /// Requests one key (or, without a key, one client IP) may have in flight at once
+    /// (0: unlimited).
+    #[arg(long, env = "PROLO_MAX_IN_FLIGHT", default_value_t = 64)]
+    pub max_in_flight: u32,
     #[command(flatten)]
     pub retention: RetentionArgs,
     #[command(flatten)]
@@ -127,6 +131,7 @@ impl ServeArgs {
             public_per_minute: self.rate_limit_public,
             key_per_minute: self.rate_limit_key,
             inquiries_per_hour: self.rate_limit_inquiries,
+            in_flight: self.max_in_flight,
         }
     }
 

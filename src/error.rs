@@ -45,6 +45,7 @@ pub enum ProblemType {
     PreconditionFailed,
     PreconditionRequired,
     PayloadTooLarge,
+    RequestTimeout,
     UnsupportedMediaType,
     RateLimited,
     ServiceUnavailable,
@@ -53,7 +54,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 34] = [
+    pub const ALL: [ProblemType; 35] = [
         Self::ValidationFailed,
         Self::UnprocessableValues,
         Self::Unauthorized,
@@ -84,6 +85,7 @@ impl ProblemType {
         Self::PreconditionFailed,
         Self::PreconditionRequired,
         Self::PayloadTooLarge,
+        Self::RequestTimeout,
         Self::UnsupportedMediaType,
         Self::RateLimited,
         Self::ServiceUnavailable,
@@ -124,6 +126,7 @@ impl ProblemType {
             Self::PreconditionFailed => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge => "payload-too-large",
+            Self::RequestTimeout => "request-timeout",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::ServiceUnavailable => "service-unavailable",
             Self::Internal => "internal-error",
@@ -166,6 +169,7 @@ impl ProblemType {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -206,6 +210,7 @@ impl ProblemType {
             Self::PreconditionFailed => "The resource has changed since it was read",
             Self::PreconditionRequired => "The request must be conditional",
             Self::PayloadTooLarge => "The request body is too large",
+            Self::RequestTimeout => "The request body arrived too slowly",
             Self::UnsupportedMediaType => "The request body must be JSON",
             Self::ServiceUnavailable => "The service is temporarily unavailable",
             Self::Internal => "Internal server error",
@@ -280,6 +285,9 @@ impl ProblemType {
             }
             Self::PreconditionRequired => "Send the resource's current `ETag` in `If-Match`.",
             Self::PayloadTooLarge => "JSON bodies are limited to 64 KiB.",
+            Self::RequestTimeout => {
+                "A request body must arrive whole within 10 s; send it at once, then retry."
+            }
             Self::UnsupportedMediaType => "Send `Content-Type: application/json`.",
             Self::ServiceUnavailable => {
                 "The database cannot be reached right now; retry after `Retry-After` seconds."
@@ -407,6 +415,8 @@ pub enum AppError {
     PreconditionRequired,
     #[error("the request body exceeds the limit")]
     PayloadTooLarge,
+    #[error("the request body did not arrive within the deadline")]
+    BodyTimeout,
     #[error("expected a body with Content-Type application/json")]
     UnsupportedMediaType,
     #[error("database unavailable")]
@@ -455,6 +465,7 @@ impl AppError {
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PayloadTooLarge => ProblemType::PayloadTooLarge,
+            Self::BodyTimeout => ProblemType::RequestTimeout,
             Self::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
             Self::Unavailable(_) | Self::Contention(_) => ProblemType::ServiceUnavailable,
             Self::Internal(_) => ProblemType::Internal,

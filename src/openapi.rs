@@ -30,7 +30,7 @@ use crate::error::{FieldError, Problem, ProblemType};
         schemas(Problem, FieldError),
         responses(
             BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, OutsideVisitWindow, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
-            PreconditionRequired, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, InternalError,
+            PreconditionRequired, PayloadTooLarge, RequestTimeout, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),
     modifiers(&BearerScheme)

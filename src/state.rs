@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::api::client::TrustedProxies;
+use crate::api::in_flight::InFlight;
 use crate::api::rate_limit::RateLimiter;
 use crate::api::refusals::RefusalTally;
 use crate::clock::{Clock, SystemClock};
@@ -19,6 +20,8 @@ pub struct RateLimits {
     pub key_per_minute: u32,
     /// An hour per client IP, of inquiries sent without a key (on top of the public limit).
     pub inquiries_per_hour: u32,
+    /// Requests in flight at once per key (or, without one, per client IP).
+    pub in_flight: u32,
 }
 
 impl RateLimits {
@@ -27,6 +30,7 @@ impl RateLimits {
         public_per_minute: 0,
         key_per_minute: 0,
         inquiries_per_hour: 0,
+        in_flight: 0,
     };
 }
 
@@ -36,6 +40,7 @@ impl Default for RateLimits {
             public_per_minute: 120,
             key_per_minute: 1200,
             inquiries_per_hour: 10,
+            in_flight: 64,
         }
     }
 }
@@ -49,6 +54,8 @@ pub struct AppState {
     pub public_limiter: Arc<RateLimiter>,
     pub key_limiter: Arc<RateLimiter>,
     pub inquiry_limiter: Arc<RateLimiter>,
+    /// Requests in flight per key or client.
+    pub in_flight: Arc<InFlight>,
     /// Refusals without a valid key, counted per client and minute for the audit trail.
     pub refusals: Arc<RefusalTally>,
     /// The proxies whose forwarding headers name the client.
@@ -72,6 +79,7 @@ impl AppState {
             public_limiter: Arc::new(RateLimiter::per_minute(limits.public_per_minute)),
             key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
             inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
+            in_flight: Arc::new(InFlight::new(limits.in_flight)),
             refusals: Arc::new(RefusalTally::default()),
             trusted_proxies: Arc::new(TrustedProxies::default()),
             clock: Arc::new(SystemClock),

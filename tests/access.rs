@@ -608,6 +608,7 @@ async fn public_routes_are_limited_per_ip_and_keys_per_key() {
         public_per_minute: 3,
         key_per_minute: 5,
         inquiries_per_hour: 0,
+        in_flight: 0,
     };
     let app = TestApp::with_limits(db, limits).await;
     for _ in 0..3 {

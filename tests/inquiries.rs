@@ -245,6 +245,7 @@ async fn the_intake_is_limited_per_client_ip() {
     let db = TestDatabase::new().await;
     let limits = RateLimits {
         inquiries_per_hour: 2,
+        in_flight: 0,
         ..RateLimits::UNLIMITED
     };
     let app = TestApp::with_limits(db, limits).await;

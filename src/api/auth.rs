@@ -83,13 +83,29 @@ pub async fn authenticate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let mut client = None;
     if let (Some(state), Some(value)) = (&state, req.headers().get(header::AUTHORIZATION)) {
         let outcome = resolve(state, value, request_id(req.request())).await;
         if let Authentication::Valid(caller) = &outcome {
             req.extensions_mut().insert(CallerKeyId(caller.key_id));
+            client = Some(format!("key:{}", caller.key_id));
         }
         req.extensions_mut().insert(outcome);
     }
+    // Held until the answer is ready: a key's (or a client's) slow requests cannot pile up.
+    let _slot = match &state {
+        Some(state) => {
+            let client = client.unwrap_or_else(|| format!("ip:{}", client_ip(req.request())));
+            match state.in_flight.enter(&client) {
+                Some(slot) => Some(slot),
+                None => {
+                    let response = AppError::RateLimited(1).error_response();
+                    return Ok(req.into_response(response));
+                }
+            }
+        }
+        None => None,
+    };
     let response = next.call(req).await?.map_into_boxed_body();
     let Some(state) = state else {
         return Ok(response);

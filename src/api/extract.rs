@@ -13,6 +13,10 @@ use crate::error::{AppError, FieldError};
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
+/// How long a body may take to arrive, whole: a client trickling its body cannot hold a
+/// worker's connection for longer (the head has its own 5 s limit).
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A JSON body, deserialized and validated; errors name the field (`intervals[2].start`).
 #[derive(Debug)]
 pub struct Json<T>(pub T);
@@ -39,8 +43,9 @@ where
             if !is_json {
                 return Err(AppError::UnsupportedMediaType);
             }
-            let bytes = body
+            let bytes = tokio::time::timeout(BODY_DEADLINE, body)
                 .await
+                .map_err(|_| AppError::BodyTimeout)?
                 .map_err(|error| match error.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => AppError::PayloadTooLarge,
                     _ => AppError::field("body", "the request body could not be read"),

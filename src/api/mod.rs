@@ -11,6 +11,7 @@ pub mod courses;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod in_flight;
 pub mod inquiries;
 pub mod locations;
 pub mod pagination;

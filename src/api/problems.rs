@@ -125,6 +125,8 @@ problem_responses! {
     PreconditionRequired => ProblemType::PreconditionRequired, vec![];
     /// 413: body over the limit.
     PayloadTooLarge => ProblemType::PayloadTooLarge, vec![];
+    /// 408: body too slow.
+    RequestTimeout => ProblemType::RequestTimeout, vec![];
     /// 415: body is not JSON.
     UnsupportedMediaType => ProblemType::UnsupportedMediaType, vec![];
     /// 503: the database is unreachable.
@@ -208,6 +210,10 @@ impl utoipa::IntoResponses for BodyErrors {
             (
                 "415".to_owned(),
                 Ref::from_response_name("UnsupportedMediaType").into(),
+            ),
+            (
+                "408".to_owned(),
+                Ref::from_response_name("RequestTimeout").into(),
             ),
         ])
     }

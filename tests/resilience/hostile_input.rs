@@ -238,3 +238,98 @@ async fn slow_header_clients_are_cut_off_while_others_are_served() {
         normal.len()
     );
 }
+
+/// Opens a connection that sends a `POST /v1/patients` head announcing a 200-byte body, then
+/// trickles the body a byte every 250 ms; returns how long until the service answered or
+/// closed, and the status it answered with, if any.
+async fn trickle_body(addr: std::net::SocketAddr, key: String) -> (Duration, Option<u16>) {
+    let started = Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/patients HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"given_name\": \""
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    loop {
+        if stream.write_all(b"a").await.is_err() {
+            break;
+        }
+        let mut buf = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_millis(250), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                answer.extend_from_slice(&buf[..n]);
+                break;
+            }
+            Err(_) => {}
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "never cut off");
+    }
+    let status = String::from_utf8_lossy(&answer)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok());
+    (started.elapsed(), status)
+}
+
+#[actix_web::test]
+async fn slow_bodies_are_cut_off_and_one_key_cannot_hold_every_connection() {
+    let _serial = serially().await;
+    let app = TestApp::new().await;
+    let replica = Replica::start(&app.db.url, &[("PROLO_MAX_IN_FLIGHT", "4")]).await;
+    assert!(replica.until_ready(Duration::from_secs(30)).await);
+    let other_key = app
+        .key(prolo_scheduler::domain::access::Role::Staff, None)
+        .await;
+    // Five slow bodies with one key, whose allowance is four requests in flight: whichever
+    // comes last is refused at once, the other four wait for their bodies.
+    let slow: Vec<_> = (0..5)
+        .map(|_| tokio::spawn(trickle_body(replica.addr, app.admin_key.clone())))
+        .collect();
+    // Another key, and clients without one, are served meanwhile.
+    let mut others = Vec::new();
+    for _ in 0..20 {
+        let sent = Instant::now();
+        let reply = replica
+            .send("GET", "/v1/me", None, Some(&other_key), &[])
+            .await;
+        assert_eq!(reply.status, 200);
+        let public = replica.send("GET", "/v1/locations", None, None, &[]).await;
+        assert_eq!(public.status, 200);
+        others.push(sent.elapsed());
+    }
+    let mut cut = Vec::new();
+    let mut refused = Vec::new();
+    for client in slow {
+        match client.await.unwrap() {
+            (after, Some(408)) => cut.push(after),
+            (after, Some(429)) => refused.push(after),
+            other => panic!("a slow body answered {other:?}"),
+        }
+    }
+    assert_eq!((cut.len(), refused.len()), (4, 1), "{cut:?} {refused:?}");
+    assert!(
+        refused[0] < Duration::from_secs(2),
+        "refused at once: {refused:?}"
+    );
+    let (first_cut, latest_cut) = (
+        cut.iter().min().unwrap().as_secs_f64(),
+        cut.iter().max().unwrap().as_secs_f64(),
+    );
+    assert!(
+        (9.0..16.0).contains(&first_cut) && latest_cut < 16.0,
+        "cut off by the 10 s body deadline: {cut:?}"
+    );
+    // Once they are gone the key is whole again.
+    let reply = replica
+        .send("GET", "/v1/me", None, Some(&app.admin_key), &[])
+        .await;
+    assert_eq!(reply.status, 200);
+    let (p50, max) = p50_and_max(&mut others);
+    println!(
+        "hostile: 4 bodies trickled a byte per 250 ms answered 408 after {first_cut:.1}-{latest_cut:.1} s \
+         (10 s body deadline); the key's 5th request 429 at once (PROLO_MAX_IN_FLIGHT=4); \
+         another key and public calls meanwhile all 200, p50 {p50:.1} ms, max {max:.1} ms"
+    );
+}

@@ -20,7 +20,7 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// Starts a process serving `database_url` (rate limits off) and waits until it listens;
+    /// Starts a process serving `database_url` (rate and in-flight limits off) and waits until it listens;
     /// `env` adds or overrides settings.
     pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_prolo-scheduler"));
@@ -31,6 +31,7 @@ impl Replica {
             .env("PROLO_RATE_LIMIT_PUBLIC", "0")
             .env("PROLO_RATE_LIMIT_KEY", "0")
             .env("PROLO_RATE_LIMIT_INQUIRIES", "0")
+            .env("PROLO_MAX_IN_FLIGHT", "0")
             .env("PROLO_WORKERS", "2")
             .env("PROLO_LOG_FORMAT", "json")
             .env("RUST_LOG", "info");
