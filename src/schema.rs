@@ -280,6 +280,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
+        assessment_gap_days -> Int4,
     }
 }
 

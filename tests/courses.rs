@@ -536,3 +536,50 @@ async fn moving_a_session_with_cascade_replans_the_rest_within_every_window() {
         .expect(200);
     assert_eq!(history.body["items"][1]["reason"], "moved with session 2");
 }
+
+#[actix_web::test]
+async fn the_first_injection_follows_the_assessment_by_the_areas_gap() {
+    let app = TestApp::new().await;
+    let s = setup(&app).await;
+    // The assessment is Tuesday 08:00 in New York; without the gap the planner's earliest
+    // slot would be the same morning, right after it.
+    let assessment = json!({"patient_id": s.patient, "provider_id": s.provider,
+        "location_id": s.location, "treatment_area_id": s.area, "kind": "assessment",
+        "starts_at": "2027-01-05T08:00:00-05:00"});
+    app.post("/v1/sessions", assessment).await.expect(201);
+    let mut course = weekly(&s, 2);
+    course.as_object_mut().unwrap().remove("first_starts_at");
+    let plan = app
+        .post("/v1/courses/plan", course.clone())
+        .await
+        .expect(200);
+    assert_eq!(
+        starts(&plan.body["sessions"])[0],
+        "2027-01-06T08:00:00-05:00",
+        "the day after the assessment (the default gap of one day)"
+    );
+    // A longer gap for the area moves it further.
+    let area = app.get(&format!("/v1/treatment-areas/{}", s.area)).await;
+    assert_eq!(area.body["assessment_gap_days"], 1);
+    let etag = area.header("etag").unwrap().to_owned();
+    app.patch(
+        &format!("/v1/treatment-areas/{}", s.area),
+        &etag,
+        json!({"assessment_gap_days": 3}),
+    )
+    .await
+    .expect(200);
+    let plan = app
+        .post("/v1/courses/plan", course.clone())
+        .await
+        .expect(200);
+    assert_eq!(
+        starts(&plan.body["sessions"])[0],
+        "2027-01-08T08:00:00-05:00"
+    );
+    // A first start the front desk chose inside the gap is refused with the reason.
+    course["first_starts_at"] = json!("2027-01-05T13:00:00-05:00");
+    let plan = app.post("/v1/courses/plan", course).await.expect(200);
+    let reason = plan.body["unplaced"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("assessment"), "{reason}");
+}

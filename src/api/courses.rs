@@ -19,7 +19,9 @@ use super::problems::*;
 use super::sessions::{Session, event, parse_instant_field};
 use super::treatment_areas::IntervalDays;
 use crate::domain::courses::{CourseStatus, Progress, SessionSummary, Side, progress};
-use crate::domain::planning::{IntervalWindow, Plan, PlanInput, Preferences, plan};
+use crate::domain::planning::{
+    IntervalWindow, Plan, PlanInput, Preferences, after_assessment, plan,
+};
 use crate::domain::sessions::{SessionKind, SessionStatus};
 use crate::domain::slots::Span;
 use crate::domain::time::{WallTime, Weekday};
@@ -287,6 +289,15 @@ async fn plan_after(
     };
     let earliest = now + Duration::minutes(i64::from(settings.minimum_notice_minutes));
     let latest = now + Duration::days(i64::from(settings.booking_horizon_days));
+    // Injection 1 does not fall on the assessment's day: the area's gap follows it.
+    let not_before = match kind {
+        SessionKind::Assessment => None,
+        _ => sessions_model::latest_assessment(conn, patient.id, area.id)
+            .await?
+            .map(|assessment| {
+                after_assessment(assessment, zone, area.assessment_gap_days.max(0) as u32)
+            }),
+    };
     let horizon = Span {
         start: earliest - Duration::days(1),
         end: latest + Duration::days(1),
@@ -347,6 +358,7 @@ async fn plan_after(
                     .map(|w| (w.start.time(), w.end.time())),
             },
             after,
+            not_before,
         };
         let proposal = plan(&input);
         let better = best

@@ -102,6 +102,10 @@ pub struct TreatmentArea {
     pub durations: Durations,
     pub recommended_sessions: SessionRange,
     pub interval_days: IntervalDays,
+    /// A course's first session falls at least this many local days after the patient's
+    /// assessment in the area (0: the same day, once the assessment has ended).
+    #[schema(example = 1, minimum = 0, maximum = 60)]
+    pub assessment_gap_days: i32,
     /// Instructions for the patient before a session.
     pub pre_care: Option<String>,
     /// Instructions for the patient after a session.
@@ -133,6 +137,7 @@ impl From<model::TreatmentArea> for TreatmentArea {
                 target: row.interval_target_days,
                 max: row.interval_max_days,
             },
+            assessment_gap_days: row.assessment_gap_days,
             pre_care: row.pre_care,
             post_care: row.post_care,
             active: row.archived_at.is_none(),
@@ -176,6 +181,10 @@ pub struct CreateTreatmentArea {
     #[garde(length(chars, max = 4000))]
     #[schema(max_length = 4000)]
     pub post_care: Option<String>,
+    /// Days between the patient's assessment and a course's first session, 0 to 60; default 1.
+    #[garde(inner(range(min = 0, max = 60)))]
+    #[schema(minimum = 0, maximum = 60, default = 1)]
+    pub assessment_gap_days: Option<i32>,
 }
 
 /// Fields of a treatment area to change; nested objects are replaced whole; `null` clears text.
@@ -207,6 +216,9 @@ pub struct UpdateTreatmentArea {
     #[garde(custom(rules::nullable_text::<4000>))]
     #[schema(value_type = Option<String>, max_length = 4000)]
     pub post_care: Option<Option<String>>,
+    #[garde(inner(range(min = 0, max = 60)))]
+    #[schema(minimum = 0, maximum = 60)]
+    pub assessment_gap_days: Option<i32>,
 }
 
 /// Filters of the treatment-area list.
@@ -254,6 +266,7 @@ pub async fn create_treatment_area(
             interval_max_days: body.interval_days.max,
             pre_care: body.pre_care,
             post_care: body.post_care,
+            assessment_gap_days: body.assessment_gap_days.unwrap_or(1),
         },
     )
     .await?;
@@ -359,6 +372,7 @@ pub async fn update_treatment_area(
         interval_max_days: body.interval_days.map(|i| i.max),
         pre_care: body.pre_care,
         post_care: body.post_care,
+        assessment_gap_days: body.assessment_gap_days,
     };
     let mut conn = state.conn().await?;
     let row = conn

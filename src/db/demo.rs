@@ -125,6 +125,7 @@ async fn seed(conn: &mut AsyncPgConnection) -> QueryResult<()> {
                 interval_max_days: max,
                 pre_care: Some(PRE_CARE.into()),
                 post_care: Some(POST_CARE.into()),
+                assessment_gap_days: 1,
             },
         )
         .await?;

@@ -62,6 +62,21 @@ pub struct PlanInput {
     /// The session the plan continues from (extending a course): the first planned session
     /// falls in the window after it, keeping its weekday and local time of day.
     pub after: Option<DateTime<Utc>>,
+    /// No session starts before this: the end of the gap after the patient's assessment.
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+/// The first instant a course session may start after an assessment spanning `assessment`:
+/// the start of the local day `gap_days` after it, or with no gap, the assessment's end.
+pub fn after_assessment(assessment: Span, zone: Tz, gap_days: u32) -> DateTime<Utc> {
+    if gap_days == 0 {
+        return assessment.end;
+    }
+    let day = assessment.start.with_timezone(&zone).date_naive();
+    let later = day
+        .checked_add_days(chrono::Days::new(u64::from(gap_days)))
+        .unwrap_or(day);
+    super::slots::local_instant(later, NaiveTime::MIN, zone, false)
 }
 
 /// A session placed by the planner.
@@ -147,7 +162,10 @@ fn first_session(
             )),
         };
     }
-    let first_day = input.earliest.with_timezone(&input.time_zone).date_naive();
+    let earliest = input
+        .not_before
+        .map_or(input.earliest, |n| n.max(input.earliest));
+    let first_day = earliest.with_timezone(&input.time_zone).date_naive();
     let last_day = input.latest.with_timezone(&input.time_zone).date_naive();
     let mut day = first_day;
     while day <= last_day {
@@ -265,6 +283,12 @@ fn refusal(
     if start < input.earliest {
         return Some("sooner than the minimum notice".into());
     }
+    if input
+        .not_before
+        .is_some_and(|not_before| start < not_before)
+    {
+        return Some("too soon after the patient's assessment (the area's assessment gap)".into());
+    }
     if start > input.latest {
         return Some("beyond the booking horizon".into());
     }
@@ -347,7 +371,50 @@ mod tests {
             latest: at("2028-06-01T00:00:00Z"),
             preferences: Preferences::default(),
             after: None,
+            not_before: None,
         }
+    }
+
+    #[test]
+    fn the_first_session_follows_the_assessment_by_the_areas_gap() {
+        // An assessment on Monday 2027-03-08 09:00-09:45 in New York.
+        let assessment = Span {
+            start: at("2027-03-08T14:00:00Z"),
+            end: at("2027-03-08T14:45:00Z"),
+        };
+        let gap = after_assessment(assessment, NEW_YORK, 1);
+        assert_eq!(gap, at("2027-03-09T05:00:00Z"), "midnight after, local");
+        // Across the spring-forward night the local midnight moves to UTC-4.
+        let before_dst = Span {
+            start: at("2027-03-13T15:00:00Z"),
+            end: at("2027-03-13T15:45:00Z"),
+        };
+        assert_eq!(
+            after_assessment(before_dst, NEW_YORK, 1),
+            at("2027-03-14T05:00:00Z")
+        );
+        assert_eq!(
+            after_assessment(before_dst, NEW_YORK, 2),
+            at("2027-03-15T04:00:00Z")
+        );
+        assert_eq!(after_assessment(assessment, NEW_YORK, 0), assessment.end);
+        let mut course = weekly_course("2027-03-08T15:00:00Z", 2);
+        course.first_start = None;
+        course.earliest = at("2027-03-08T12:00:00Z");
+        course.not_before = Some(gap);
+        let placed = plan(&course).placed;
+        assert_eq!(
+            local(&placed[0]),
+            "2027-03-09 Tue 08:00",
+            "not on the assessment's day"
+        );
+        let mut chosen = weekly_course("2027-03-08T16:00:00Z", 1);
+        chosen.not_before = Some(gap);
+        let refused = plan(&chosen);
+        assert!(
+            refused.unplaced[0].reason.contains("assessment"),
+            "{refused:?}"
+        );
     }
 
     fn local(placed: &Placed) -> String {

@@ -518,3 +518,26 @@ pub async fn patient_busy(
         .map(|(start, end)| Span { start, end })
         .collect())
 }
+
+/// The patient's latest assessment in the area that has happened or still will (neither
+/// cancelled nor missed), as its span.
+pub async fn latest_assessment(
+    conn: &mut AsyncPgConnection,
+    patient_id: Uuid,
+    treatment_area_id: Uuid,
+) -> QueryResult<Option<Span>> {
+    let row: Option<(DateTime<Utc>, DateTime<Utc>)> = sessions::table
+        .filter(sessions::patient_id.eq(patient_id))
+        .filter(sessions::treatment_area_id.eq(treatment_area_id))
+        .filter(sessions::kind.eq(crate::domain::sessions::SessionKind::Assessment.as_str()))
+        .filter(sessions::status.ne_all([
+            SessionStatus::Cancelled.as_str(),
+            SessionStatus::NoShow.as_str(),
+        ]))
+        .order(sessions::starts_at.desc())
+        .select((sessions::starts_at, sessions::ends_at))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(start, end)| Span { start, end }))
+}

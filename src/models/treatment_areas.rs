@@ -30,6 +30,7 @@ pub struct TreatmentArea {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+    pub assessment_gap_days: i32,
 }
 
 /// A treatment area to create.
@@ -50,6 +51,7 @@ pub struct NewTreatmentArea {
     pub interval_max_days: i32,
     pub pre_care: Option<String>,
     pub post_care: Option<String>,
+    pub assessment_gap_days: i32,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -69,6 +71,7 @@ pub struct TreatmentAreaChanges {
     pub interval_max_days: Option<i32>,
     pub pre_care: Option<Option<String>>,
     pub post_care: Option<Option<String>>,
+    pub assessment_gap_days: Option<i32>,
 }
 
 pub async fn insert(

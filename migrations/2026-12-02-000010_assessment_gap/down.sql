@@ -1,0 +1,1 @@
+ALTER TABLE treatment_areas DROP COLUMN assessment_gap_days;
