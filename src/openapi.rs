@@ -10,7 +10,7 @@ use crate::error::{FieldError, Problem, ProblemType};
 #[openapi(
     info(
         title = "prolo-scheduler",
-        description = "Scheduling backend of a prolotherapy clinic.",
+        description = "Scheduling backend of a prolotherapy clinic.\n\nInstants are RFC 3339 with an offset. Every instant that belongs to a location (a session, its history, a course and its progress, a provider's time off when the provider's locations share one zone) is written in that location's IANA zone with its offset; where no location applies (keys, the audit trail, catalog and patient records, inquiries), in UTC, written `Z`. Unknown query parameters are refused (400).",
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(

@@ -216,14 +216,25 @@ async fn time_off_is_added_listed_by_range_and_deleted() {
         .await
         .expect(201);
     assert_eq!(
-        holidays.body["starts_at"], "2026-12-24T07:00:00Z",
-        "stored as the same instant"
+        holidays.body["starts_at"], "2026-12-24T00:00:00-07:00",
+        "in the zone of the provider's only location"
     );
     let conference = app
         .post(&path, json!({"starts_at": "2027-02-01T08:00:00-07:00", "ends_at": "2027-02-03T17:00:00-07:00"}))
         .await
         .expect(201);
     let location = conference.header("location").unwrap().to_owned();
+    // A provider working in two zones has no one zone: its time off is written in UTC.
+    let boston = app.location("Boston", "America/New_York").await;
+    let both = app.provider(&[], &[&denver, &boston]).await;
+    let away = app
+        .post(
+            &format!("/v1/providers/{both}/time-off"),
+            json!({"starts_at": "2027-02-01T08:00:00-07:00", "ends_at": "2027-02-01T12:00:00-07:00"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(away.body["starts_at"], "2027-02-01T15:00:00Z");
 
     let listed = app
         .get(&format!("{path}?from=2027-01-01T00:00:00Z"))

@@ -196,7 +196,31 @@ async fn a_booked_course_holds_its_sessions_and_shows_progress() {
     assert_eq!(progress["pain"]["change_percent"], -62.5);
     assert_eq!(progress["adverse_events"], 2);
     assert_eq!(progress["next_session"]["number"], 3);
+    // Written in the course location's zone, like its sessions.
+    assert_eq!(
+        progress["next_session"]["starts_at"],
+        sessions[2]["starts_at"]
+    );
+    assert!(
+        read.body["created_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("-05:00")
+    );
     assert_eq!(progress["days_since_start"], 7);
+    // Session lists carry the clinical record, as a single session does.
+    let listed_sessions = app
+        .get(&format!("/v1/sessions?course_id={id}"))
+        .await
+        .expect(200);
+    assert_eq!(
+        listed_sessions.body["items"][1]["clinical_record"]["pain_after"],
+        3
+    );
+    assert_eq!(
+        listed_sessions.body["items"][2]["clinical_record"],
+        serde_json::Value::Null
+    );
     let listed = app
         .get(&format!("/v1/courses?patient_id={}", s.patient))
         .await

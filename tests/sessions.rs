@@ -425,10 +425,17 @@ async fn reschedules_keep_the_id_and_record_old_and_new_times() {
     let items = history.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     assert_eq!(items[1]["action"], "rescheduled");
-    assert_eq!(items[1]["old_starts_at"], "2027-01-05T17:00:00Z");
-    assert_eq!(items[1]["new_starts_at"], "2027-01-05T17:15:00Z");
+    // In the location's zone, like the session itself.
+    assert_eq!(items[1]["old_starts_at"], "2027-01-05T10:00:00-07:00");
+    assert_eq!(items[1]["new_starts_at"], "2027-01-05T10:15:00-07:00");
     assert_eq!(items[1]["reason"], "traffic");
-    assert_eq!(items[2]["old_starts_at"], "2027-01-05T17:15:00Z");
+    assert_eq!(items[2]["old_starts_at"], "2027-01-05T10:15:00-07:00");
+    assert!(
+        items[2]["occurred_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("-07:00")
+    );
     assert!(items[2]["key_id"].is_string());
 }
 

@@ -155,12 +155,14 @@ pub struct Course {
     pub assessment_session_id: Option<Uuid>,
     pub status: CourseStatus,
     pub status_reason: Option<String>,
-    /// Windows knowingly broken by forced moves: `[{"at", "message"}]`.
-    #[schema(value_type = Vec<Object>)]
-    pub warnings: serde_json::Value,
+    /// Windows knowingly broken by forced moves, oldest first.
+    pub warnings: Vec<CourseWarning>,
     pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    /// Instants of the course are written in its location's zone.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<chrono::FixedOffset>,
     /// Every session of the course, by number (absent in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sessions: Option<Vec<Session>>,
@@ -169,8 +171,27 @@ pub struct Course {
     pub progress: Option<Progress>,
 }
 
+/// A course window knowingly broken by a forced move.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CourseWarning {
+    /// When the move was made.
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<chrono::FixedOffset>,
+    #[schema(example = "session 3 now falls 12 days after session 2 (window 21-42)")]
+    pub message: String,
+}
+
 impl Course {
-    fn from_row(row: model::Course) -> Self {
+    fn from_row(row: model::Course, zone: Tz) -> Self {
+        let local = |at: DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
+        let warnings: Vec<CourseWarning> = serde_json::from_value(row.warnings).unwrap_or_default();
+        let warnings = warnings
+            .into_iter()
+            .map(|warning| CourseWarning {
+                at: local(warning.at.to_utc()),
+                ..warning
+            })
+            .collect();
         Self {
             id: row.id,
             patient_id: row.patient_id,
@@ -190,10 +211,10 @@ impl Course {
             assessment_session_id: row.assessment_session_id,
             status: CourseStatus::parse(&row.status).unwrap_or(CourseStatus::Planned),
             status_reason: row.status_reason,
-            warnings: row.warnings,
+            warnings,
             version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: local(row.created_at),
+            updated_at: local(row.updated_at),
             sessions: None,
             progress: None,
         }
@@ -686,9 +707,10 @@ async fn with_sessions(
         window,
         row.baseline_pain,
         &summaries,
+        zone,
         now,
     );
-    let mut course = Course::from_row(row);
+    let mut course = Course::from_row(row, zone);
     course.sessions = Some(sessions);
     course.progress = Some(progress);
     Ok(course)
@@ -989,6 +1011,8 @@ pub async fn list_courses(
     };
     let mut conn = state.conn().await?;
     let rows = model::list(&mut conn, filter, request).await?;
+    let location_ids: Vec<Uuid> = rows.iter().map(|row| row.location_id).collect();
+    let zones = locations::time_zones(&mut conn, &location_ids).await?;
     let mut audit = caller.audit("course.list", "courses", None, 200);
     audit.patient_id = query.patient_id;
     audit_events::append(&mut conn, audit).await?;
@@ -996,7 +1020,13 @@ pub async fn list_courses(
         rows,
         request,
         |row| row.id,
-        Course::from_row,
+        |row| {
+            let zone = zones
+                .get(&row.location_id)
+                .copied()
+                .unwrap_or(chrono_tz::UTC);
+            Course::from_row(row, zone)
+        },
     )))
 }
 

@@ -1,7 +1,9 @@
 //! A provider's absences: `/v1/providers/{id}/time-off`.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
+use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -12,34 +14,51 @@ use super::pagination::{Page, PageQuery};
 use super::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
 use super::rules;
 use crate::error::AppError;
-use crate::models::{providers, time_off as model};
+use crate::models::{locations, providers, time_off as model};
 use crate::state::AppState;
 
-/// A period in which a provider cannot be booked.
+/// A period in which a provider cannot be booked. Instants are written in the zone of the
+/// provider's locations when they share one, else in UTC (`Z`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimeOff {
     pub id: Uuid,
     pub provider_id: Uuid,
-    #[schema(example = "2026-12-24T00:00:00Z")]
-    pub starts_at: DateTime<Utc>,
-    #[schema(example = "2026-12-27T00:00:00Z")]
-    pub ends_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime, example = "2026-12-24T00:00:00-07:00")]
+    pub starts_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime, example = "2026-12-27T00:00:00-07:00")]
+    pub ends_at: DateTime<FixedOffset>,
     #[schema(example = "Holidays")]
     pub reason: Option<String>,
-    pub created_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<FixedOffset>,
 }
 
-impl From<model::TimeOff> for TimeOff {
-    fn from(row: model::TimeOff) -> Self {
+impl TimeOff {
+    fn new(row: model::TimeOff, zone: Tz) -> Self {
+        let local = |at: DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
         Self {
             id: row.id,
             provider_id: row.provider_id,
-            starts_at: row.starts_at,
-            ends_at: row.ends_at,
+            starts_at: local(row.starts_at),
+            ends_at: local(row.ends_at),
             reason: row.reason,
-            created_at: row.created_at,
+            created_at: local(row.created_at),
         }
     }
+}
+
+/// The zone a provider's own times are written in: that of its locations when they share one,
+/// else UTC (time off belongs to the provider, not to one location).
+async fn provider_zone(conn: &mut AsyncPgConnection, provider_id: Uuid) -> Result<Tz, AppError> {
+    let locations = providers::location_ids(conn, provider_id).await?;
+    let zones: Vec<Tz> = locations::time_zones(conn, &locations)
+        .await?
+        .into_values()
+        .collect();
+    Ok(match zones.split_first() {
+        Some((first, rest)) if rest.iter().all(|zone| zone == first) => *first,
+        _ => chrono_tz::UTC,
+    })
 }
 
 /// A new time off.
@@ -119,12 +138,13 @@ pub async fn create_time_off(
         },
     )
     .await?;
+    let zone = provider_zone(&mut conn, row.provider_id).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
             format!("/v1/providers/{}/time-off/{}", row.provider_id, row.id),
         ))
-        .json(TimeOff::from(row)))
+        .json(TimeOff::new(row, zone)))
 }
 
 /// List a provider's time off
@@ -162,7 +182,9 @@ pub async fn list_time_off(
         .await?
         .ok_or(AppError::NotFound("provider"))?;
     let rows = model::list(&mut conn, *id, range.from, range.to, request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, TimeOff::from)))
+    let zone = provider_zone(&mut conn, *id).await?;
+    let page = Page::from_rows(rows, request, |row| row.id, |row| TimeOff::new(row, zone));
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Remove a provider's time off

@@ -1,6 +1,7 @@
 //! Courses: the status lifecycle and the progress a front desk reads at a glance.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -116,11 +117,13 @@ pub struct PainTrend {
     pub change_percent: Option<f64>,
 }
 
-/// The next session's window, counted from the last session.
+/// The next session's window, counted from the last session, in the course location's zone.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DueWindow {
-    pub earliest: DateTime<Utc>,
-    pub latest: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime, example = "2027-02-01T09:00:00-07:00")]
+    pub earliest: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime, example = "2027-02-22T09:00:00-07:00")]
+    pub latest: DateTime<FixedOffset>,
 }
 
 /// The next booked session.
@@ -128,7 +131,9 @@ pub struct DueWindow {
 pub struct NextSession {
     pub id: uuid::Uuid,
     pub number: Option<i32>,
-    pub starts_at: DateTime<Utc>,
+    /// In the course location's zone.
+    #[schema(value_type = String, format = DateTime, example = "2027-02-01T09:00:00-07:00")]
+    pub starts_at: DateTime<FixedOffset>,
 }
 
 /// Where a course stands.
@@ -156,8 +161,10 @@ pub fn progress(
     window: (u32, u32),
     baseline_pain: Option<i16>,
     sessions: &[SessionSummary],
+    zone: Tz,
     now: DateTime<Utc>,
 ) -> Progress {
+    let local = |at: DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
     let completed: Vec<&SessionSummary> = sessions
         .iter()
         .filter(|s| s.status == SessionStatus::Completed)
@@ -174,7 +181,7 @@ pub fn progress(
         .map(|s| NextSession {
             id: s.id,
             number: s.number,
-            starts_at: s.starts_at,
+            starts_at: local(s.starts_at),
         });
     let last_held = sessions
         .iter()
@@ -186,8 +193,8 @@ pub fn progress(
         .max();
     let next_due_window = match (remaining > 0, last_held) {
         (true, Some(last)) => Some(DueWindow {
-            earliest: last + Duration::days(i64::from(window.0)),
-            latest: last + Duration::days(i64::from(window.1)),
+            earliest: local(last + Duration::days(i64::from(window.0))),
+            latest: local(last + Duration::days(i64::from(window.1))),
         }),
         _ => None,
     };
@@ -277,7 +284,14 @@ mod tests {
             session(3, SessionStatus::Scheduled, "2027-03-02T16:00:00Z", None),
             session(4, SessionStatus::Cancelled, "2027-03-30T16:00:00Z", None),
         ];
-        let p = progress(5, (21, 42), Some(8), &sessions, at("2027-02-10T00:00:00Z"));
+        let p = progress(
+            5,
+            (21, 42),
+            Some(8),
+            &sessions,
+            chrono_tz::UTC,
+            at("2027-02-10T00:00:00Z"),
+        );
         assert_eq!((p.completed, p.scheduled, p.remaining), (2, 1, 2));
         assert_eq!(p.next_session.unwrap().number, Some(3));
         assert_eq!(p.pain.latest, Some(3));
@@ -298,9 +312,23 @@ mod tests {
             "2027-01-05T16:00:00Z",
             Some((6, 4)),
         )];
-        let on_time = progress(3, (21, 42), Some(6), &sessions, at("2027-02-10T00:00:00Z"));
+        let on_time = progress(
+            3,
+            (21, 42),
+            Some(6),
+            &sessions,
+            chrono_tz::UTC,
+            at("2027-02-10T00:00:00Z"),
+        );
         assert!(!on_time.overdue);
-        let late = progress(3, (21, 42), Some(6), &sessions, at("2027-02-17T00:00:00Z"));
+        let late = progress(
+            3,
+            (21, 42),
+            Some(6),
+            &sessions,
+            chrono_tz::UTC,
+            at("2027-02-17T00:00:00Z"),
+        );
         assert!(late.overdue);
         assert_eq!(late.remaining, 2);
     }

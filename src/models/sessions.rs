@@ -262,6 +262,21 @@ pub async fn record(
         .optional()
 }
 
+/// The clinical records of whichever of `session_ids` have one (one query).
+pub async fn records(
+    conn: &mut AsyncPgConnection,
+    session_ids: &[Uuid],
+) -> QueryResult<Vec<ClinicalRecord>> {
+    if session_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    clinical_records::table
+        .filter(clinical_records::session_id.eq_any(session_ids))
+        .select(ClinicalRecord::as_select())
+        .load(conn)
+        .await
+}
+
 #[derive(QueryableByName)]
 struct BusyRow {
     #[diesel(sql_type = SqlUuid)]

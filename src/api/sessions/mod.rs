@@ -48,8 +48,10 @@ pub struct Session {
     pub clinical_record: Option<ClinicalRecord>,
     /// Increases with every change; the `ETag`.
     pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTime<FixedOffset>,
 }
 
 impl Session {
@@ -73,8 +75,8 @@ impl Session {
             late_cancellation: row.late_cancellation,
             clinical_record: record.map(ClinicalRecord::from),
             version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
+            created_at: row.created_at.with_timezone(&zone).fixed_offset(),
+            updated_at: row.updated_at.with_timezone(&zone).fixed_offset(),
         }
     }
 }

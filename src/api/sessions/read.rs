@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -85,7 +85,8 @@ pub struct SessionQuery {
 
 /// List sessions
 ///
-/// Ordered by start. A provider key sees only its own sessions.
+/// Ordered by start, each with its clinical record once completed, as `GET /v1/sessions/{id}`
+/// shows it. A provider key sees only its own sessions.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = [])),
@@ -129,23 +130,38 @@ pub async fn list_sessions(
     };
     let location_ids: Vec<Uuid> = rows.iter().map(|row| row.location_id).collect();
     let zones = locations::time_zones(&mut conn, &location_ids).await?;
+    let completed: Vec<Uuid> = rows
+        .iter()
+        .filter(|row| row.status == SessionStatus::Completed.as_str())
+        .map(|row| row.id)
+        .collect();
+    let records = model::records(&mut conn, &completed).await?;
     let mut audit = caller.audit("session.list", "sessions", None, 200);
     audit.patient_id = query.patient_id;
     audit_events::append(&mut conn, audit).await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: with_zones(rows, &zones),
+        items: with_zones_and_records(rows, &zones, records),
         next_cursor,
     }))
 }
 
-fn with_zones(rows: Vec<model::Session>, zones: &HashMap<Uuid, chrono_tz::Tz>) -> Vec<Session> {
+fn with_zones_and_records(
+    rows: Vec<model::Session>,
+    zones: &HashMap<Uuid, chrono_tz::Tz>,
+    records: Vec<model::ClinicalRecord>,
+) -> Vec<Session> {
+    let mut records: HashMap<Uuid, model::ClinicalRecord> = records
+        .into_iter()
+        .map(|record| (record.session_id, record))
+        .collect();
     rows.into_iter()
         .map(|row| {
             let zone = zones
                 .get(&row.location_id)
                 .copied()
                 .unwrap_or(chrono_tz::UTC);
-            Session::from_row(row, zone, None)
+            let record = records.remove(&row.id);
+            Session::from_row(row, zone, record)
         })
         .collect()
 }
@@ -181,10 +197,11 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
     Ok((start, Uuid::try_parse(id).map_err(|_| invalid())?))
 }
 
-/// One change in a session's life.
+/// One change in a session's life; instants in the session location's zone.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEntry {
-    pub occurred_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: DateTime<FixedOffset>,
     /// `booked`, `rescheduled`, `confirmed`, `checked_in`, `completed`, `cancelled` or `no_show`.
     #[schema(example = "rescheduled")]
     pub action: String,
@@ -192,8 +209,10 @@ pub struct HistoryEntry {
     pub key_id: Option<Uuid>,
     pub from_status: Option<SessionStatus>,
     pub to_status: SessionStatus,
-    pub old_starts_at: Option<DateTime<Utc>>,
-    pub new_starts_at: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub old_starts_at: Option<DateTime<FixedOffset>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub new_starts_at: Option<DateTime<FixedOffset>>,
     pub reason: Option<String>,
 }
 
@@ -226,6 +245,12 @@ pub async fn session_history(
     let mut conn = state.conn().await?;
     let row = visible_to(&caller, model::find(&mut conn, *id).await?)?;
     let events = model::events(&mut conn, row.id).await?;
+    let zones = locations::time_zones(&mut conn, &[row.location_id]).await?;
+    let zone = zones
+        .get(&row.location_id)
+        .copied()
+        .unwrap_or(chrono_tz::UTC);
+    let local = |at: DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
     let audit = caller
         .audit("session.history", "sessions", Some(row.id), 200)
         .patient(row.patient_id);
@@ -234,13 +259,13 @@ pub async fn session_history(
     let items = events
         .into_iter()
         .map(|event| HistoryEntry {
-            occurred_at: event.occurred_at,
+            occurred_at: local(event.occurred_at),
             action: event.action,
             key_id: event.key_id,
             from_status: event.from_status.as_deref().map(parse),
             to_status: parse(&event.to_status),
-            old_starts_at: event.old_starts_at,
-            new_starts_at: event.new_starts_at,
+            old_starts_at: event.old_starts_at.map(local),
+            new_starts_at: event.new_starts_at.map(local),
             reason: event.reason,
         })
         .collect();
