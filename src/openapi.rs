@@ -86,10 +86,13 @@ pub fn root() -> utoipa::openapi::OpenApi {
 /// operation. Where an operation documents 422 already, the description names both.
 pub fn complete(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::{Ref, RefOr};
+    let requests = request_schemas(&document);
     if let Some(components) = document.components.as_mut() {
         for schema in components.schemas.values_mut() {
             refine(schema, None);
         }
+        page_items_by_reference(components);
+        answered_fields_required(components, &requests);
     }
     let kind = ProblemType::UnprocessableValues;
     let components = document.components.clone();
@@ -136,6 +139,97 @@ pub fn complete(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::Open
         }
     }
     document
+}
+
+/// A page's items refer to their schema (`Page_Session.items` are `Session`s), so that
+/// generated clients have one type per resource rather than one more per list.
+fn page_items_by_reference(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::schema::ArrayItems;
+    use utoipa::openapi::{Ref, RefOr, Schema};
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in &names {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(name)
+            && let Some(RefOr::T(Schema::Array(array))) = page.properties.get_mut("items")
+        {
+            array.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+        }
+    }
+}
+
+/// Fields that serde leaves out when they are empty (`skip_serializing_if`): the only ones
+/// of an answer that may be absent.
+const MAY_BE_ABSENT: [(&str, &str); 8] = [
+    ("Course", "sessions"),
+    ("Course", "progress"),
+    ("Problem", "errors"),
+    ("Problem", "existing_id"),
+    ("Problem", "patient_id"),
+    ("Problem", "session_id"),
+    ("Problem", "allowed_from"),
+    ("Problem", "allowed_until"),
+];
+
+/// Every field of a schema that only answers use is always there, `null` or not: it is
+/// required, so that generated clients read `session.course_id` as `string | null` rather
+/// than as a field that may be missing. Schemas that requests use keep their optional fields.
+fn answered_fields_required(
+    components: &mut utoipa::openapi::Components,
+    requests: &std::collections::BTreeSet<String>,
+) {
+    use utoipa::openapi::{RefOr, Schema};
+    for (name, schema) in components.schemas.iter_mut() {
+        if requests.contains(name) {
+            continue;
+        }
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for property in object.properties.keys() {
+            let absent = MAY_BE_ABSENT.contains(&(name.as_str(), property.as_str()));
+            if !absent && !object.required.contains(property) {
+                object.required.push(property.clone());
+            }
+        }
+    }
+}
+
+/// The component schemas a request body or parameter refers to, directly or through others.
+fn request_schemas(document: &utoipa::openapi::OpenApi) -> std::collections::BTreeSet<String> {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref")
+                    && let Some(name) = target.strip_prefix("#/components/schemas/")
+                {
+                    found.push(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let json = serde_json::to_value(document).unwrap_or_default();
+    let mut pending = Vec::new();
+    for item in json["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+            refs(&operation["requestBody"], &mut pending);
+            refs(&operation["parameters"], &mut pending);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if seen.insert(name.clone()) {
+            refs(&json["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    seen
 }
 
 /// The forms the conditional and idempotency headers take, said on every operation naming them:

@@ -157,7 +157,6 @@ fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
 /// horizon. Starts are `slot_step_minutes` apart from the start of each working interval.
 #[utoipa::path(
     tag = "sessions",
-    security(()),
     params(AvailabilityQuery),
     responses(
         (status = 200, description = "Open slots, by start", body = Availability),

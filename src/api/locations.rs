@@ -134,7 +134,6 @@ pub async fn create_location(
 /// List locations
 #[utoipa::path(
     tag = "locations",
-    security(()),
     params(PageQuery, LocationFilter),
     responses((status = 200, description = "One page of locations", body = Page<Location>), (status = 400, response = BadRequest), PublicErrors, ServerErrors)
 )]
@@ -154,7 +153,6 @@ pub async fn list_locations(
 /// Get a location
 #[utoipa::path(
     tag = "locations",
-    security(()),
     responses(
         (status = 200, description = "The location", body = Location, headers(("ETag" = String))),
         (status = 400, response = BadRequest),

@@ -171,7 +171,6 @@ pub async fn create_provider(
 /// List providers
 #[utoipa::path(
     tag = "providers",
-    security(()),
     params(PageQuery, ProviderQuery),
     responses((status = 200, description = "One page of providers", body = Page<Provider>), (status = 400, response = BadRequest), PublicErrors, ServerErrors)
 )]
@@ -196,7 +195,6 @@ pub async fn list_providers(
 /// Get a provider
 #[utoipa::path(
     tag = "providers",
-    security(()),
     responses(
         (status = 200, description = "The provider", body = Provider, headers(("ETag" = String))),
         (status = 400, response = BadRequest),

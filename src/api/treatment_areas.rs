@@ -282,7 +282,6 @@ pub async fn create_treatment_area(
 /// List treatment areas
 #[utoipa::path(
     tag = "treatment-areas",
-    security(()),
     params(PageQuery, TreatmentAreaFilter),
     responses((status = 200, description = "One page of treatment areas", body = Page<TreatmentArea>), (status = 400, response = BadRequest), PublicErrors, ServerErrors)
 )]
@@ -307,7 +306,6 @@ pub async fn list_treatment_areas(
 /// Get a treatment area by id or slug
 #[utoipa::path(
     tag = "treatment-areas",
-    security(()),
     params(("id" = String, Path, description = "The area's UUID or its slug", example = "knee")),
     responses(
         (status = 200, description = "The treatment area", body = TreatmentArea, headers(("ETag" = String))),

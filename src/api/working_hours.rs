@@ -68,7 +68,6 @@ impl From<model::WorkingHours> for Interval {
 /// Get a provider's working hours
 #[utoipa::path(
     tag = "providers",
-    security(()),
     responses(
         (status = 200, description = "The weekly pattern, by weekday and start", body = WeeklyPattern),
         (status = 400, response = BadRequest),
