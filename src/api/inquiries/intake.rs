@@ -10,7 +10,7 @@ use super::{PreferredTimes, SymptomDuration};
 use crate::api::auth::Intake;
 use crate::api::extract::Json;
 use crate::api::patients::ContactMethod;
-use crate::api::problems::{BodyErrors, RateLimited, ServerErrors};
+use crate::api::problems::{BodyErrors, PublicErrors, ServerErrors};
 use crate::api::rules;
 use crate::domain::inquiries::{InquiryKind, InquiryStatus};
 use crate::error::AppError;
@@ -142,8 +142,7 @@ pub struct InquiryReceived {
     responses(
         (status = 201, description = "Received", body = InquiryReceived,
             example = json!({"id": "01938f2e-7b3c-7d10-9a1e-4c2b8d6f0a11", "status": "new"})),
-        (status = 429, response = RateLimited),
-        BodyErrors, ServerErrors,
+        BodyErrors, PublicErrors, ServerErrors,
     )
 )]
 #[post("/inquiries")]
