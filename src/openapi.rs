@@ -157,7 +157,8 @@ fn page_items_by_reference(components: &mut utoipa::openapi::Components) {
         if let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(name)
             && let Some(RefOr::T(Schema::Array(array))) = page.properties.get_mut("items")
         {
-            array.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+            array.items =
+                ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
         }
     }
 }
@@ -217,7 +218,11 @@ fn request_schemas(document: &utoipa::openapi::OpenApi) -> std::collections::BTr
     }
     let json = serde_json::to_value(document).unwrap_or_default();
     let mut pending = Vec::new();
-    for item in json["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+    for item in json["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
         for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
             refs(&operation["requestBody"], &mut pending);
             refs(&operation["parameters"], &mut pending);

@@ -16,6 +16,10 @@ pub async fn check_query(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Most requests carry no query at all: nothing to look up.
+    if req.query_string().is_empty() {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
     let known = req.app_data::<web::Data<KnownRoutes>>().cloned();
     let documented = known
         .as_ref()
