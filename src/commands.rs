@@ -12,8 +12,8 @@ use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeInquiriesArgs};
 use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
+use crate::http::state::AppState;
 use crate::models::api_keys::{self, NewApiKey};
-use crate::state::AppState;
 
 /// Runs `work` against the configured database; an embedded cluster this process started is
 /// stopped afterwards, one that was already running is left as found.
@@ -107,7 +107,7 @@ async fn list_all(
     loop {
         let page = api_keys::list(
             conn,
-            crate::api::pagination::PageRequest { after, limit: 100 },
+            crate::http::pagination::PageRequest { after, limit: 100 },
         )
         .await?;
         let done = page.len() <= 100;
@@ -218,7 +218,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         .map_err(|e| format!("cannot connect: {e}"))?;
     let seed = (embedded && !args.no_demo) || args.seed_demo;
     if seed
-        && db::demo::seed_if_empty(&mut conn)
+        && crate::app::demo::seed_if_empty(&mut conn)
             .await
             .map_err(|e| format!("demo seed failed: {e}"))?
     {
@@ -236,7 +236,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     }
     drop(conn);
     let mut state = AppState::with_limits(pool, args.rate_limits()).with_trusted_proxies(
-        crate::api::client::TrustedProxies::new(args.trusted_proxies.clone()),
+        crate::http::client::TrustedProxies::new(args.trusted_proxies.clone()),
     );
     if let Some(start) = args.clock_start {
         tracing::warn!(%start, "the clock starts at a chosen instant, not today");
@@ -280,7 +280,13 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     let drain = std::time::Duration::from_secs(args.shutdown_drain_secs);
     tokio::spawn(stop_on_signal(server.handle(), shared, drain));
     server.await.map_err(|e| format!("server failed: {e}"))?;
-    crate::api::refusals::flush(&shared_for_flush, true).await;
+    crate::http::refusals::flush(
+        &shared_for_flush.refusals,
+        &shared_for_flush.pool,
+        shared_for_flush.now(),
+        true,
+    )
+    .await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -323,7 +329,7 @@ async fn flush_refusals(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
     loop {
         every.tick().await;
-        crate::api::refusals::flush(&state, false).await;
+        crate::http::refusals::flush(&state.refusals, &state.pool, state.now(), false).await;
     }
 }
 
@@ -340,7 +346,7 @@ async fn hourly_purges(
         let Ok(mut conn) = state.pool.get().await else {
             continue;
         };
-        match crate::api::idempotency::purge_expired(&mut conn, state.now()).await {
+        match crate::http::idempotency::purge_expired(&mut conn, state.now()).await {
             Ok(purged) if purged > 0 => tracing::info!(purged, "forgot expired idempotency keys"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not purge idempotency keys"),

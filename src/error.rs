@@ -1,16 +1,9 @@
-//! The one error type of the service and its RFC 9457 `application/problem+json` rendering.
+//! The one error type of the service and its stable problem types; the HTTP edge renders them
+//! as RFC 9457 `application/problem+json` (`http::problem`).
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-/// Content type of every error body.
-pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// Seconds a client should wait before retrying when the database is unavailable.
-const RETRY_AFTER_SECONDS: &str = "2";
 
 /// A stable problem `type`: its URI is `/problems/{slug}`, documented in the README and OpenAPI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,40 +132,36 @@ impl ProblemType {
     }
 
     /// The HTTP status a problem of this type carries.
-    pub fn status(self) -> StatusCode {
+    pub fn status(self) -> u16 {
         match self {
-            Self::ValidationFailed => StatusCode::BAD_REQUEST,
-            Self::UnprocessableValues => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::SlugTaken | Self::Duplicate | Self::InUse | Self::ScheduleConflict => {
-                StatusCode::CONFLICT
-            }
-            Self::OutsideWorkingHours => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::ProviderOnTimeOff => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::ProviderNotEligible => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooShortNotice => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BeyondHorizon => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TimeWithoutOffset => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InactiveRecord => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooEarly | Self::OutsideVisitWindow => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::CourseNotPlannable | Self::CourseWindowBroken => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::SlotTaken => StatusCode::CONFLICT,
-            Self::PatientDoubleBooked => StatusCode::CONFLICT,
-            Self::InvalidTransition | Self::AlreadyConverted | Self::InquiryErased => {
-                StatusCode::CONFLICT
-            }
-            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ValidationFailed => 400,
+            Self::UnprocessableValues => 422,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::RateLimited => 429,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::SlugTaken | Self::Duplicate | Self::InUse | Self::ScheduleConflict => 409,
+            Self::OutsideWorkingHours => 422,
+            Self::ProviderOnTimeOff => 422,
+            Self::ProviderNotEligible => 422,
+            Self::TooShortNotice => 422,
+            Self::BeyondHorizon => 422,
+            Self::TimeWithoutOffset => 422,
+            Self::InactiveRecord => 422,
+            Self::TooEarly | Self::OutsideVisitWindow => 422,
+            Self::IdempotencyKeyReused => 422,
+            Self::CourseNotPlannable | Self::CourseWindowBroken => 422,
+            Self::SlotTaken => 409,
+            Self::PatientDoubleBooked => 409,
+            Self::InvalidTransition | Self::AlreadyConverted | Self::InquiryErased => 409,
+            Self::PreconditionFailed => 412,
+            Self::PreconditionRequired => 428,
+            Self::PayloadTooLarge => 413,
+            Self::RequestTimeout => 408,
+            Self::UnsupportedMediaType => 415,
+            Self::ServiceUnavailable => 503,
+            Self::Internal => 500,
         }
     }
 
@@ -320,60 +309,6 @@ impl FieldError {
     }
 }
 
-/// An RFC 9457 problem document as sent to clients.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// Stable identifier of the problem type (a URI reference).
-    #[serde(rename = "type")]
-    #[schema(example = "/problems/validation-failed")]
-    pub problem_type: String,
-    /// Short summary of the problem type.
-    #[schema(example = "The request is not valid")]
-    pub title: String,
-    /// HTTP status code.
-    #[schema(example = 400)]
-    pub status: u16,
-    /// What went wrong in this occurrence.
-    #[schema(example = "1 field failed validation")]
-    pub detail: String,
-    /// The failing fields, for validation problems.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    /// For `duplicate`: the id of the record that exists already.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub existing_id: Option<uuid::Uuid>,
-    /// For `already-converted`: the patient the inquiry became.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub patient_id: Option<uuid::Uuid>,
-    /// For `already-converted`: the session booked by the conversion, if one was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<uuid::Uuid>,
-    /// For `outside-visit-window`: the first moment the step is accepted, in the location's zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_from: Option<chrono::DateTime<chrono::FixedOffset>>,
-    /// For `outside-visit-window`: the moment the step is no longer accepted, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_until: Option<chrono::DateTime<chrono::FixedOffset>>,
-}
-
-impl Problem {
-    /// A problem of `kind` with `detail` and the failing fields.
-    pub fn new(kind: ProblemType, detail: String, errors: Vec<FieldError>) -> Self {
-        Self {
-            problem_type: kind.uri(),
-            title: kind.title().to_owned(),
-            status: kind.status().as_u16(),
-            detail,
-            errors,
-            existing_id: None,
-            patient_id: None,
-            session_id: None,
-            allowed_from: None,
-            allowed_until: None,
-        }
-    }
-}
-
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -470,85 +405,6 @@ impl AppError {
             Self::Unavailable(_) | Self::Contention(_) => ProblemType::ServiceUnavailable,
             Self::Internal(_) => ProblemType::Internal,
         }
-    }
-}
-
-/// Builds a problem response of `kind`.
-pub fn problem_response(
-    kind: ProblemType,
-    detail: String,
-    errors: Vec<FieldError>,
-) -> HttpResponse {
-    render(kind, Problem::new(kind, detail, errors))
-}
-
-/// The one place that writes `application/problem+json`.
-fn render(kind: ProblemType, problem: Problem) -> HttpResponse {
-    let mut response = HttpResponse::build(kind.status());
-    response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-    if kind == ProblemType::ServiceUnavailable {
-        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS));
-    }
-    response.json(problem)
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        self.problem_type().status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let kind = self.problem_type();
-        let detail = match self {
-            Self::Internal(cause) | Self::Unavailable(cause) | Self::Contention(cause) => {
-                // The cause chain goes to the log only: it may hold SQL or connection details.
-                let mut chain = cause.to_string();
-                let mut source = cause.source();
-                while let Some(inner) = source {
-                    chain.push_str(": ");
-                    chain.push_str(&inner.to_string());
-                    source = inner.source();
-                }
-                tracing::error!(problem = kind.slug(), cause = %chain, "request failed");
-                kind.title().to_owned()
-            }
-            other => other.to_string(),
-        };
-        let errors = match self {
-            Self::Validation(errors) | Self::Rules(errors) => errors.clone(),
-            _ => Vec::new(),
-        };
-        let mut problem = Problem::new(kind, detail, errors);
-        match self {
-            Self::Duplicate(_, existing) => problem.existing_id = Some(*existing),
-            Self::AlreadyConverted {
-                patient_id,
-                session_id,
-            } => {
-                problem.patient_id = Some(*patient_id);
-                problem.session_id = *session_id;
-            }
-            Self::OutsideVisitWindow { from, until, .. } => {
-                problem.allowed_from = Some(*from);
-                problem.allowed_until = *until;
-            }
-            _ => {}
-        }
-        let mut response = render(kind, problem);
-        let headers = response.headers_mut();
-        match self {
-            Self::Unauthorized(_) => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
-            }
-            Self::RateLimited(seconds) => {
-                headers.insert(header::RETRY_AFTER, header::HeaderValue::from(*seconds));
-            }
-            _ => {}
-        }
-        response
     }
 }
 
@@ -667,27 +523,4 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
         _ => return None,
     };
     Some(error)
-}
-
-/// A problem for a bare status produced outside the handlers (by actix itself).
-pub fn problem_for_status(status: StatusCode) -> HttpResponse {
-    let known = ProblemType::ALL
-        .into_iter()
-        .find(|kind| kind.status() == status);
-    match known {
-        Some(kind) if kind != ProblemType::ValidationFailed => {
-            problem_response(kind, kind.title().to_owned(), vec![])
-        }
-        _ => {
-            let title = status.canonical_reason().unwrap_or("Error");
-            HttpResponse::build(status)
-                .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
-                .json(Problem {
-                    problem_type: "about:blank".into(),
-                    title: title.to_owned(),
-                    status: status.as_u16(),
-                    ..Problem::new(ProblemType::Internal, title.to_owned(), vec![])
-                })
-        }
-    }
 }

@@ -1,6 +1,7 @@
 //! prolo-scheduler: the scheduling backend of a prolotherapy clinic.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -8,10 +9,10 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod models;
 pub mod openapi;
 pub mod schema;
-pub mod state;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;
@@ -21,8 +22,8 @@ use actix_web::{App, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::problems::KnownRoutes;
-use crate::state::AppState;
+use crate::http::problems::KnownRoutes;
+use crate::http::state::AppState;
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
@@ -57,8 +58,8 @@ pub fn app(
     let known_routes = KnownRoutes::from_document(&document);
     app.app_data(web::Data::new(state))
         .app_data(web::Data::new(known_routes))
-        .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
-        .app_data(web::PayloadConfig::new(api::extract::JSON_LIMIT))
+        .app_data(web::PathConfig::default().error_handler(http::extract::path_error))
+        .app_data(web::PayloadConfig::new(http::extract::JSON_LIMIT))
         // The docs' relative links resolve only under `/docs/`.
         .route(
             "/docs",
@@ -69,11 +70,11 @@ pub fn app(
             }),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
-        .default_service(web::to(api::problems::no_route))
+        .default_service(web::to(http::problems::no_route))
         .wrap(actix_web::middleware::from_fn(
-            api::query_guard::check_query,
+            http::query_guard::check_query,
         ))
-        .wrap(actix_web::middleware::from_fn(api::auth::authenticate))
+        .wrap(actix_web::middleware::from_fn(http::auth::authenticate))
         .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
         .wrap(cors(&cors_origins))
         .wrap_fn(|req, service| {
@@ -81,11 +82,13 @@ pub fn app(
             let response = service.call(req);
             async move {
                 let mut response = response.await?;
-                api::security_headers::apply(response.headers_mut(), is_docs);
+                http::security_headers::apply(response.headers_mut(), is_docs);
                 Ok(response)
             }
         })
-        .wrap(tracing_actix_web::TracingLogger::<api::access_log::AccessLog>::new())
+        .wrap(tracing_actix_web::TracingLogger::<
+            http::access_log::AccessLog,
+        >::new())
 }
 
 /// Cross-origin access for the configured origins only; other origins get no CORS headers,
@@ -116,11 +119,11 @@ fn problem_safety_net<B: MessageBody>(
     let is_problem = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
-        .is_some_and(|value| value == error::PROBLEM_JSON);
+        .is_some_and(|value| value == http::problem::PROBLEM_JSON);
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let problem = error::problem_for_status(res.status());
+    let problem = http::problem::problem_for_status(res.status());
     let (req, _) = res.into_parts();
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, problem).map_into_right_body(),

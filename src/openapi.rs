@@ -3,8 +3,9 @@
 
 use utoipa::OpenApi;
 
-use crate::api::problems::*;
-use crate::error::{FieldError, Problem, ProblemType};
+use crate::error::{FieldError, ProblemType};
+use crate::http::problem::Problem;
+use crate::http::problems::*;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -72,7 +73,7 @@ pub fn root() -> utoipa::openapi::OpenApi {
         description.push_str(&format!(
             "| `{}` | {} | {} |\n",
             kind.uri(),
-            kind.status().as_u16(),
+            kind.status(),
             kind.description()
         ));
     }
@@ -245,7 +246,7 @@ fn constrain_header(parameter: &mut utoipa::openapi::path::Parameter) {
     use utoipa::openapi::schema::SchemaFormat;
     let (pattern, format) = match parameter.name.as_str() {
         "If-Match" => (
-            crate::api::conditional::IF_MATCH_PATTERN,
+            crate::http::conditional::IF_MATCH_PATTERN,
             Some(SchemaFormat::Custom("entity-tags".to_owned())),
         ),
         "Idempotency-Key" => (r"^[\x21-\x7e]{1,255}$", None),
@@ -272,7 +273,7 @@ fn constrain_header(parameter: &mut utoipa::openapi::path::Parameter) {
 ///   `type: [string, null]`, in the form generators handle (schemathesis 4.32 draws `""`
 ///   for `type: [string, null], format: uuid`).
 fn refine(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::Schema>, property: Option<&str>) {
-    use crate::api::rules::{EMAIL_PATTERN, PHONE_PATTERN, TextForm};
+    use crate::http::rules::{EMAIL_PATTERN, PHONE_PATTERN, TextForm};
     use utoipa::openapi::schema::{ArrayItems, SchemaFormat};
     use utoipa::openapi::{RefOr, Schema};
     let RefOr::T(node) = schema else { return };

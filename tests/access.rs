@@ -604,7 +604,7 @@ async fn audit_events_past_their_retention_are_purged_in_audited_batches_and_onl
 #[actix_web::test]
 async fn public_routes_are_limited_per_ip_and_keys_per_key() {
     let db = TestDatabase::new().await;
-    let limits = prolo_scheduler::state::RateLimits {
+    let limits = prolo_scheduler::config::RateLimits {
         public_per_minute: 3,
         key_per_minute: 5,
         inquiries_per_hour: 0,

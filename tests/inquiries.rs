@@ -1,6 +1,6 @@
 use actix_web::http::Method;
+use prolo_scheduler::config::RateLimits;
 use prolo_scheduler::domain::access::Role;
-use prolo_scheduler::state::RateLimits;
 use serde_json::{Value, json};
 
 use crate::support::{Reply, TestApp, TestDatabase};

@@ -115,7 +115,7 @@ fn the_readme_lists_every_problem_type_with_its_status() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for kind in prolo_scheduler::error::ProblemType::ALL {
-        let row = format!("| `{}` | {} |", kind.uri(), kind.status().as_u16());
+        let row = format!("| `{}` | {} |", kind.uri(), kind.status());
         assert!(readme.contains(&row), "README has no row {row}");
     }
 }

@@ -722,7 +722,7 @@ async fn idempotency_keys_are_forgotten_after_two_days_not_before() {
         .await
         .expect(201);
     let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
-    let purge = prolo_scheduler::api::idempotency::purge_expired;
+    let purge = prolo_scheduler::http::idempotency::purge_expired;
     assert_eq!(
         purge(&mut conn, app.now() + chrono::Duration::hours(47))
             .await

@@ -7,15 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{AdminKey, AnyKey};
-use super::extract::{Json, Query};
-use super::pagination::{Page, PageQuery};
-use super::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
-use super::rules;
 use crate::domain::access::Role;
 use crate::error::AppError;
+use crate::http::auth::{AdminKey, AnyKey};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::{api_keys as model, audit_events};
-use crate::state::AppState;
 
 /// An API key as listed: never the secret itself.
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,10 +87,10 @@ pub struct CreateApiKey {
 
 fn provider_matches_role(role: &Role) -> impl FnOnce(&Option<Uuid>, &()) -> garde::Result + '_ {
     move |provider_id, _| match (role, provider_id) {
-        (Role::Provider, None) => Err(crate::api::rules::beyond_schema(
+        (Role::Provider, None) => Err(crate::http::rules::beyond_schema(
             "is required for a provider key",
         )),
-        (Role::Admin | Role::Staff, Some(_)) => Err(crate::api::rules::beyond_schema(
+        (Role::Admin | Role::Staff, Some(_)) => Err(crate::http::rules::beyond_schema(
             "is only for provider keys",
         )),
         _ => Ok(()),

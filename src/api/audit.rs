@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::AdminKey;
-use super::extract::Query;
-use super::pagination::{Page, PageQuery};
-use super::problems::{AuthErrors, BadRequest, ServerErrors};
-use super::rules;
 use crate::error::AppError;
+use crate::http::auth::AdminKey;
+use crate::http::extract::Query;
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{AuthErrors, BadRequest, ServerErrors};
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::audit_events::{self as model, AuditFilter};
-use crate::state::AppState;
 
 /// One recorded access or refusal.
 #[derive(Debug, Serialize, ToSchema)]

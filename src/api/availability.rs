@@ -9,16 +9,16 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::Public;
-use super::extract::Query;
-use super::problems::{BadRequest, PublicErrors, ServerErrors};
 use crate::domain::sessions::SessionKind;
 use crate::domain::slots::{Calendar, SlotRequest, Span, open_slots};
 use crate::domain::time::Weekday;
 use crate::domain::working_hours::WeeklyInterval;
 use crate::error::{AppError, ProblemType};
+use crate::http::auth::Public;
+use crate::http::extract::Query;
+use crate::http::problems::{BadRequest, PublicErrors, ServerErrors};
+use crate::http::state::AppState;
 use crate::models::{locations, providers, sessions, settings, treatment_areas, working_hours};
-use crate::state::AppState;
 
 /// The longest range one request may ask for.
 pub const MAX_DAYS: i64 = 62;
@@ -32,12 +32,12 @@ pub struct AvailabilityQuery {
     #[garde(skip)]
     pub kind: SessionKind,
     /// First local date, `YYYY-MM-DD` (inclusive).
-    #[serde(deserialize_with = "super::rules::date")]
+    #[serde(deserialize_with = "crate::http::rules::date")]
     #[garde(skip)]
     #[param(value_type = String, format = Date, example = "2027-03-15")]
     pub from: NaiveDate,
     /// Last local date, `YYYY-MM-DD` (inclusive); at most 62 days after `from`.
-    #[serde(deserialize_with = "super::rules::date")]
+    #[serde(deserialize_with = "crate::http::rules::date")]
     #[garde(skip)]
     #[param(value_type = String, format = Date, example = "2027-03-28")]
     pub to: NaiveDate,
@@ -161,7 +161,7 @@ fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
     responses(
         (status = 200, description = "Open slots, by start", body = Availability),
         (status = 400, response = BadRequest),
-        (status = 422, response = crate::api::problems::InactiveRecord),
+        (status = 422, response = crate::http::problems::InactiveRecord),
         PublicErrors, ServerErrors,
     )
 )]

@@ -10,12 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{AnyKey, Caller, StaffKey};
-use super::conditional::ok_tagged;
-use super::extract::{Json, Query};
-use super::idempotency::{self, Answer};
-use super::pagination::{Page, PageQuery};
-use super::problems::*;
 use super::sessions::{Session, event, parse_instant_field};
 use super::treatment_areas::IntervalDays;
 use crate::domain::courses::{CourseStatus, Progress, SessionSummary, Side, progress};
@@ -27,12 +21,18 @@ use crate::domain::slots::Span;
 use crate::domain::time::{WallTime, Weekday};
 use crate::domain::working_hours::WeeklyInterval;
 use crate::error::{AppError, ProblemType};
+use crate::http::auth::{AnyKey, Caller, StaffKey};
+use crate::http::conditional::ok_tagged;
+use crate::http::extract::{Json, Query};
+use crate::http::idempotency::{self, Answer};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::*;
+use crate::http::state::AppState;
 use crate::models::courses::{self as model, CourseFilter, NewCourse};
 use crate::models::sessions::{self as sessions_model, NewSession};
 use crate::models::{
     audit_events, locations, patients, providers, settings, treatment_areas, working_hours,
 };
-use crate::state::AppState;
 
 /// Local times of day that suit the patient.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -446,7 +446,7 @@ fn course_plan(planned: &Planned, location_id: Uuid) -> CoursePlan {
     request_body = PlanCourse,
     responses(
         (status = 200, description = "The proposal", body = CoursePlan),
-        (status = 422, description = "`time-without-offset`, `inactive-record` or `provider-not-eligible`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`time-without-offset`, `inactive-record` or `provider-not-eligible`", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, ServerErrors,
     )
 )]
@@ -505,7 +505,7 @@ pub async fn create_course(
                     Ok(Answer {
                         status: StatusCode::CREATED,
                         location: Some(format!("/v1/courses/{}", course.id)),
-                        etag: Some(super::conditional::etag(course.version)),
+                        etag: Some(crate::http::conditional::etag(course.version)),
                         body: serde_json::to_value(&course)
                             .map_err(|e| AppError::Internal(Box::new(e)))?,
                     })
@@ -1077,7 +1077,7 @@ pub async fn change_course_status(
     StaffKey(caller): StaffKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    if_match: super::conditional::IfMatch,
+    if_match: crate::http::conditional::IfMatch,
     Json(body): Json<ChangeCourseStatus>,
 ) -> Result<HttpResponse, AppError> {
     use diesel_async::AsyncConnection;
@@ -1227,7 +1227,7 @@ pub async fn patient_courses(
     let rows = model::list(
         &mut conn,
         filter,
-        super::pagination::PageRequest {
+        crate::http::pagination::PageRequest {
             after: None,
             limit: 100,
         },
@@ -1302,7 +1302,7 @@ pub async fn extend_course(
                     Ok(Answer {
                         status: StatusCode::OK,
                         location: None,
-                        etag: Some(super::conditional::etag(course.version)),
+                        etag: Some(crate::http::conditional::etag(course.version)),
                         body: serde_json::to_value(&course)
                             .map_err(|e| AppError::Internal(Box::new(e)))?,
                     })
@@ -1384,15 +1384,15 @@ async fn extend(
 pub struct UpdateCourse {
     #[garde(skip)]
     pub side: Option<Side>,
-    #[serde(default, deserialize_with = "super::rules::nullable")]
-    #[garde(custom(super::rules::nullable_text::<2000>))]
+    #[serde(default, deserialize_with = "crate::http::rules::nullable")]
+    #[garde(custom(crate::http::rules::nullable_text::<2000>))]
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub goal: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::rules::nullable")]
+    #[serde(default, deserialize_with = "crate::http::rules::nullable")]
     #[garde(inner(inner(range(min = 0, max = 10))))]
     #[schema(value_type = Option<i16>, minimum = 0, maximum = 10)]
     pub baseline_pain: Option<Option<i16>>,
-    #[serde(default, deserialize_with = "super::rules::nullable")]
+    #[serde(default, deserialize_with = "crate::http::rules::nullable")]
     #[garde(inner(inner(range(min = 0, max = 100))))]
     #[schema(value_type = Option<i16>, minimum = 0, maximum = 100)]
     pub baseline_function: Option<Option<i16>>,
@@ -1422,7 +1422,7 @@ pub async fn update_course(
     StaffKey(caller): StaffKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    if_match: super::conditional::IfMatch,
+    if_match: crate::http::conditional::IfMatch,
     Json(body): Json<UpdateCourse>,
 ) -> Result<HttpResponse, AppError> {
     use diesel_async::AsyncConnection;

@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ProblemType, problem_response};
-use crate::state::AppState;
+use crate::error::ProblemType;
+use crate::http::problem::problem_response;
+use crate::http::state::AppState;
 
 /// A probe's answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,7 +33,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, response = super::problems::ServiceUnavailable),
+        (status = 503, response = crate::http::problems::ServiceUnavailable),
     )
 )]
 #[get("/readyz")]

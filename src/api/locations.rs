@@ -7,18 +7,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{AdminKey, Public};
-use super::conditional::{IfMatch, created, ok_tagged};
-use super::extract::{Json, Query};
-use super::pagination::{Page, PageQuery};
-use super::problems::{
+use crate::error::AppError;
+use crate::http::auth::{AdminKey, Public};
+use crate::http::conditional::{IfMatch, created, ok_tagged};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{
     AuthErrors, BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired,
     PublicErrors, ServerErrors,
 };
-use super::rules;
-use crate::error::AppError;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::locations::{self as model, LocationChanges, NewLocation};
-use crate::state::AppState;
 
 /// A clinic site.
 #[derive(Debug, Serialize, ToSchema)]

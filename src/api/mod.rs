@@ -1,29 +1,15 @@
 //! The HTTP edge: request and response types, handlers, and every route on one screen.
 
-pub mod access_log;
 pub mod api_keys;
 pub mod audit;
-pub mod auth;
 pub mod availability;
-pub mod client;
-pub mod conditional;
 pub mod courses;
-pub mod extract;
 pub mod health;
-pub mod idempotency;
-pub mod in_flight;
 pub mod inquiries;
 pub mod locations;
-pub mod pagination;
 pub mod patients;
-pub mod problems;
 pub mod providers;
-pub mod query_guard;
-pub mod rate_limit;
-pub mod refusals;
-pub mod rules;
 pub mod schedule;
-pub mod security_headers;
 pub mod sessions;
 pub mod settings;
 pub mod time_off;
@@ -37,7 +23,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(problems::describe_problem_type)
+        .service(crate::http::problems::describe_problem_type)
         .service(
             scope("/v1")
                 .service(api_keys::create_api_key)

@@ -8,20 +8,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{AnyKey, StaffKey};
-use super::conditional::{IfMatch, created, ok_tagged};
-use super::extract::{Json, Query};
-use super::pagination::{Page, PageQuery};
-use super::problems::{
+use crate::domain::contact::normalize_email;
+use crate::error::AppError;
+use crate::http::auth::{AnyKey, StaffKey};
+use crate::http::conditional::{IfMatch, created, ok_tagged};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{
     AuthErrors, BadRequest, BodyErrors, Duplicate, NotFound, PreconditionFailed,
     PreconditionRequired, ServerErrors,
 };
-use super::rules;
-use crate::domain::contact::normalize_email;
-use crate::error::AppError;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::audit_events;
 use crate::models::patients::{self as model, NewPatient, PatientChanges, PatientSearch};
-use crate::state::AppState;
 
 /// How a patient prefers to be contacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -190,7 +190,7 @@ pub struct PatientFilter {
 }
 
 fn audited(
-    caller: &super::auth::Caller,
+    caller: &crate::http::auth::Caller,
     action: &str,
     id: Uuid,
     status: u16,
@@ -327,10 +327,10 @@ pub async fn search_patients(
 }
 
 async fn respond_with_page(
-    caller: &super::auth::Caller,
+    caller: &crate::http::auth::Caller,
     state: &AppState,
     search: PatientSearch,
-    request: super::pagination::PageRequest,
+    request: crate::http::pagination::PageRequest,
     action: &str,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;

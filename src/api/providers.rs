@@ -7,18 +7,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{AdminKey, Public};
-use super::conditional::{IfMatch, created, ok_tagged};
-use super::extract::{Json, Query};
-use super::pagination::{Page, PageQuery};
-use super::problems::{
+use crate::error::AppError;
+use crate::http::auth::{AdminKey, Public};
+use crate::http::conditional::{IfMatch, created, ok_tagged};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{
     AuthErrors, BadRequest, BodyErrors, InUse, NotFound, PreconditionFailed, PreconditionRequired,
     PublicErrors, ServerErrors,
 };
-use super::rules;
-use crate::error::AppError;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::providers::{self as model, NewProvider, ProviderChanges, ProviderFilter};
-use crate::state::AppState;
 
 /// A clinician who treats patients.
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,7 +112,7 @@ fn distinct(ids: &[Uuid], _: &()) -> garde::Result {
     if ids.iter().all(|id| seen.insert(id)) {
         Ok(())
     } else {
-        Err(crate::api::rules::beyond_schema("lists an id twice"))
+        Err(crate::http::rules::beyond_schema("lists an id twice"))
     }
 }
 

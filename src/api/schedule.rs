@@ -6,24 +6,24 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::AnyKey;
-use super::extract::Query;
-use super::problems::{AuthErrors, BadRequest, NotFound, ServerErrors};
 use super::sessions::Session;
 use crate::domain::slots::{Span, free_gaps, working_span};
 use crate::domain::time::Weekday;
 use crate::domain::working_hours::WeeklyInterval;
 use crate::error::AppError;
+use crate::http::auth::AnyKey;
+use crate::http::extract::Query;
+use crate::http::problems::{AuthErrors, BadRequest, NotFound, ServerErrors};
+use crate::http::state::AppState;
 use crate::models::sessions::{self, SessionFilter};
 use crate::models::{audit_events, locations, providers, working_hours};
-use crate::state::AppState;
 
 /// Which day.
 #[derive(Debug, Deserialize, IntoParams, garde::Validate)]
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
     /// The local date, `YYYY-MM-DD`, in each location's time zone.
-    #[serde(deserialize_with = "super::rules::date")]
+    #[serde(deserialize_with = "crate::http::rules::date")]
     #[param(value_type = String, format = Date, example = "2027-03-15")]
     #[garde(skip)]
     pub date: NaiveDate,

@@ -6,15 +6,15 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{AdminKey, AnyKey};
-use super::conditional::{IfMatch, ok_tagged};
-use super::extract::Json;
-use super::problems::{
+use crate::error::AppError;
+use crate::http::auth::{AdminKey, AnyKey};
+use crate::http::conditional::{IfMatch, ok_tagged};
+use crate::http::extract::Json;
+use crate::http::problems::{
     AuthErrors, BodyErrors, PreconditionFailed, PreconditionRequired, ServerErrors,
 };
-use crate::error::AppError;
+use crate::http::state::AppState;
 use crate::models::settings::{self as model, SettingsChanges};
-use crate::state::AppState;
 
 /// The rules availability and booking follow.
 #[derive(Debug, Serialize, ToSchema)]

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{AdminKey, AnyKey};
-use super::extract::{Json, Query};
-use super::pagination::{Page, PageQuery};
-use super::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
-use super::rules;
 use crate::error::AppError;
+use crate::http::auth::{AdminKey, AnyKey};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::{locations, providers, time_off as model};
-use crate::state::AppState;
 
 /// A period in which a provider cannot be booked. Instants are written in the zone of the
 /// provider's locations when they share one, else in UTC (`Z`).
@@ -84,7 +84,7 @@ pub struct CreateTimeOff {
 fn ends_after(starts_at: &DateTime<Utc>) -> impl FnOnce(&DateTime<Utc>, &()) -> garde::Result + '_ {
     move |ends_at, _| {
         if ends_at <= starts_at {
-            return Err(crate::api::rules::beyond_schema(
+            return Err(crate::http::rules::beyond_schema(
                 "must be later than starts_at",
             ));
         }

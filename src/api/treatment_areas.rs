@@ -7,18 +7,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{AdminKey, Public};
-use super::conditional::{IfMatch, created, ok_tagged};
-use super::extract::{Json, Query};
-use super::pagination::{Page, PageQuery};
-use super::problems::{
+use crate::error::AppError;
+use crate::http::auth::{AdminKey, Public};
+use crate::http::conditional::{IfMatch, created, ok_tagged};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::{
     AuthErrors, BadRequest, BodyErrors, NotFound, PreconditionFailed, PreconditionRequired,
     PublicErrors, ServerErrors, SlugTaken,
 };
-use super::rules;
-use crate::error::AppError;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::treatment_areas::{self as model, NewTreatmentArea, TreatmentAreaChanges};
-use crate::state::AppState;
 
 /// Session length in minutes for each kind of session.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, garde::Validate)]
@@ -70,7 +70,7 @@ pub struct IntervalDays {
 fn not_below(min: &i32) -> impl FnOnce(&i32, &()) -> garde::Result + '_ {
     move |max, _| {
         if max < min {
-            return Err(crate::api::rules::beyond_schema(
+            return Err(crate::http::rules::beyond_schema(
                 "must not be less than min",
             ));
         }
@@ -82,7 +82,7 @@ fn not_below(min: &i32) -> impl FnOnce(&i32, &()) -> garde::Result + '_ {
 fn between<'a>(min: &'a i32, max: &'a i32) -> impl FnOnce(&i32, &()) -> garde::Result + 'a {
     move |target, _| {
         if target < min || target > max {
-            return Err(crate::api::rules::beyond_schema(
+            return Err(crate::http::rules::beyond_schema(
                 "must lie between min and max",
             ));
         }

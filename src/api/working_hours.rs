@@ -7,16 +7,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{AdminKey, Public};
-use super::extract::Json;
-use super::problems::{
-    AuthErrors, BadRequest, BodyErrors, NotFound, PublicErrors, ScheduleConflict, ServerErrors,
-};
 use crate::domain::time::{WallTime, Weekday};
 use crate::domain::working_hours::{WeeklyInterval, check_pattern};
 use crate::error::{AppError, FieldError};
+use crate::http::auth::{AdminKey, Public};
+use crate::http::extract::Json;
+use crate::http::problems::{
+    AuthErrors, BadRequest, BodyErrors, NotFound, PublicErrors, ScheduleConflict, ServerErrors,
+};
+use crate::http::state::AppState;
 use crate::models::{providers, working_hours as model};
-use crate::state::AppState;
 
 /// One weekly interval of work, in the location's wall-clock time.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]

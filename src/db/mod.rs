@@ -1,16 +1,14 @@
 //! The database: connection pool, embedded migrations, readiness, and the local cluster.
 
-pub mod demo;
-
 pub mod embedded;
-
-use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::PoolOptions;
 
 /// The migrations under `migrations/`, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -21,34 +19,6 @@ pub type DbPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnect
 pub type DbConn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
 /// Why a connection could not be had.
 pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
-
-/// Pool sizing and timeouts.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolOptions {
-    /// Connections kept at most.
-    pub max_size: usize,
-    /// How long a request waits for a free connection (or a new one) before it gets 503.
-    pub timeout: Duration,
-}
-
-impl PoolOptions {
-    /// The share of one of `workers` pools: together they keep at most `max_size` connections.
-    pub fn per_worker(self, workers: usize) -> Self {
-        Self {
-            max_size: self.max_size.div_ceil(workers.max(1)).max(1),
-            ..self
-        }
-    }
-}
-
-impl Default for PoolOptions {
-    fn default() -> Self {
-        Self {
-            max_size: 16,
-            timeout: Duration::from_secs(3),
-        }
-    }
-}
 
 /// Builds the pool; connections are opened lazily, so this succeeds with the database down.
 pub fn pool(database_url: &str, options: PoolOptions) -> Result<DbPool, String> {

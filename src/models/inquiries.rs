@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::api::pagination::PageRequest;
+use super::PageRequest;
 use crate::domain::inquiries::DUPLICATE_WINDOW;
 use crate::models::audit_events::{self, NewAuditEvent};
 use crate::schema::{inquiries, inquiry_events};

@@ -13,6 +13,15 @@ pub mod time_off;
 pub mod treatment_areas;
 pub mod working_hours;
 
+use uuid::Uuid;
+
+/// A validated page request: items after `after`, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
 /// A `LIKE`/`ILIKE` pattern matching `text` anywhere, its wildcards taken literally.
 pub fn contains_pattern(text: &str) -> String {
     format!(

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::api::pagination::PageRequest;
+use super::PageRequest;
 use crate::schema::{provider_locations, provider_treatment_areas, providers};
 
 /// A row of `providers`.

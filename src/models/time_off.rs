@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::api::pagination::PageRequest;
+use super::PageRequest;
 use crate::schema::time_off;
 
 /// A row of `time_off`.

@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use prolo_scheduler::clock::FixedClock;
+use prolo_scheduler::config::RateLimits;
 use prolo_scheduler::db;
-use prolo_scheduler::state::{AppState, RateLimits};
+use prolo_scheduler::http::state::AppState;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -19,7 +20,7 @@ pub struct Server {
 impl Server {
     /// Serves the app over the database at `url`, with `clock`.
     pub async fn start(url: &str, clock: Arc<FixedClock>) -> Self {
-        let options = db::PoolOptions {
+        let options = prolo_scheduler::config::PoolOptions {
             max_size: 8,
             timeout: std::time::Duration::from_secs(10),
         };

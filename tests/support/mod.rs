@@ -18,9 +18,10 @@ use prolo_scheduler::db;
 use std::sync::Arc;
 
 use prolo_scheduler::clock::{Clock, FixedClock};
+use prolo_scheduler::config::RateLimits;
 use prolo_scheduler::domain::access::Role;
+use prolo_scheduler::http::state::AppState;
 use prolo_scheduler::models::api_keys;
-use prolo_scheduler::state::{AppState, RateLimits};
 use serde_json::Value;
 
 struct Server {
@@ -395,7 +396,7 @@ impl TestApp {
         origins: Vec<String>,
         clock: Arc<FixedClock>,
     ) -> BoxedService {
-        let options = db::PoolOptions {
+        let options = prolo_scheduler::config::PoolOptions {
             max_size: 4,
             timeout: std::time::Duration::from_secs(2),
         };

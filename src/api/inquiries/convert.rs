@@ -11,22 +11,22 @@ use uuid::Uuid;
 
 use super::triage::erased;
 use super::{Inquiry, audited, status_of};
-use crate::api::auth::{Caller, StaffKey};
-use crate::api::conditional::{Expected, IfMatch};
-use crate::api::extract::Json;
-use crate::api::idempotency::{self, Answer};
 use crate::api::patients::{ContactMethod, born_by_today};
-use crate::api::problems::*;
-use crate::api::rules;
 use crate::api::sessions::book::{BookSession, book_in};
 use crate::api::sessions::{Session, parse_instant_field};
 use crate::domain::contact::normalize_email;
 use crate::domain::inquiries::{may_convert, split_name, status_after_conversion};
 use crate::domain::sessions::SessionKind;
 use crate::error::{AppError, ProblemType};
+use crate::http::auth::{Caller, StaffKey};
+use crate::http::conditional::{Expected, IfMatch};
+use crate::http::extract::Json;
+use crate::http::idempotency::{self, Answer};
+use crate::http::problems::*;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::inquiries::{self as model, InquiryChanges, InquiryEvent};
 use crate::models::{audit_events, patients};
-use crate::state::AppState;
 
 /// A new patient made from the inquiry: every field but `date_of_birth` defaults to what the
 /// inquiry says (the name split at its last word).
@@ -97,10 +97,10 @@ fn one_patient(
     patient: &Option<PatientFromInquiry>,
 ) -> impl FnOnce(&Option<Uuid>, &()) -> garde::Result + '_ {
     move |patient_id, _| match (patient_id, patient) {
-        (Some(_), Some(_)) => Err(crate::api::rules::beyond_schema(
+        (Some(_), Some(_)) => Err(crate::http::rules::beyond_schema(
             "give patient_id or patient, not both",
         )),
-        (None, None) => Err(crate::api::rules::beyond_schema(
+        (None, None) => Err(crate::http::rules::beyond_schema(
             "give patient_id (an existing patient) or patient (a new one)",
         )),
         _ => Ok(()),
@@ -139,9 +139,9 @@ pub struct Conversion {
     responses(
         (status = 200, description = "Converted", body = Conversion),
         (status = 404, response = NotFound),
-        (status = 409, description = "Converted before (`already-converted`, naming `patient_id` and `session_id`), closed or spam (`invalid-transition`), erased (`inquiry-erased`), a patient with the same email and date of birth exists (`duplicate`, with `existing_id`), or the slot is taken (`slot-taken`, `patient-double-booked`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Converted before (`already-converted`, naming `patient_id` and `session_id`), closed or spam (`invalid-transition`), erased (`inquiry-erased`), a patient with the same email and date of birth exists (`duplicate`, with `existing_id`), or the slot is taken (`slot-taken`, `patient-double-booked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 412, response = PreconditionFailed),
-        (status = 422, description = "A booking rule is broken (as for `POST /v1/sessions`), or the patient is archived (`inactive-record`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A booking rule is broken (as for `POST /v1/sessions`), or the patient is archived (`inactive-record`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, ServerErrors,
     )
 )]

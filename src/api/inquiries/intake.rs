@@ -7,16 +7,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{PreferredTimes, SymptomDuration};
-use crate::api::auth::Intake;
-use crate::api::extract::Json;
 use crate::api::patients::ContactMethod;
-use crate::api::problems::{BodyErrors, PublicErrors, ServerErrors};
-use crate::api::rules;
 use crate::domain::inquiries::{InquiryKind, InquiryStatus};
 use crate::error::AppError;
+use crate::http::auth::Intake;
+use crate::http::extract::Json;
+use crate::http::problems::{BodyErrors, PublicErrors, ServerErrors};
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::inquiries::{self as model, InquiryEvent, NewInquiry};
 use crate::models::{audit_events, treatment_areas};
-use crate::state::AppState;
 
 /// A message from the website's "ask a question or book an appointment" form.
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
@@ -79,7 +79,7 @@ pub struct SubmitInquiry {
 
 fn reachable(phone: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> garde::Result + '_ {
     move |email, _| match (email, phone) {
-        (None, None) => Err(crate::api::rules::beyond_schema(
+        (None, None) => Err(crate::http::rules::beyond_schema(
             "an email or a phone number (or both) is required",
         )),
         _ => Ok(()),
@@ -112,11 +112,11 @@ fn contact_given<'a>(
     phone: &'a Option<String>,
 ) -> impl FnOnce(&Option<ContactMethod>, &()) -> garde::Result + 'a {
     move |method, _| match method {
-        Some(ContactMethod::Email) if email.is_none() => Err(crate::api::rules::beyond_schema(
+        Some(ContactMethod::Email) if email.is_none() => Err(crate::http::rules::beyond_schema(
             "is email, but no email is given",
         )),
         Some(ContactMethod::Phone | ContactMethod::Sms) if phone.is_none() => Err(
-            crate::api::rules::beyond_schema("needs a phone number, but none is given"),
+            crate::http::rules::beyond_schema("needs a phone number, but none is given"),
         ),
         _ => Ok(()),
     }

@@ -11,10 +11,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::Caller;
 use super::patients::ContactMethod;
 use crate::domain::inquiries::{InquiryKind, InquiryStatus};
 use crate::domain::time::{WallTime, Weekday};
+use crate::http::auth::Caller;
 use crate::models::audit_events::NewAuditEvent;
 use crate::models::inquiries as model;
 
@@ -71,7 +71,7 @@ fn after(start: &WallTime) -> impl FnOnce(&WallTime, &()) -> garde::Result + '_ 
         if end > start {
             Ok(())
         } else {
-            Err(crate::api::rules::beyond_schema("must be after start"))
+            Err(crate::http::rules::beyond_schema("must be after start"))
         }
     }
 }
@@ -101,7 +101,7 @@ impl utoipa::PartialSchema for PreferredTimes {
             .min_length(Some(1))
             .max_length(Some(500))
             .format(Some(SchemaFormat::Custom(
-                crate::api::rules::TextForm::Name.marker().to_owned(),
+                crate::http::rules::TextForm::Name.marker().to_owned(),
             )))
             .description(Some("One line of free text, 1 to 500 characters."))
             .examples([serde_json::json!("weekday mornings before 10")]);
@@ -142,7 +142,7 @@ impl garde::Validate for PreferredTimes {
                 Some("must be at most 500 characters")
             }
             Self::Text(text) => {
-                if let Err(error) = super::rules::name(text, ctx) {
+                if let Err(error) = crate::http::rules::name(text, ctx) {
                     report.append(parent(), error);
                 }
                 None

@@ -10,18 +10,18 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{Inquiry, audited, status_of};
-use crate::api::auth::StaffKey;
-use crate::api::conditional::{IfMatch, ok_tagged};
-use crate::api::extract::{Json, Query};
-use crate::api::pagination::{Page, PageQuery};
-use crate::api::problems::*;
-use crate::api::rules;
 use crate::domain::access::Role;
 use crate::domain::inquiries::{InquiryKind, InquiryStatus, TriageRefusal, check_transition};
 use crate::error::{AppError, ProblemType};
+use crate::http::auth::StaffKey;
+use crate::http::conditional::{IfMatch, ok_tagged};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::problems::*;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::inquiries::{self as model, InquiryChanges, InquiryEvent, InquirySearch};
 use crate::models::{api_keys, audit_events};
-use crate::state::AppState;
 
 /// Filters of the triage list: the query of `GET /v1/inquiries` and the body of
 /// `POST /v1/inquiries/search` (which alone takes `q`, a personal value).
@@ -71,7 +71,7 @@ pub struct InquiryQuery {
 impl InquiryQuery {
     async fn respond(
         self,
-        caller: &crate::api::auth::Caller,
+        caller: &crate::http::auth::Caller,
         state: &AppState,
         action: &str,
     ) -> Result<HttpResponse, AppError> {
@@ -205,7 +205,7 @@ pub struct UpdateInquiry {
     responses(
         (status = 200, description = "The updated inquiry", body = Inquiry, headers(("ETag" = String))),
         (status = 404, response = NotFound),
-        (status = 409, description = "The status cannot change this way (`invalid-transition`), or the inquiry was erased (`inquiry-erased`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The status cannot change this way (`invalid-transition`), or the inquiry was erased (`inquiry-erased`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 412, response = PreconditionFailed),
         (status = 428, response = PreconditionRequired),
         BodyErrors, AuthErrors, ServerErrors,

@@ -10,15 +10,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Session, checked_facts, event};
-use crate::api::auth::{Caller, StaffKey};
-use crate::api::extract::Json;
-use crate::api::idempotency::{self, Answer};
-use crate::api::problems::*;
 use crate::domain::sessions::{SessionKind, SessionStatus};
 use crate::error::AppError;
+use crate::http::auth::{Caller, StaffKey};
+use crate::http::extract::Json;
+use crate::http::idempotency::{self, Answer};
+use crate::http::problems::*;
+use crate::http::state::AppState;
 use crate::models::audit_events;
 use crate::models::sessions::{self as model, NewSession};
-use crate::state::AppState;
 
 /// A session to book.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
@@ -65,8 +65,8 @@ pub struct BookSession {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
     responses(
         (status = 201, description = "Booked", body = Session, headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "The provider or the patient is taken then (`slot-taken`, `patient-double-booked`)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A booking rule is broken: `outside-working-hours`, `provider-on-time-off`, `provider-not-eligible`, `too-short-notice`, `beyond-horizon`, `time-without-offset`, `inactive-record`, `idempotency-key-reused`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The provider or the patient is taken then (`slot-taken`, `patient-double-booked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A booking rule is broken: `outside-working-hours`, `provider-on-time-off`, `provider-not-eligible`, `too-short-notice`, `beyond-horizon`, `time-without-offset`, `inactive-record`, `idempotency-key-reused`", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, ServerErrors,
     )
 )]
@@ -97,7 +97,7 @@ pub async fn book_session(
                     Ok(Answer {
                         status: StatusCode::CREATED,
                         location: Some(format!("/v1/sessions/{}", session.id)),
-                        etag: Some(crate::api::conditional::etag(session.version)),
+                        etag: Some(crate::http::conditional::etag(session.version)),
                         body: serde_json::to_value(&session)
                             .map_err(|e| AppError::Internal(Box::new(e)))?,
                     })

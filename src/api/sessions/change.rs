@@ -11,16 +11,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{CancelReason, ClinicalRecord, Session, checked_facts, event, visible_to};
-use crate::api::auth::{AnyKey, Caller, StaffKey};
-use crate::api::conditional::{Expected, IfMatch, ok_tagged};
-use crate::api::extract::Json;
-use crate::api::idempotency::{self, Answer};
-use crate::api::problems::*;
 use crate::domain::sessions::{SessionKind, SessionStatus, visit_window};
 use crate::error::{AppError, ProblemType};
+use crate::http::auth::{AnyKey, Caller, StaffKey};
+use crate::http::conditional::{Expected, IfMatch, ok_tagged};
+use crate::http::extract::Json;
+use crate::http::idempotency::{self, Answer};
+use crate::http::problems::*;
+use crate::http::state::AppState;
 use crate::models::sessions::{self as model};
 use crate::models::{audit_events, locations, settings};
-use crate::state::AppState;
 
 /// A new time for a session.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
@@ -73,9 +73,9 @@ pub struct Cancel {
     responses(
         (status = 200, description = "Moved", body = Session, headers(("ETag" = String))),
         (status = 404, response = NotFound),
-        (status = 409, description = "Taken, or the status does not allow a move", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Taken, or the status does not allow a move", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 412, response = PreconditionFailed),
-        (status = 422, description = "A booking rule is broken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A booking rule is broken", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, ServerErrors,
     )
 )]
@@ -183,7 +183,7 @@ pub async fn reschedule_session(
                     Ok(Answer {
                         status: StatusCode::OK,
                         location: None,
-                        etag: Some(crate::api::conditional::etag(session.version)),
+                        etag: Some(crate::http::conditional::etag(session.version)),
                         body: serde_json::to_value(&session)
                             .map_err(|e| AppError::Internal(Box::new(e)))?,
                     })

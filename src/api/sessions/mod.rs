@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::Caller;
 use crate::domain::sessions::{
     BookingCheck, BookingRefusal, SessionKind, SessionStatus, check_booking,
 };
 use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
+use crate::http::auth::Caller;
 use crate::models::sessions::{self as model, BookingFacts, MissingRecord};
 
 /// One appointment.
@@ -231,7 +231,7 @@ pub fn parse_start(text: &str) -> Result<DateTime<Utc>, AppError> {
 /// silently moved); a time without an offset is its own 422.
 pub fn parse_instant_field(field: &str, text: &str) -> Result<DateTime<Utc>, AppError> {
     use chrono::Timelike;
-    match super::rules::parse_instant(text) {
+    match crate::http::rules::parse_instant(text) {
         Ok(instant) if instant.second() != 0 || instant.nanosecond() != 0 => Err(AppError::rule(
             field,
             "must fall on a whole minute: no seconds, fractions or leap seconds",

@@ -9,17 +9,17 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{Session, visible_to};
-use crate::api::auth::AnyKey;
-use crate::api::conditional::ok_tagged;
-use crate::api::extract::Query;
-use crate::api::pagination::Page;
-use crate::api::problems::*;
-use crate::api::rules;
 use crate::domain::sessions::SessionStatus;
 use crate::error::AppError;
+use crate::http::auth::AnyKey;
+use crate::http::conditional::ok_tagged;
+use crate::http::extract::Query;
+use crate::http::pagination::Page;
+use crate::http::problems::*;
+use crate::http::rules;
+use crate::http::state::AppState;
 use crate::models::sessions::{self as model, SessionFilter};
 use crate::models::{audit_events, locations};
-use crate::state::AppState;
 
 /// Get a session
 ///

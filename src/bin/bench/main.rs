@@ -144,7 +144,7 @@ async fn measure(
     db::migrate(&url).await?;
     let mut conn = db::establish(&url).await?;
     let started = std::time::Instant::now();
-    db::demo::seed_if_empty(&mut conn)
+    prolo_scheduler::app::demo::seed_if_empty(&mut conn)
         .await
         .map_err(|e| format!("cannot seed the demo clinic: {e}"))?;
     seed::catalog(&mut conn, args.patients).await?;

@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::domain::access::{Role, hash_key};
 use crate::error::AppError;
+use crate::http::state::AppState;
 use crate::models::api_keys;
 use crate::models::audit_events::{self, NewAuditEvent};
-use crate::state::AppState;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -128,7 +128,7 @@ pub async fn authenticate(
         None => Ok(()),
     };
     if state.refusals.has_finished(state.now()) {
-        super::refusals::flush(&state, false).await;
+        super::refusals::flush(&state.refusals, &state.pool, state.now(), false).await;
     }
     match recorded {
         Ok(()) => Ok(response),
@@ -355,7 +355,7 @@ fn refuse(req: &HttpRequest, authentication: Authentication, caller: Option<Call
 }
 
 fn deny(req: &HttpRequest, caller: Option<Caller>, error: &AppError) {
-    let status = error.problem_type().status().as_u16();
+    let status = error.problem_type().status();
     req.extensions_mut().insert(Denial { caller, status });
 }
 

@@ -6,6 +6,71 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+pub mod cidr;
+pub use cidr::Cidr;
+
+/// How many requests each client may send; 0 turns a limit off.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// A minute per client IP, on routes that need no key.
+    pub public_per_minute: u32,
+    /// A minute per API key, on the others.
+    pub key_per_minute: u32,
+    /// An hour per client IP, of inquiries sent without a key (on top of the public limit).
+    pub inquiries_per_hour: u32,
+    /// Requests in flight at once per key (or, without one, per client IP).
+    pub in_flight: u32,
+}
+
+impl RateLimits {
+    /// No limits at all.
+    pub const UNLIMITED: RateLimits = RateLimits {
+        public_per_minute: 0,
+        key_per_minute: 0,
+        inquiries_per_hour: 0,
+        in_flight: 0,
+    };
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            public_per_minute: 120,
+            key_per_minute: 1200,
+            inquiries_per_hour: 10,
+            in_flight: 64,
+        }
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Connections kept at most.
+    pub max_size: usize,
+    /// How long a request waits for a free connection (or a new one) before it gets 503.
+    pub timeout: Duration,
+}
+
+impl PoolOptions {
+    /// The share of one of `workers` pools: together they keep at most `max_size` connections.
+    pub fn per_worker(self, workers: usize) -> Self {
+        Self {
+            max_size: self.max_size.div_ceil(workers.max(1)).max(1),
+            ..self
+        }
+    }
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            timeout: Duration::from_secs(3),
+        }
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -87,7 +152,7 @@ pub struct ServeArgs {
     /// Comma-separated CIDR blocks (or addresses) of reverse proxies whose `Forwarded` or
     /// `X-Forwarded-For` names the client; from any other peer those headers are ignored.
     #[arg(long, env = "PROLO_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<crate::api::client::Cidr>,
+    pub trusted_proxies: Vec<Cidr>,
     /// Requests a minute per client IP on routes that need no key (0: unlimited).
     #[arg(long, env = "PROLO_RATE_LIMIT_PUBLIC", default_value_t = 120)]
     pub rate_limit_public: u32,
@@ -126,8 +191,8 @@ pub const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl ServeArgs {
     /// The rate limits.
-    pub fn rate_limits(&self) -> crate::state::RateLimits {
-        crate::state::RateLimits {
+    pub fn rate_limits(&self) -> RateLimits {
+        RateLimits {
             public_per_minute: self.rate_limit_public,
             key_per_minute: self.rate_limit_key,
             inquiries_per_hour: self.rate_limit_inquiries,
@@ -136,8 +201,8 @@ impl ServeArgs {
     }
 
     /// The pool's settings.
-    pub fn pool_options(&self) -> crate::db::PoolOptions {
-        crate::db::PoolOptions {
+    pub fn pool_options(&self) -> PoolOptions {
+        PoolOptions {
             max_size: self.pool_size.max(1),
             timeout: Duration::from_secs(self.pool_timeout_secs.max(1)),
         }

@@ -204,11 +204,11 @@ fn strip_position(message: &str) -> String {
 pub fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
     // `PATCH /v1/courses/plan` reaches `PATCH /v1/courses/{id}`, but names the literal path
     // `/v1/courses/plan`, which has no PATCH: that is a 405, not a bad id.
-    let known = req.app_data::<web::Data<crate::api::problems::KnownRoutes>>();
+    let known = req.app_data::<web::Data<crate::http::problems::KnownRoutes>>();
     if let Some(methods) = known.and_then(|known| known.allowed(req.path()))
         && !methods.contains(req.method())
     {
-        let response = crate::api::problems::method_not_allowed(req, &methods);
+        let response = crate::http::problems::method_not_allowed(req, &methods);
         return actix_web::error::InternalError::from_response(error, response).into();
     }
     let field = req
@@ -273,7 +273,9 @@ mod tests {
     fn later_than(start: &u32) -> impl FnOnce(&u32, &()) -> garde::Result + '_ {
         move |end, _| match end > start {
             true => Ok(()),
-            false => Err(crate::api::rules::beyond_schema("must be later than start")),
+            false => Err(crate::http::rules::beyond_schema(
+                "must be later than start",
+            )),
         }
     }
 

@@ -3,47 +3,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::api::client::TrustedProxies;
-use crate::api::in_flight::InFlight;
-use crate::api::rate_limit::RateLimiter;
-use crate::api::refusals::RefusalTally;
 use crate::clock::{Clock, SystemClock};
+use crate::config::RateLimits;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppError;
-
-/// How many requests each client may send; 0 turns a limit off.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimits {
-    /// A minute per client IP, on routes that need no key.
-    pub public_per_minute: u32,
-    /// A minute per API key, on the others.
-    pub key_per_minute: u32,
-    /// An hour per client IP, of inquiries sent without a key (on top of the public limit).
-    pub inquiries_per_hour: u32,
-    /// Requests in flight at once per key (or, without one, per client IP).
-    pub in_flight: u32,
-}
-
-impl RateLimits {
-    /// No limits at all.
-    pub const UNLIMITED: RateLimits = RateLimits {
-        public_per_minute: 0,
-        key_per_minute: 0,
-        inquiries_per_hour: 0,
-        in_flight: 0,
-    };
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            public_per_minute: 120,
-            key_per_minute: 1200,
-            inquiries_per_hour: 10,
-            in_flight: 64,
-        }
-    }
-}
+use crate::http::client::TrustedProxies;
+use crate::http::in_flight::InFlight;
+use crate::http::rate_limit::RateLimiter;
+use crate::http::refusals::RefusalTally;
 
 /// What every handler can reach: the pool, rate limits, and what readiness compares against.
 #[derive(Clone)]

@@ -14,7 +14,7 @@ pub fn iana_time_zone(value: &str, _: &()) -> garde::Result {
 const BEYOND_SCHEMA: char = '\u{1}';
 
 /// A garde error for a rule the OpenAPI schema cannot state (an order between two fields, a
-/// calendar bound, a list the schema does not hold): [`crate::api::extract::validate`] reports
+/// calendar bound, a list the schema does not hold): [`crate::http::extract::validate`] reports
 /// it as 422 `unprocessable-values`, not as 400, since the request fits the schema.
 pub fn beyond_schema(message: &'static str) -> garde::Error {
     garde::Error::new(format!("{BEYOND_SCHEMA}{message}"))

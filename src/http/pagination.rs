@@ -5,6 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::AppError;
+pub use crate::models::PageRequest;
 
 const DEFAULT_LIMIT: u16 = 20;
 const MAX_LIMIT: u16 = 100;
@@ -21,13 +22,6 @@ pub struct PageQuery {
     #[param(pattern = r"^[0-9a-f]{32}$")]
     #[garde(skip)]
     pub cursor: Option<String>,
-}
-
-/// A validated page request: items after `after`, at most `limit`.
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest {
-    pub after: Option<Uuid>,
-    pub limit: i64,
 }
 
 impl PageQuery {

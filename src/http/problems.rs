@@ -8,13 +8,14 @@ use actix_web::{HttpRequest, HttpResponse, get};
 use serde_json::json;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 
-use crate::error::{FieldError, PROBLEM_JSON, ProblemType, problem_response};
+use crate::error::{FieldError, ProblemType};
+use crate::http::problem::{PROBLEM_JSON, problem_response};
 
 fn documented(kind: ProblemType, errors: Vec<FieldError>) -> RefOr<Response> {
     let mut example = json!({
         "type": kind.uri(),
         "title": kind.title(),
-        "status": kind.status().as_u16(),
+        "status": kind.status(),
         "detail": kind.description(),
     });
     if !errors.is_empty() {
@@ -362,7 +363,7 @@ pub async fn describe_problem_type(slug: actix_web::web::Path<String>) -> HttpRe
         Some(kind) => HttpResponse::Ok().json(ProblemTypeDoc {
             problem_type: kind.uri(),
             title: kind.title().to_owned(),
-            status: kind.status().as_u16(),
+            status: kind.status(),
             description: kind.description().to_owned(),
         }),
         None => problem_response(

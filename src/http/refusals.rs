@@ -93,18 +93,23 @@ fn minute_of(now: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Writes the tallies of finished minutes (all of them with `everything`) to the audit trail,
 /// one event each; what cannot be written now is kept for the next try.
-pub async fn flush(state: &crate::state::AppState, everything: bool) {
+pub async fn flush(
+    tally: &RefusalTally,
+    pool: &crate::db::DbPool,
+    now: DateTime<Utc>,
+    everything: bool,
+) {
     use crate::models::audit_events::{self, NewAuditEvent};
-    let tallies = state.refusals.take_finished(state.now(), everything);
+    let tallies = tally.take_finished(now, everything);
     if tallies.is_empty() {
         return;
     }
-    let Ok(mut conn) = state.pool.get().await else {
-        state.refusals.restore(tallies);
+    let Ok(mut conn) = pool.get().await else {
+        tally.restore(tallies);
         return;
     };
     let mut unwritten = Vec::new();
-    for tally in tallies {
+    for minute in tallies {
         let event = NewAuditEvent {
             id: uuid::Uuid::now_v7(),
             key_id: None,
@@ -117,15 +122,16 @@ pub async fn flush(state: &crate::state::AppState, everything: bool) {
             outcome: "denied".to_owned(),
             status: 401,
         };
-        let count = i32::try_from(tally.count).unwrap_or(i32::MAX);
+        let count = i32::try_from(minute.count).unwrap_or(i32::MAX);
         let written =
-            audit_events::append_tally(&mut conn, event, tally.minute, &tally.client, count).await;
+            audit_events::append_tally(&mut conn, event, minute.minute, &minute.client, count)
+                .await;
         if let Err(error) = written {
             tracing::warn!(%error, "could not write a tally of refusals; kept for the next try");
-            unwritten.push(tally);
+            unwritten.push(minute);
         }
     }
-    state.refusals.restore(unwritten);
+    tally.restore(unwritten);
 }
 
 #[cfg(test)]

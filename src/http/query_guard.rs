@@ -8,8 +8,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 
-use crate::api::problems::KnownRoutes;
 use crate::error::{AppError, FieldError};
+use crate::http::problems::KnownRoutes;
 
 /// Refuses unknown query parameters and NUL characters in query strings.
 pub async fn check_query(

@@ -1,0 +1,6 @@
+//! The use cases: every workflow that changes the clinic's records, one module per family.
+//! Each takes a connection inside a transaction, the caller and a typed command, checks the
+//! rules through `domain`, writes through `models`, and records its audit and domain events.
+//! Nothing here knows HTTP: the API, the CLI and the background workers all call in.
+
+pub mod demo;
