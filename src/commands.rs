@@ -70,7 +70,9 @@ pub async fn api_keys(args: ApiKeysArgs) -> Result<(), String> {
                 println!("{secret}");
                 eprintln!(
                     "created {} key {} ({}); the key above is shown only once",
-                    key.role, key.id, key.label
+                    key.role.as_str(),
+                    key.id,
+                    key.label
                 );
             }
             ApiKeyAction::List => {
@@ -82,7 +84,11 @@ pub async fn api_keys(args: ApiKeysArgs) -> Result<(), String> {
                     };
                     println!(
                         "{}\t{}\t{}\t{}\t{}",
-                        key.id, key.prefix, key.role, state, key.label
+                        key.id,
+                        key.prefix,
+                        key.role.as_str(),
+                        state,
+                        key.label
                     );
                 }
             }
@@ -385,7 +391,7 @@ pub async fn ensure_bootstrap_key(
         prefix: shown_prefix(secret),
         key_hash: hash_key(secret).to_vec(),
         label: "bootstrap (PROLO_BOOTSTRAP_ADMIN_KEY)".into(),
-        role: Role::Admin.as_str().into(),
+        role: Role::Admin,
         provider_id: None,
         expires_at: None,
     };

@@ -96,6 +96,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    domain_event_sequence (singleton) {
+        singleton -> Bool,
+        last_position -> Int8,
+    }
+}
+
+diesel::table! {
+    domain_events (written) {
+        written -> Int8,
+        id -> Uuid,
+        position -> Nullable<Int8>,
+        #[sql_name = "type"]
+        type_ -> Text,
+        occurred_at -> Timestamptz,
+        subject_type -> Text,
+        subject_id -> Uuid,
+        patient_id -> Nullable<Uuid>,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
     idempotency_keys (api_key_id, key) {
         api_key_id -> Uuid,
         key -> Text,
@@ -328,6 +350,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     clinic_settings,
     clinical_records,
     courses,
+    domain_event_sequence,
+    domain_events,
     idempotency_keys,
     inquiries,
     inquiry_events,

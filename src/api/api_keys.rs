@@ -44,7 +44,7 @@ impl From<model::ApiKey> for ApiKey {
             id: row.id,
             prefix: row.prefix,
             label: row.label,
-            role: Role::parse(&row.role).unwrap_or(Role::Provider),
+            role: row.role,
             provider_id: row.provider_id,
             expires_at: row.expires_at,
             created_at: row.created_at,

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::sessions::Session;
+use crate::app::calendar::SessionView;
 use crate::domain::slots::{Span, free_gaps, working_span};
 use crate::domain::time::Weekday;
 use crate::domain::working_hours::WeeklyInterval;
@@ -131,7 +132,13 @@ pub async fn provider_schedule(
                 .copied()
                 .unwrap_or(chrono_tz::UTC);
             let local_date = row.starts_at.with_timezone(&zone).date_naive();
-            (local_date == query.date).then(|| Session::from_row(row, zone, None))
+            (local_date == query.date).then(|| {
+                Session::from_view(SessionView {
+                    row,
+                    zone,
+                    record: None,
+                })
+            })
         })
         .collect();
     let audit = caller.audit("provider.schedule", "providers", Some(provider_id), 200);

@@ -14,6 +14,9 @@ pub enum Role {
     Staff,
     /// One clinician: their own schedule, their own patients' sessions.
     Provider,
+    /// An integrator's system: reads events, sessions, courses, patients' contact details, the
+    /// catalog and availability; no clinical records, notes, inquiries or audit trail; no writes.
+    Integration,
 }
 
 impl Role {
@@ -23,6 +26,7 @@ impl Role {
             Self::Admin => "admin",
             Self::Staff => "staff",
             Self::Provider => "provider",
+            Self::Integration => "integration",
         }
     }
 
@@ -32,6 +36,7 @@ impl Role {
             "admin" => Some(Self::Admin),
             "staff" => Some(Self::Staff),
             "provider" => Some(Self::Provider),
+            "integration" => Some(Self::Integration),
             _ => None,
         }
     }

@@ -1,8 +1,10 @@
 //! Pure types and rules of the clinic: no database, no HTTP.
 
 pub mod access;
+pub mod clinical;
 pub mod contact;
 pub mod courses;
+pub mod events;
 pub mod inquiries;
 pub mod planning;
 pub mod sessions;

@@ -221,6 +221,49 @@ pub fn check_booking(check: &BookingCheck) -> Result<(), BookingRefusal> {
     Ok(())
 }
 
+/// Why a session was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    PatientRequest,
+    FeelingBetter,
+    ConditionWorse,
+    Illness,
+    ProviderUnavailable,
+    ClinicClosure,
+    Other,
+}
+
+impl CancelReason {
+    const ALL: [CancelReason; 7] = [
+        Self::PatientRequest,
+        Self::FeelingBetter,
+        Self::ConditionWorse,
+        Self::Illness,
+        Self::ProviderUnavailable,
+        Self::ClinicClosure,
+        Self::Other,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PatientRequest => "patient_request",
+            Self::FeelingBetter => "feeling_better",
+            Self::ConditionWorse => "condition_worse",
+            Self::Illness => "illness",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::ClinicClosure => "clinic_closure",
+            Self::Other => "other",
+        }
+    }
+
+    /// The reason of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Who is calling: `Authorization: Bearer <key>` resolved to a [`Caller`] by the
 //! [`authenticate`] middleware, then checked by the one parameter a handler states its rule
-//! with: [`AdminKey`], [`StaffKey`], [`AnyKey`] or [`Public`]. The checks are synchronous so they
+//! with: [`AdminKey`], [`StaffKey`], [`ClinicianKey`], [`ReaderKey`], [`EventReader`],
+//! [`AnyKey`] or [`Public`]. The checks are synchronous so they
 //! decide before any body is read; every refusal leaves one audit event.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -10,51 +11,12 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use uuid::Uuid;
 
+pub use crate::app::caller::Caller;
 use crate::domain::access::{Role, hash_key};
 use crate::error::AppError;
 use crate::http::state::AppState;
 use crate::models::api_keys;
 use crate::models::audit_events::{self, NewAuditEvent};
-
-/// An authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub key_id: Uuid,
-    pub role: Role,
-    /// The provider a `provider` key is bound to.
-    pub provider_id: Option<Uuid>,
-    /// The request's id, for audit events.
-    pub request_id: Option<String>,
-}
-
-impl Caller {
-    /// Whether this caller may see what belongs to `provider_id` (a provider key sees only its own).
-    pub fn sees_provider(&self, provider_id: Uuid) -> bool {
-        self.role != Role::Provider || self.provider_id == Some(provider_id)
-    }
-
-    /// A successful audit event by this caller.
-    pub fn audit(
-        &self,
-        action: &str,
-        resource_type: &str,
-        resource_id: Option<Uuid>,
-        status: u16,
-    ) -> NewAuditEvent {
-        NewAuditEvent {
-            id: Uuid::now_v7(),
-            key_id: Some(self.key_id),
-            role: Some(self.role.as_str().to_owned()),
-            action: action.to_owned(),
-            resource_type: resource_type.to_owned(),
-            resource_id,
-            patient_id: None,
-            request_id: self.request_id.clone(),
-            outcome: "success".to_owned(),
-            status: status as i16,
-        }
-    }
-}
 
 /// The key id of the request's caller, kept in the request for the access log.
 #[derive(Debug, Clone, Copy)]
@@ -191,9 +153,7 @@ async fn resolve(
             "the API key is unknown, revoked or expired, or its provider is archived",
         );
     };
-    let Some(role) = Role::parse(&key.role) else {
-        return Authentication::Invalid("the API key has an unknown role");
-    };
+    let role = key.role;
     if let Err(retry_after) = state.key_limiter.check(&key.id.to_string()) {
         return Authentication::RateLimited(retry_after);
     }
@@ -238,8 +198,20 @@ role_extractor!(
     StaffKey, Admin, Staff
 );
 role_extractor!(
-    /// Any valid key; provider keys are scoped by the handler.
-    AnyKey, Admin, Staff, Provider
+    /// Any valid key; provider and integration keys are scoped by the use case.
+    AnyKey, Admin, Staff, Provider, Integration
+);
+role_extractor!(
+    /// A key of someone who treats patients or runs the front desk: `admin`, `staff`, `provider`.
+    ClinicianKey, Admin, Staff, Provider
+);
+role_extractor!(
+    /// A key that reads the clinic's records in bulk: `admin`, `staff`, `integration`.
+    ReaderKey, Admin, Staff, Integration
+);
+role_extractor!(
+    /// A key that reads the event log: `admin`, `integration`.
+    EventReader, Admin, Integration
 );
 
 /// No key needed; a key that is sent must still be valid. Limited per client IP.

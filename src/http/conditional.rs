@@ -4,6 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 
+pub use crate::app::caller::Expected;
 use crate::error::AppError;
 
 /// The `ETag` of a resource at `version`.
@@ -20,17 +21,6 @@ pub fn with_etag(mut response: HttpResponseBuilder, version: i32) -> HttpRespons
 /// `200 OK` with a JSON body and its `ETag`.
 pub fn ok_tagged<T: serde::Serialize>(body: &T, version: i32) -> HttpResponse {
     with_etag(HttpResponse::Ok(), version).json(body)
-}
-
-/// What a change expects the resource's version to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
-    /// `If-Match: *` or no header where one is optional.
-    Any,
-    /// `If-Match` named this version.
-    Version(i32),
-    /// `If-Match` named no version this server ever issued: always stale.
-    Never,
 }
 
 /// The `If-Match` header, if sent.
@@ -120,28 +110,6 @@ fn entity_tags(list: &str) -> Option<Vec<&str>> {
             return Some(tags);
         }
         rest = rest.strip_prefix(',')?.trim_start_matches(WHITESPACE);
-    }
-}
-
-impl Expected {
-    /// Whether a resource at `version` satisfies the expectation.
-    pub fn matches(self, version: i32) -> bool {
-        match self {
-            Self::Any => true,
-            Self::Version(expected) => expected == version,
-            Self::Never => false,
-        }
-    }
-}
-
-impl Expected {
-    /// 412 unless a resource at `version` satisfies the expectation.
-    pub fn check(self, version: i32) -> Result<(), AppError> {
-        if self.matches(version) {
-            Ok(())
-        } else {
-            Err(AppError::PreconditionFailed)
-        }
     }
 }
 

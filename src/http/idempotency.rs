@@ -30,6 +30,21 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// An answer of `status` with `body` at `version` (its `ETag`), and `location` if created.
+    pub fn of<T: serde::Serialize>(
+        status: StatusCode,
+        location: Option<String>,
+        version: i32,
+        body: &T,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            status,
+            body: serde_json::to_value(body).map_err(|e| AppError::Internal(Box::new(e)))?,
+            location,
+            etag: Some(crate::http::conditional::etag(version)),
+        })
+    }
+
     /// The HTTP response; `replayed` marks an answer given before.
     pub fn respond(&self, replayed: bool) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);

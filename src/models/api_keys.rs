@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::PageRequest;
+use crate::domain::access::Role;
 use crate::schema::api_keys;
 
 /// A row of `api_keys`.
@@ -15,7 +16,7 @@ pub struct ApiKey {
     pub id: Uuid,
     pub prefix: String,
     pub label: String,
-    pub role: String,
+    pub role: Role,
     pub provider_id: Option<Uuid>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -31,7 +32,7 @@ pub struct NewApiKey {
     pub prefix: String,
     pub key_hash: Vec<u8>,
     pub label: String,
-    pub role: String,
+    pub role: Role,
     pub provider_id: Option<Uuid>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -50,7 +51,7 @@ impl NewApiKey {
             prefix: key.prefix,
             key_hash: key.hash.to_vec(),
             label: label.trim().to_owned(),
-            role: role.as_str().to_owned(),
+            role,
             provider_id,
             expires_at,
         };
@@ -162,7 +163,7 @@ pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
 pub async fn has_active_admin(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         api_keys::table
-            .filter(api_keys::role.eq("admin"))
+            .filter(api_keys::role.eq(Role::Admin))
             .filter(api_keys::revoked_at.is_null())
             .filter(
                 api_keys::expires_at

@@ -6,6 +6,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::PageRequest;
+use crate::domain::courses::{CourseStatus, Side};
+use crate::domain::sessions::SessionStatus;
 use crate::schema::{courses, sessions};
 
 /// A row of `courses`.
@@ -17,7 +19,7 @@ pub struct Course {
     pub provider_id: Uuid,
     pub location_id: Uuid,
     pub treatment_area_id: Uuid,
-    pub side: String,
+    pub side: Side,
     pub planned_sessions: i32,
     pub interval_min_days: i32,
     pub interval_target_days: Option<i32>,
@@ -26,7 +28,7 @@ pub struct Course {
     pub baseline_pain: Option<i16>,
     pub baseline_function: Option<i16>,
     pub assessment_session_id: Option<Uuid>,
-    pub status: String,
+    pub status: CourseStatus,
     pub status_reason: Option<String>,
     pub warnings: serde_json::Value,
     pub version: i32,
@@ -43,7 +45,7 @@ pub struct NewCourse {
     pub provider_id: Uuid,
     pub location_id: Uuid,
     pub treatment_area_id: Uuid,
-    pub side: String,
+    pub side: Side,
     pub planned_sessions: i32,
     pub interval_min_days: i32,
     pub interval_target_days: Option<i32>,
@@ -52,14 +54,14 @@ pub struct NewCourse {
     pub baseline_pain: Option<i16>,
     pub baseline_function: Option<i16>,
     pub assessment_session_id: Option<Uuid>,
-    pub status: String,
+    pub status: CourseStatus,
 }
 
 /// Fields to change; `None` leaves a field as it is.
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = courses)]
 pub struct CourseChanges {
-    pub side: Option<String>,
+    pub side: Option<Side>,
     pub goal: Option<Option<String>>,
     pub baseline_pain: Option<Option<i16>>,
     pub baseline_function: Option<Option<i16>>,
@@ -90,7 +92,7 @@ pub async fn update(
 pub struct CourseFilter {
     pub patient_id: Option<Uuid>,
     pub provider_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<CourseStatus>,
 }
 
 pub async fn insert(conn: &mut AsyncPgConnection, new: NewCourse) -> QueryResult<Course> {
@@ -128,7 +130,7 @@ pub async fn find_for_update(
 pub async fn live_sessions(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryResult<i64> {
     sessions::table
         .filter(sessions::course_id.eq(course_id))
-        .filter(sessions::status.ne("cancelled"))
+        .filter(sessions::status.ne(SessionStatus::Cancelled))
         .count()
         .get_result(conn)
         .await
@@ -138,7 +140,7 @@ pub async fn live_sessions(conn: &mut AsyncPgConnection, course_id: Uuid) -> Que
 pub async fn completed_sessions(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryResult<i64> {
     sessions::table
         .filter(sessions::course_id.eq(course_id))
-        .filter(sessions::status.eq("completed"))
+        .filter(sessions::status.eq(SessionStatus::Completed))
         .count()
         .get_result(conn)
         .await
@@ -148,7 +150,7 @@ pub async fn completed_sessions(conn: &mut AsyncPgConnection, course_id: Uuid) -
 pub async fn max_number(conn: &mut AsyncPgConnection, course_id: Uuid) -> QueryResult<Option<i32>> {
     sessions::table
         .filter(sessions::course_id.eq(course_id))
-        .filter(sessions::status.ne("cancelled"))
+        .filter(sessions::status.ne(SessionStatus::Cancelled))
         .select(diesel::dsl::max(sessions::course_number))
         .get_result(conn)
         .await
@@ -177,7 +179,7 @@ pub async fn extend(conn: &mut AsyncPgConnection, id: Uuid, sessions: i32) -> Qu
     diesel::update(courses::table.find(id))
         .set((
             courses::planned_sessions.eq(courses::planned_sessions + sessions),
-            courses::status.eq("active"),
+            courses::status.eq(CourseStatus::Active),
             courses::version.eq(courses::version + 1),
             courses::updated_at.eq(diesel::dsl::now),
         ))
@@ -227,7 +229,7 @@ pub async fn sessions_of(
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    status: &str,
+    status: CourseStatus,
     reason: Option<String>,
 ) -> QueryResult<Course> {
     diesel::update(courses::table.find(id))

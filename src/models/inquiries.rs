@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::PageRequest;
-use crate::domain::inquiries::DUPLICATE_WINDOW;
+use crate::domain::inquiries::{DUPLICATE_WINDOW, InquiryKind, InquiryStatus};
 use crate::models::audit_events::{self, NewAuditEvent};
 use crate::schema::{inquiries, inquiry_events};
 
@@ -17,8 +17,8 @@ use crate::schema::{inquiries, inquiry_events};
 #[diesel(table_name = inquiries)]
 pub struct Inquiry {
     pub id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: InquiryKind,
+    pub status: InquiryStatus,
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -47,8 +47,8 @@ pub struct Inquiry {
 #[diesel(table_name = inquiries)]
 pub struct NewInquiry {
     pub id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: InquiryKind,
+    pub status: InquiryStatus,
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -69,7 +69,7 @@ pub struct NewInquiry {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = inquiries)]
 pub struct InquiryChanges {
-    pub status: Option<String>,
+    pub status: Option<InquiryStatus>,
     pub assignee_key_id: Option<Option<Uuid>>,
     pub notes: Option<Option<String>>,
     pub patient_id: Option<Option<Uuid>>,
@@ -83,8 +83,8 @@ pub struct InquiryChanges {
 pub struct InquirySearch {
     /// Part of the name, email, phone or message, case-insensitive.
     pub text: Option<String>,
-    pub status: Option<String>,
-    pub kind: Option<String>,
+    pub status: Option<InquiryStatus>,
+    pub kind: Option<InquiryKind>,
     pub treatment_area_id: Option<Uuid>,
     pub assignee_key_id: Option<Uuid>,
     pub created_from: Option<DateTime<Utc>>,
@@ -100,8 +100,8 @@ pub struct InquiryEvent {
     pub occurred_at: DateTime<Utc>,
     pub key_id: Option<Uuid>,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<InquiryStatus>,
+    pub to_status: InquiryStatus,
     pub changed: Vec<String>,
     pub assignee_key_id: Option<Uuid>,
     pub patient_id: Option<Uuid>,
@@ -114,8 +114,8 @@ impl InquiryEvent {
         inquiry_id: Uuid,
         key_id: Option<Uuid>,
         action: &str,
-        from: Option<&str>,
-        to: &str,
+        from: Option<InquiryStatus>,
+        to: InquiryStatus,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -124,8 +124,8 @@ impl InquiryEvent {
             occurred_at: now,
             key_id,
             action: action.to_owned(),
-            from_status: from.map(str::to_owned),
-            to_status: to.to_owned(),
+            from_status: from,
+            to_status: to,
             changed: Vec::new(),
             assignee_key_id: None,
             patient_id: None,
@@ -314,9 +314,9 @@ pub async fn events(
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Count {
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: InquiryStatus,
     #[diesel(sql_type = Text)]
-    pub kind: String,
+    pub kind: InquiryKind,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub count: i64,
 }
@@ -376,7 +376,7 @@ struct Erased {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: Uuid,
     #[diesel(sql_type = Text)]
-    status: String,
+    status: InquiryStatus,
     #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
     patient_id: Option<Uuid>,
 }
@@ -414,7 +414,7 @@ pub async fn erase_expired(
                 .await?;
                 for row in &rows {
                     let entry =
-                        InquiryEvent::new(row.id, None, "erased", Some(&row.status), &row.status, now);
+                        InquiryEvent::new(row.id, None, "erased", Some(row.status), row.status, now);
                     add_event(conn, entry).await?;
                     let audit = NewAuditEvent {
                         id: Uuid::now_v7(),

@@ -3,12 +3,14 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod courses;
+pub mod events;
 pub mod inquiries;
 pub mod locations;
 pub mod patients;
 pub mod providers;
 pub mod sessions;
 pub mod settings;
+pub mod text_enums;
 pub mod time_off;
 pub mod treatment_areas;
 pub mod working_hours;

@@ -6,7 +6,7 @@ use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz, Uuid as 
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::domain::sessions::SessionStatus;
+use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 use crate::domain::slots::Span;
 use crate::schema::{clinical_records, session_events, sessions, time_off};
 
@@ -15,7 +15,7 @@ use crate::schema::{clinical_records, session_events, sessions, time_off};
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: SessionKind,
     pub patient_id: Uuid,
     pub provider_id: Uuid,
     pub location_id: Uuid,
@@ -25,8 +25,8 @@ pub struct Session {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub held_until: DateTime<Utc>,
-    pub status: String,
-    pub cancel_reason: Option<String>,
+    pub status: SessionStatus,
+    pub cancel_reason: Option<CancelReason>,
     pub cancel_note: Option<String>,
     pub late_cancellation: Option<bool>,
     pub version: i32,
@@ -39,7 +39,7 @@ pub struct Session {
 #[diesel(table_name = sessions)]
 pub struct NewSession {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: SessionKind,
     pub patient_id: Uuid,
     pub provider_id: Uuid,
     pub location_id: Uuid,
@@ -61,8 +61,8 @@ pub struct SessionEvent {
     pub occurred_at: DateTime<Utc>,
     pub key_id: Option<Uuid>,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<SessionStatus>,
+    pub to_status: SessionStatus,
     pub old_starts_at: Option<DateTime<Utc>>,
     pub new_starts_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
@@ -93,7 +93,7 @@ pub struct SessionFilter {
     pub provider_id: Option<Uuid>,
     pub course_id: Option<Uuid>,
     pub location_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<SessionStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -202,7 +202,7 @@ pub async fn set_status(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     status: SessionStatus,
-    cancellation: Option<(String, Option<String>, bool)>,
+    cancellation: Option<(CancelReason, Option<String>, bool)>,
 ) -> QueryResult<Session> {
     let (reason, note, late) = match cancellation {
         Some((reason, note, late)) => (Some(reason), note, Some(late)),
@@ -210,7 +210,7 @@ pub async fn set_status(
     };
     diesel::update(sessions::table.find(id))
         .set((
-            sessions::status.eq(status.as_str()),
+            sessions::status.eq(status),
             sessions::cancel_reason.eq(reason),
             sessions::cancel_note.eq(note),
             sessions::late_cancellation.eq(late),
@@ -544,11 +544,8 @@ pub async fn latest_assessment(
     let row: Option<(DateTime<Utc>, DateTime<Utc>)> = sessions::table
         .filter(sessions::patient_id.eq(patient_id))
         .filter(sessions::treatment_area_id.eq(treatment_area_id))
-        .filter(sessions::kind.eq(crate::domain::sessions::SessionKind::Assessment.as_str()))
-        .filter(sessions::status.ne_all([
-            SessionStatus::Cancelled.as_str(),
-            SessionStatus::NoShow.as_str(),
-        ]))
+        .filter(sessions::kind.eq(SessionKind::Assessment))
+        .filter(sessions::status.ne_all([SessionStatus::Cancelled, SessionStatus::NoShow]))
         .order(sessions::starts_at.desc())
         .select((sessions::starts_at, sessions::ends_at))
         .first(conn)

@@ -12,8 +12,9 @@ use uuid::Uuid;
 use super::triage::erased;
 use super::{Inquiry, audited, status_of};
 use crate::api::patients::{ContactMethod, born_by_today};
-use crate::api::sessions::book::{BookSession, book_in};
 use crate::api::sessions::{Session, parse_instant_field};
+use crate::app::booking::book::{Book, book};
+use crate::app::calendar::Parties;
 use crate::domain::contact::normalize_email;
 use crate::domain::inquiries::{may_convert, split_name, status_after_conversion};
 use crate::domain::sessions::SessionKind;
@@ -254,37 +255,32 @@ async fn convert(
     };
     let session = match (&body.session, start) {
         (Some(wanted), Some(start)) => {
-            let booking = BookSession {
-                patient_id,
-                provider_id: wanted.provider_id,
-                location_id: wanted.location_id,
-                treatment_area_id: wanted.treatment_area_id,
+            let command = Book {
+                parties: Parties {
+                    patient_id,
+                    provider_id: wanted.provider_id,
+                    location_id: wanted.location_id,
+                    treatment_area_id: wanted.treatment_area_id,
+                },
                 kind: wanted.kind,
-                starts_at: wanted.starts_at.clone(),
+                starts_at: start,
                 course_id: None,
             };
-            Some(book_in(conn, caller, &booking, start, now).await?)
+            Some(Session::from_view(book(conn, caller, &command, now).await?))
         }
         _ => None,
     };
     let session_id = session.as_ref().map(|s| s.id);
     let to = status_after_conversion(from, session.is_some());
     let changes = InquiryChanges {
-        status: Some(to.as_str().to_owned()),
+        status: Some(to),
         patient_id: Some(Some(patient_id)),
         session_id: Some(session_id),
         first_contacted_at: current.first_contacted_at.is_none().then_some(Some(now)),
         ..InquiryChanges::default()
     };
     let row = model::update(conn, id, changes, now).await?;
-    let mut entry = InquiryEvent::new(
-        id,
-        Some(caller.key_id),
-        "converted",
-        Some(from.as_str()),
-        to.as_str(),
-        now,
-    );
+    let mut entry = InquiryEvent::new(id, Some(caller.key_id), "converted", Some(from), to, now);
     entry.patient_id = Some(patient_id);
     entry.session_id = session_id;
     model::add_event(conn, entry).await?;

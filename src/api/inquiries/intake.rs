@@ -195,8 +195,8 @@ pub async fn submit_inquiry(
             conn,
             NewInquiry {
                 id,
-                kind: body.kind.as_str().to_owned(),
-                status: status.as_str().to_owned(),
+                kind: body.kind,
+                status,
                 name: Some(body.name.trim().to_owned()),
                 email,
                 phone,
@@ -214,7 +214,7 @@ pub async fn submit_inquiry(
             },
         )
         .await?;
-        let received = InquiryEvent::new(row.id, key_id, "received", None, status.as_str(), now);
+        let received = InquiryEvent::new(row.id, key_id, "received", None, status, now);
         model::add_event(conn, received).await?;
         audit_events::append(conn, audit).await?;
         Ok(())

@@ -231,8 +231,8 @@ impl From<model::Inquiry> for Inquiry {
     fn from(row: model::Inquiry) -> Self {
         Self {
             id: row.id,
-            kind: InquiryKind::parse(&row.kind).unwrap_or(InquiryKind::Question),
-            status: InquiryStatus::parse(&row.status).unwrap_or(InquiryStatus::New),
+            kind: row.kind,
+            status: row.status,
             name: row.name,
             email: row.email,
             phone: row.phone,
@@ -268,7 +268,7 @@ impl From<model::Inquiry> for Inquiry {
 
 /// The status of a stored row.
 fn status_of(row: &model::Inquiry) -> InquiryStatus {
-    InquiryStatus::parse(&row.status).unwrap_or(InquiryStatus::New)
+    row.status
 }
 
 /// An audit event about inquiry `id` by `caller`, naming the patient once it has one.

@@ -82,8 +82,8 @@ impl InquiryQuery {
         .request()?;
         let search = InquirySearch {
             text: self.q.map(|q| q.trim().to_owned()),
-            status: self.status.map(|s| s.as_str().to_owned()),
-            kind: self.kind.map(|k| k.as_str().to_owned()),
+            status: self.status,
+            kind: self.kind,
             treatment_area_id: self.treatment_area_id,
             assignee_key_id: self.assignee_key_id,
             created_from: self.created_from,
@@ -236,25 +236,19 @@ pub async fn update_inquiry(
             }
             let from = status_of(&current);
             let mut changes = InquiryChanges::default();
-            let mut entry = InquiryEvent::new(
-                id,
-                Some(caller.key_id),
-                "updated",
-                Some(from.as_str()),
-                from.as_str(),
-                now,
-            );
+            let mut entry =
+                InquiryEvent::new(id, Some(caller.key_id), "updated", Some(from), from, now);
             if let Some(to) = body.status.filter(|to| *to != from) {
                 check_transition(from, to, current.patient_id.is_some())
                     .map_err(|refusal| refused(from, to, refusal))?;
-                changes.status = Some(to.as_str().to_owned());
+                changes.status = Some(to);
                 if to.means_contacted() && current.first_contacted_at.is_none() {
                     changes.first_contacted_at = Some(Some(now));
                 }
                 if to.is_closed() != from.is_closed() {
                     changes.closed_at = Some(to.is_closed().then_some(now));
                 }
-                entry.to_status = to.as_str().to_owned();
+                entry.to_status = to;
                 entry.changed.push("status".into());
             }
             if let Some(assignee) = body
@@ -311,8 +305,7 @@ async fn may_be_assigned(
     key_id: Uuid,
 ) -> Result<(), AppError> {
     let usable = api_keys::find(conn, key_id).await?.is_some_and(|key| {
-        key.revoked_at.is_none()
-            && matches!(Role::parse(&key.role), Some(Role::Admin | Role::Staff))
+        key.revoked_at.is_none() && matches!(key.role, Role::Admin | Role::Staff)
     });
     if usable {
         Ok(())
@@ -353,8 +346,8 @@ impl From<model::InquiryEvent> for InquiryEventView {
             occurred_at: row.occurred_at,
             key_id: row.key_id,
             action: row.action,
-            from_status: row.from_status.as_deref().and_then(InquiryStatus::parse),
-            to_status: InquiryStatus::parse(&row.to_status).unwrap_or(InquiryStatus::New),
+            from_status: row.from_status,
+            to_status: row.to_status,
             changed: row.changed,
             assignee_key_id: row.assignee_key_id,
             patient_id: row.patient_id,
@@ -476,8 +469,10 @@ pub async fn inquiry_stats(
         .map(|k| (k.as_str().to_owned(), 0))
         .collect();
     for count in &counts {
-        *by_status.entry(count.status.clone()).or_default() += count.count;
-        *by_kind.entry(count.kind.clone()).or_default() += count.count;
+        *by_status
+            .entry(count.status.as_str().to_owned())
+            .or_default() += count.count;
+        *by_kind.entry(count.kind.as_str().to_owned()).or_default() += count.count;
     }
     Ok(HttpResponse::Ok().json(InquiryStats {
         from: query.from,

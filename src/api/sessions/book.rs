@@ -2,23 +2,20 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use diesel_async::AsyncPgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Session, checked_facts, event};
-use crate::domain::sessions::{SessionKind, SessionStatus};
+use super::Session;
+use crate::app::booking::book::{Book, book};
+use crate::app::calendar::Parties;
+use crate::domain::sessions::SessionKind;
 use crate::error::AppError;
-use crate::http::auth::{Caller, StaffKey};
+use crate::http::auth::StaffKey;
 use crate::http::extract::Json;
 use crate::http::idempotency::{self, Answer};
 use crate::http::problems::*;
 use crate::http::state::AppState;
-use crate::models::audit_events;
-use crate::models::sessions::{self as model, NewSession};
 
 /// A session to book.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
@@ -77,7 +74,17 @@ pub async fn book_session(
     req: HttpRequest,
     Json(body): Json<BookSession>,
 ) -> Result<HttpResponse, AppError> {
-    let start = super::parse_start(&body.starts_at)?;
+    let command = Book {
+        parties: Parties {
+            patient_id: body.patient_id,
+            provider_id: body.provider_id,
+            location_id: body.location_id,
+            treatment_area_id: body.treatment_area_id,
+        },
+        kind: body.kind,
+        starts_at: super::parse_start(&body.starts_at)?,
+        course_id: body.course_id,
+    };
     let key = idempotency::key_from(&req)?;
     let now = state.now();
     let hash = idempotency::fingerprint(&body);
@@ -90,69 +97,21 @@ pub async fn book_session(
         hash,
         now,
         || {
-            let (body, caller) = (body.clone(), caller.clone());
+            let (command, caller) = (command.clone(), caller.clone());
             move |conn| -> idempotency::Work<'_> {
                 Box::pin(async move {
-                    let session = book_in(conn, &caller, &body, start, now).await?;
-                    Ok(Answer {
-                        status: StatusCode::CREATED,
-                        location: Some(format!("/v1/sessions/{}", session.id)),
-                        etag: Some(crate::http::conditional::etag(session.version)),
-                        body: serde_json::to_value(&session)
-                            .map_err(|e| AppError::Internal(Box::new(e)))?,
-                    })
+                    let session = Session::from_view(book(conn, &caller, &command, now).await?);
+                    let location = format!("/v1/sessions/{}", session.id);
+                    Answer::of(
+                        StatusCode::CREATED,
+                        Some(location),
+                        session.version,
+                        &session,
+                    )
                 })
             }
         },
     )
     .await?;
     Ok(answer.respond(replayed))
-}
-
-/// Books `body` (starting at `start`) inside the caller's transaction: every rule checked, the
-/// history entry and the audit event written with it. Overlaps fail at the insert.
-pub async fn book_in(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    body: &BookSession,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<Session, AppError> {
-    let ids = (
-        body.patient_id,
-        body.provider_id,
-        body.location_id,
-        body.treatment_area_id,
-    );
-    let (facts, span, held_until) = checked_facts(conn, ids, body.kind, start, now).await?;
-    let course_number = match body.course_id {
-        Some(course_id) => Some(crate::api::courses::next_number(conn, course_id, body).await?),
-        None => None,
-    };
-    let row = model::insert(
-        conn,
-        NewSession {
-            id: Uuid::now_v7(),
-            kind: body.kind.as_str().to_owned(),
-            patient_id: body.patient_id,
-            provider_id: body.provider_id,
-            location_id: body.location_id,
-            treatment_area_id: body.treatment_area_id,
-            course_id: body.course_id,
-            course_number,
-            starts_at: span.start,
-            ends_at: span.end,
-            held_until,
-        },
-    )
-    .await?;
-    let mut booked = event(caller, row.id, "booked", None, SessionStatus::Scheduled);
-    booked.new_starts_at = Some(row.starts_at);
-    model::add_event(conn, booked).await?;
-    let audit = caller
-        .audit("session.book", "sessions", Some(row.id), 201)
-        .patient(row.patient_id);
-    audit_events::append(conn, audit).await?;
-    let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    Ok(Session::from_row(row, zone, None))
 }

@@ -3,24 +3,24 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{Duration, Utc};
-use chrono_tz::Tz;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{CancelReason, ClinicalRecord, Session, checked_facts, event, visible_to};
-use crate::domain::sessions::{SessionKind, SessionStatus, visit_window};
-use crate::error::{AppError, ProblemType};
-use crate::http::auth::{AnyKey, Caller, StaffKey};
-use crate::http::conditional::{Expected, IfMatch, ok_tagged};
+use super::Session;
+use crate::app::booking::lifecycle::{self, Step};
+use crate::app::booking::reschedule as app;
+use crate::app::caller::{Caller, Expected};
+use crate::domain::clinical::ClinicalRecord;
+use crate::domain::sessions::CancelReason;
+use crate::error::AppError;
+use crate::http::auth::{ClinicianKey, StaffKey};
+use crate::http::conditional::{IfMatch, ok_tagged};
 use crate::http::extract::Json;
 use crate::http::idempotency::{self, Answer};
 use crate::http::problems::*;
 use crate::http::state::AppState;
-use crate::models::sessions::{self as model};
-use crate::models::{audit_events, locations, settings};
 
 /// A new time for a session.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]
@@ -88,105 +88,27 @@ pub async fn reschedule_session(
     req: HttpRequest,
     Json(body): Json<Reschedule>,
 ) -> Result<HttpResponse, AppError> {
-    let start = super::parse_start(&body.starts_at)?;
-    let expected = if_match.optional();
+    let command = app::Reschedule {
+        id: *id,
+        expected: if_match.optional(),
+        starts_at: super::parse_start(&body.starts_at)?,
+        reason: body.reason.clone(),
+        force: body.force,
+        cascade: body.cascade,
+    };
     let key = idempotency::key_from(&req)?;
-    let (id, now) = (*id, state.now());
-    let hash = idempotency::fingerprint(&(id, &body));
+    let now = state.now();
+    let hash = idempotency::fingerprint(&(command.id, &body));
     let mut conn = state.conn().await?;
     let operation = "POST /v1/sessions/{id}/reschedule";
     let (answer, replayed) =
         idempotency::run_once(&mut conn, caller.key_id, key, operation, hash, now, || {
-            let (body, caller) = (body.clone(), caller.clone());
+            let (command, caller) = (command.clone(), caller.clone());
             move |conn| -> idempotency::Work<'_> {
                 Box::pin(async move {
-                    let current = visible_to(&caller, model::find_for_update(conn, id).await?)?;
-                    expected.check(current.version)?;
-                    let status = status_of(&current);
-                    if !status.may_reschedule() {
-                        return Err(invalid_transition(status, "rescheduled"));
-                    }
-                    let kind = SessionKind::parse(&current.kind).unwrap_or(SessionKind::Assessment);
-                    let ids = (
-                        current.patient_id,
-                        current.provider_id,
-                        current.location_id,
-                        current.treatment_area_id,
-                    );
-                    let (facts, span, held_until) =
-                        checked_facts(conn, ids, kind, start, now).await?;
-                    let mut cascaded = Vec::new();
-                    if let Some(course_id) = current.course_id {
-                        let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                        crate::api::courses::check_windows(
-                            conn,
-                            course_id,
-                            &current,
-                            span.start,
-                            zone,
-                            crate::api::courses::WindowRules {
-                                force: body.force,
-                                check_next: !body.cascade,
-                            },
-                            now,
-                        )
-                        .await?;
-                        if body.cascade {
-                            cascaded = crate::api::courses::cascade(
-                                conn, course_id, &current, span, held_until, now,
-                            )
-                            .await?;
-                        }
-                    }
-                    // Move in the direction of travel so no session steps on one not yet moved.
-                    let mut moves = cascaded.clone();
-                    moves.push((id, span.start, span.end, held_until));
-                    moves.sort_by_key(|m| m.1);
-                    if span.start > current.starts_at {
-                        moves.reverse();
-                    }
-                    let mut moved = None;
-                    for (session_id, starts_at, ends_at, held) in moves {
-                        let row =
-                            model::move_to(conn, session_id, starts_at, ends_at, held).await?;
-                        if session_id == id {
-                            moved = Some(row);
-                        }
-                    }
-                    let moved = moved.ok_or(AppError::NotFound("session"))?;
-                    for (session_id, starts_at, _, _) in &cascaded {
-                        let mut entry = event(
-                            &caller,
-                            *session_id,
-                            "rescheduled",
-                            Some(SessionStatus::Scheduled),
-                            SessionStatus::Scheduled,
-                        );
-                        entry.new_starts_at = Some(*starts_at);
-                        entry.reason = Some(format!(
-                            "moved with session {}",
-                            current.course_number.unwrap_or(0)
-                        ));
-                        model::add_event(conn, entry).await?;
-                    }
-                    let mut entry = event(&caller, id, "rescheduled", Some(status), status);
-                    entry.old_starts_at = Some(current.starts_at);
-                    entry.new_starts_at = Some(moved.starts_at);
-                    entry.reason = body.reason.clone();
-                    model::add_event(conn, entry).await?;
-                    let audit = caller
-                        .audit("session.reschedule", "sessions", Some(id), 200)
-                        .patient(moved.patient_id);
-                    audit_events::append(conn, audit).await?;
-                    let zone: Tz = facts.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                    let session = Session::from_row(moved, zone, None);
-                    Ok(Answer {
-                        status: StatusCode::OK,
-                        location: None,
-                        etag: Some(crate::http::conditional::etag(session.version)),
-                        body: serde_json::to_value(&session)
-                            .map_err(|e| AppError::Internal(Box::new(e)))?,
-                    })
+                    let view = app::reschedule(conn, &caller, &command, now).await?;
+                    let session = Session::from_view(view);
+                    Answer::of(StatusCode::OK, None, session.version, &session)
                 })
             }
         })
@@ -219,19 +141,11 @@ pub async fn cancel_session(
     if_match: IfMatch,
     Json(body): Json<Cancel>,
 ) -> Result<HttpResponse, AppError> {
-    let change = Change::Cancel {
+    let step = Step::Cancel {
         reason: body.reason_code,
         note: body.note,
     };
-    change_status(
-        &state,
-        &caller,
-        *id,
-        if_match.optional(),
-        SessionStatus::Cancelled,
-        change,
-    )
-    .await
+    change_status(&state, &caller, *id, if_match.optional(), step).await
 }
 
 /// Confirm a session
@@ -255,15 +169,7 @@ pub async fn confirm_session(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    change_status(
-        &state,
-        &caller,
-        *id,
-        if_match.optional(),
-        SessionStatus::Confirmed,
-        Change::Plain,
-    )
-    .await
+    change_status(&state, &caller, *id, if_match.optional(), Step::Confirm).await
 }
 
 /// Check a patient in
@@ -291,15 +197,7 @@ pub async fn check_in_session(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    change_status(
-        &state,
-        &caller,
-        *id,
-        if_match.optional(),
-        SessionStatus::CheckedIn,
-        Change::Plain,
-    )
-    .await
+    change_status(&state, &caller, *id, if_match.optional(), Step::CheckIn).await
 }
 
 /// Record a no-show
@@ -326,15 +224,7 @@ pub async fn no_show_session(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    change_status(
-        &state,
-        &caller,
-        *id,
-        if_match.optional(),
-        SessionStatus::NoShow,
-        Change::Plain,
-    )
-    .await
+    change_status(&state, &caller, *id, if_match.optional(), Step::NoShow).await
 }
 
 /// Complete a session with its clinical record
@@ -357,7 +247,7 @@ pub async fn no_show_session(
 )]
 #[post("/sessions/{id}/complete")]
 pub async fn complete_session(
-    AnyKey(caller): AnyKey,
+    ClinicianKey(caller): ClinicianKey,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
@@ -368,154 +258,26 @@ pub async fn complete_session(
         &caller,
         *id,
         if_match.optional(),
-        SessionStatus::Completed,
-        Change::Complete(record),
+        Step::Complete(record),
     )
     .await
 }
 
-/// What a status change carries besides the status.
-enum Change {
-    Plain,
-    Cancel {
-        reason: CancelReason,
-        note: Option<String>,
-    },
-    Complete(ClinicalRecord),
-}
-
-fn status_of(row: &model::Session) -> SessionStatus {
-    SessionStatus::parse(&row.status).unwrap_or(SessionStatus::Scheduled)
-}
-
-fn invalid_transition(current: SessionStatus, wanted: &str) -> AppError {
-    AppError::Problem(
-        ProblemType::InvalidTransition,
-        format!("the session is {}; it cannot be {wanted}", current.as_str()),
-    )
-}
-
+/// Runs one lifecycle step in its own transaction and answers the session.
 async fn change_status(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
     expected: Expected,
-    next: SessionStatus,
-    change: Change,
+    step: Step,
 ) -> Result<HttpResponse, AppError> {
     let now = state.now();
     let mut conn = state.conn().await?;
-    let (row, record, zone) = conn
+    let view = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = visible_to(caller, model::find_for_update(conn, id).await?)?;
-            expected.check(current.version)?;
-            let status = status_of(&current);
-            if !status.may_become(next) {
-                return Err(invalid_transition(status, next.as_str()));
-            }
-            let zone = zone_of(conn, current.location_id).await?;
-            check_moment(conn, &current, next, zone, now).await?;
-            let (row, record) = apply(conn, caller, &current, status, next, change, now).await?;
-            Ok((row, record, zone))
+            lifecycle::change_status(conn, caller, id, expected, step, now).await
         })
         .await?;
-    let session = Session::from_row(row, zone, record);
+    let session = Session::from_view(view);
     Ok(ok_tagged(&session, session.version))
-}
-
-async fn zone_of(conn: &mut AsyncPgConnection, location_id: Uuid) -> Result<Tz, AppError> {
-    let zones = locations::time_zones(conn, &[location_id]).await?;
-    Ok(zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC))
-}
-
-/// Refuses a check-in, completion or no-show outside its moment of the visit.
-async fn check_moment(
-    conn: &mut AsyncPgConnection,
-    current: &model::Session,
-    next: SessionStatus,
-    zone: Tz,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), AppError> {
-    let lead = match next {
-        SessionStatus::CheckedIn => settings::get(conn).await?.check_in_lead_minutes,
-        _ => 0,
-    };
-    let lead = Duration::minutes(i64::from(lead));
-    let Some(window) = visit_window(next, current.starts_at, zone, lead) else {
-        return Ok(());
-    };
-    if window.contains(now) {
-        return Ok(());
-    }
-    let local = |at: chrono::DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
-    Err(match next {
-        SessionStatus::NoShow => AppError::Problem(
-            ProblemType::TooEarly,
-            "a no-show can be recorded only once the session has started".into(),
-        ),
-        _ => AppError::OutsideVisitWindow {
-            step: match next {
-                SessionStatus::CheckedIn => "a check-in",
-                _ => "a completion",
-            },
-            from: local(window.from),
-            until: window.until.map(local),
-        },
-    })
-}
-
-async fn apply(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    current: &model::Session,
-    status: SessionStatus,
-    next: SessionStatus,
-    change: Change,
-    now: chrono::DateTime<Utc>,
-) -> Result<(model::Session, Option<model::ClinicalRecord>), AppError> {
-    let mut entry = event(caller, current.id, next.as_str(), Some(status), next);
-    let mut record = None;
-    let cancellation = match change {
-        Change::Cancel { reason, note } => {
-            let window = Duration::hours(i64::from(
-                settings::get(conn).await?.late_cancellation_hours,
-            ));
-            let late = current.starts_at - now < window;
-            entry.reason = Some(match &note {
-                Some(note) => format!("{}: {note}", reason.as_str()),
-                None => reason.as_str().to_owned(),
-            });
-            Some((reason.as_str().to_owned(), note, late))
-        }
-        Change::Complete(clinical) => {
-            let row = model::ClinicalRecord {
-                session_id: current.id,
-                pain_before: clinical.pain_before,
-                pain_after: clinical.pain_after,
-                function_score: clinical.function_score,
-                injectate: clinical.injectate,
-                volume_ml: clinical.volume_ml,
-                sites: clinical.sites,
-                adverse_events: serde_json::to_value(&clinical.adverse_events).unwrap_or_default(),
-                note: clinical.note,
-                recorded_by: Some(caller.key_id),
-                recorded_at: now,
-            };
-            model::add_record(conn, row.clone()).await?;
-            record = Some(row);
-            None
-        }
-        Change::Plain => None,
-    };
-    let row = model::set_status(conn, current.id, next, cancellation).await?;
-    model::add_event(conn, entry).await?;
-    if let (SessionStatus::Completed, Some(course_id)) = (next, row.course_id) {
-        crate::api::courses::after_session_completed(conn, course_id).await?;
-    }
-    let action = format!("session.{}", next.as_str());
-    let audit = caller
-        .audit(&action, "sessions", Some(row.id), 200)
-        .patient(row.patient_id);
-    audit_events::append(conn, audit).await?;
-    Ok((row, record))
 }

@@ -1,14 +1,13 @@
 //! Reading sessions: one, a list, and one's history.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Session, visible_to};
+use super::Session;
+use crate::app::booking::read;
 use crate::domain::sessions::SessionStatus;
 use crate::error::AppError;
 use crate::http::auth::AnyKey;
@@ -18,8 +17,7 @@ use crate::http::pagination::Page;
 use crate::http::problems::*;
 use crate::http::rules;
 use crate::http::state::AppState;
-use crate::models::sessions::{self as model, SessionFilter};
-use crate::models::{audit_events, locations};
+use crate::models::sessions::SessionFilter;
 
 /// Get a session
 ///
@@ -41,18 +39,7 @@ pub async fn get_session(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let row = visible_to(&caller, model::find(&mut conn, *id).await?)?;
-    let record = model::record(&mut conn, row.id).await?;
-    let zones = locations::time_zones(&mut conn, &[row.location_id]).await?;
-    let audit = caller
-        .audit("session.read", "sessions", Some(row.id), 200)
-        .patient(row.patient_id);
-    audit_events::append(&mut conn, audit).await?;
-    let zone = zones
-        .get(&row.location_id)
-        .copied()
-        .unwrap_or(chrono_tz::UTC);
-    let session = Session::from_row(row, zone, record);
+    let session = Session::from_view(read::get(&mut conn, &caller, *id).await?);
     Ok(ok_tagged(&session, session.version))
 }
 
@@ -104,66 +91,28 @@ pub async fn list_sessions(
     Query(query): Query<SessionQuery>,
 ) -> Result<HttpResponse, AppError> {
     let limit = i64::from(page.limit.unwrap_or(20));
-    let cursor = page.cursor.as_deref().map(decode_cursor).transpose()?;
-    let provider_id = match (caller.provider_id, query.provider_id) {
-        (Some(own), Some(asked)) if own != asked => return Err(AppError::Concealed("provider")),
-        (Some(own), _) => Some(own),
-        (None, asked) => asked,
-    };
+    let after = page.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = SessionFilter {
         patient_id: query.patient_id,
-        provider_id,
+        provider_id: query.provider_id,
         course_id: query.course_id,
         location_id: query.location_id,
-        status: query.status.map(|s| s.as_str().to_owned()),
+        status: query.status,
         from: query.from,
         to: query.to,
     };
     let mut conn = state.conn().await?;
-    let mut rows = model::list(&mut conn, filter, cursor, limit).await?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if has_more {
-        rows.last().map(|row| encode_cursor(row.starts_at, row.id))
-    } else {
-        None
+    let (views, has_more) = read::list(&mut conn, &caller, filter, after, limit).await?;
+    let next_cursor = match has_more {
+        true => views
+            .last()
+            .map(|v| encode_cursor(v.row.starts_at, v.row.id)),
+        false => None,
     };
-    let location_ids: Vec<Uuid> = rows.iter().map(|row| row.location_id).collect();
-    let zones = locations::time_zones(&mut conn, &location_ids).await?;
-    let completed: Vec<Uuid> = rows
-        .iter()
-        .filter(|row| row.status == SessionStatus::Completed.as_str())
-        .map(|row| row.id)
-        .collect();
-    let records = model::records(&mut conn, &completed).await?;
-    let mut audit = caller.audit("session.list", "sessions", None, 200);
-    audit.patient_id = query.patient_id;
-    audit_events::append(&mut conn, audit).await?;
     Ok(HttpResponse::Ok().json(Page {
-        items: with_zones_and_records(rows, &zones, records),
+        items: views.into_iter().map(Session::from_view).collect(),
         next_cursor,
     }))
-}
-
-fn with_zones_and_records(
-    rows: Vec<model::Session>,
-    zones: &HashMap<Uuid, chrono_tz::Tz>,
-    records: Vec<model::ClinicalRecord>,
-) -> Vec<Session> {
-    let mut records: HashMap<Uuid, model::ClinicalRecord> = records
-        .into_iter()
-        .map(|record| (record.session_id, record))
-        .collect();
-    rows.into_iter()
-        .map(|row| {
-            let zone = zones
-                .get(&row.location_id)
-                .copied()
-                .unwrap_or(chrono_tz::UTC);
-            let record = records.remove(&row.id);
-            Session::from_row(row, zone, record)
-        })
-        .collect()
 }
 
 /// Page parameters of the session list, whose cursor is a start time and an id.
@@ -243,30 +192,19 @@ pub async fn session_history(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let row = visible_to(&caller, model::find(&mut conn, *id).await?)?;
-    let events = model::events(&mut conn, row.id).await?;
-    let zones = locations::time_zones(&mut conn, &[row.location_id]).await?;
-    let zone = zones
-        .get(&row.location_id)
-        .copied()
-        .unwrap_or(chrono_tz::UTC);
+    let (entries, zone) = read::history(&mut conn, &caller, *id).await?;
     let local = |at: DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
-    let audit = caller
-        .audit("session.history", "sessions", Some(row.id), 200)
-        .patient(row.patient_id);
-    audit_events::append(&mut conn, audit).await?;
-    let parse = |status: &str| SessionStatus::parse(status).unwrap_or(SessionStatus::Scheduled);
-    let items = events
+    let items = entries
         .into_iter()
-        .map(|event| HistoryEntry {
-            occurred_at: local(event.occurred_at),
-            action: event.action,
-            key_id: event.key_id,
-            from_status: event.from_status.as_deref().map(parse),
-            to_status: parse(&event.to_status),
-            old_starts_at: event.old_starts_at.map(local),
-            new_starts_at: event.new_starts_at.map(local),
-            reason: event.reason,
+        .map(|entry| HistoryEntry {
+            occurred_at: local(entry.occurred_at),
+            action: entry.action,
+            key_id: entry.key_id,
+            from_status: entry.from_status,
+            to_status: entry.to_status,
+            old_starts_at: entry.old_starts_at.map(local),
+            new_starts_at: entry.new_starts_at.map(local),
+            reason: entry.reason,
         })
         .collect();
     Ok(HttpResponse::Ok().json(History { items }))

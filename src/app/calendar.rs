@@ -1,0 +1,349 @@
+//! The calendar's shared steps, used by booking and by courses alike: reading and checking the
+//! facts a booking depends on, writing a booked or cancelled session with its history entry and
+//! its domain event.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::caller::Caller;
+use super::events;
+use crate::domain::events::{DomainEvent, EventData, EventType, SessionEventData};
+use crate::domain::sessions::{
+    BookingCheck, BookingRefusal, CancelReason, SessionKind, SessionStatus, check_booking,
+};
+use crate::domain::slots::Span;
+use crate::error::{AppError, ProblemType};
+use crate::models::locations;
+use crate::models::sessions::{self as model, BookingFacts, MissingRecord, NewSession};
+
+/// A session as a use case hands it back: the row, its location's zone, and its clinical
+/// record when the caller may see one.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub row: model::Session,
+    pub zone: Tz,
+    pub record: Option<model::ClinicalRecord>,
+}
+
+/// Which sessions a booking involves.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties {
+    pub patient_id: Uuid,
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+}
+
+impl Parties {
+    /// The parties of an existing session.
+    pub fn of(row: &model::Session) -> Self {
+        Self {
+            patient_id: row.patient_id,
+            provider_id: row.provider_id,
+            location_id: row.location_id,
+            treatment_area_id: row.treatment_area_id,
+        }
+    }
+}
+
+/// What a checked booking may occupy: the facts read, the session's span, and how long the
+/// provider stays held (the buffer after an injection).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub facts: BookingFacts,
+    pub span: Span,
+    pub held_until: DateTime<Utc>,
+}
+
+impl Checked {
+    /// The location's zone.
+    pub fn zone(&self) -> Tz {
+        self.facts.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// The span a session of `kind` starting at `start` occupies, and how long the provider is held.
+pub fn session_span(
+    facts: &BookingFacts,
+    kind: SessionKind,
+    start: DateTime<Utc>,
+) -> (Span, DateTime<Utc>) {
+    let minutes = match kind {
+        SessionKind::Assessment => facts.assessment_minutes,
+        SessionKind::Injection => facts.injection_minutes,
+        SessionKind::FollowUp => facts.follow_up_minutes,
+    };
+    let end = start + Duration::minutes(i64::from(minutes));
+    let buffer = match kind {
+        SessionKind::Injection => {
+            Duration::minutes(i64::from(facts.buffer_after_injection_minutes))
+        }
+        _ => Duration::zero(),
+    };
+    (Span { start, end }, end + buffer)
+}
+
+/// Takes the calendars of the provider and the patient, reads the facts and checks every
+/// booking rule; the database then settles overlaps.
+pub async fn check(
+    conn: &mut AsyncPgConnection,
+    parties: Parties,
+    kind: SessionKind,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Checked, AppError> {
+    let Parties {
+        patient_id,
+        provider_id,
+        location_id,
+        treatment_area_id,
+    } = parties;
+    model::lock_calendars(conn, &[provider_id, patient_id]).await?;
+    let facts = model::booking_facts(
+        conn,
+        patient_id,
+        provider_id,
+        location_id,
+        treatment_area_id,
+    )
+    .await?
+    .map_err(missing)?;
+    let inactive = |what: &str| {
+        AppError::Problem(
+            ProblemType::InactiveRecord,
+            format!("the {what} is archived"),
+        )
+    };
+    if !facts.patient_active {
+        return Err(inactive("patient"));
+    }
+    if !facts.location_active {
+        return Err(inactive("location"));
+    }
+    if !facts.area_active {
+        return Err(inactive("treatment area"));
+    }
+    if !facts.provider_active {
+        return Err(AppError::Problem(
+            ProblemType::ProviderNotEligible,
+            "the provider is archived".into(),
+        ));
+    }
+    let (span, held_until) = session_span(&facts, kind, start);
+    let checked = Checked {
+        facts,
+        span,
+        held_until,
+    };
+    let time_off = model::time_off_around(conn, provider_id, span).await?;
+    let facts = &checked.facts;
+    let rules = BookingCheck {
+        session: span,
+        now,
+        minimum_notice: Duration::minutes(i64::from(facts.minimum_notice_minutes)),
+        horizon: Duration::days(i64::from(facts.booking_horizon_days)),
+        treats_area: facts.treats_area,
+        works_at_location: facts.works_at_location,
+        hours: &facts.hours,
+        time_zone: checked.zone(),
+        time_off: &time_off,
+    };
+    check_booking(&rules).map_err(refusal)?;
+    Ok(checked)
+}
+
+fn missing(record: MissingRecord) -> AppError {
+    match record {
+        MissingRecord::Patient => {
+            AppError::rule("patient_id", "names a patient that does not exist")
+        }
+        MissingRecord::Provider => {
+            AppError::rule("provider_id", "names a provider that does not exist")
+        }
+        MissingRecord::Location => {
+            AppError::rule("location_id", "names a location that does not exist")
+        }
+        MissingRecord::TreatmentArea => AppError::rule(
+            "treatment_area_id",
+            "names a treatment area that does not exist",
+        ),
+    }
+}
+
+fn refusal(refusal: BookingRefusal) -> AppError {
+    let (kind, detail) = match refusal {
+        BookingRefusal::ProviderDoesNotTreatArea => (
+            ProblemType::ProviderNotEligible,
+            "the provider does not treat this area",
+        ),
+        BookingRefusal::ProviderNotAtLocation => (
+            ProblemType::ProviderNotEligible,
+            "the provider does not work at this location",
+        ),
+        BookingRefusal::TooShortNotice => (
+            ProblemType::TooShortNotice,
+            "the start is sooner than the minimum notice",
+        ),
+        BookingRefusal::BeyondHorizon => (
+            ProblemType::BeyondHorizon,
+            "the start is beyond the booking horizon",
+        ),
+        BookingRefusal::OutsideWorkingHours => (
+            ProblemType::OutsideWorkingHours,
+            "the provider does not work at this location for the whole session",
+        ),
+        BookingRefusal::ProviderOnTimeOff => (
+            ProblemType::ProviderOnTimeOff,
+            "the provider has time off then",
+        ),
+    };
+    AppError::Problem(kind, detail.to_owned())
+}
+
+/// A history entry by `caller`.
+pub fn history(
+    caller: &Caller,
+    session_id: Uuid,
+    action: &str,
+    from: Option<SessionStatus>,
+    to: SessionStatus,
+) -> model::SessionEvent {
+    model::SessionEvent {
+        id: Uuid::now_v7(),
+        session_id,
+        occurred_at: Utc::now(),
+        key_id: Some(caller.key_id),
+        action: action.to_owned(),
+        from_status: from,
+        to_status: to,
+        old_starts_at: None,
+        new_starts_at: None,
+        reason: None,
+    }
+}
+
+/// The domain event of a change to `row` (as it is after the change) from `previous`.
+pub fn session_event(
+    event_type: EventType,
+    row: &model::Session,
+    previous: Option<SessionStatus>,
+) -> DomainEvent {
+    let data = SessionEventData {
+        kind: row.kind,
+        status: row.status,
+        previous_status: previous,
+        provider_id: row.provider_id,
+        location_id: row.location_id,
+        treatment_area_id: row.treatment_area_id,
+        course_id: row.course_id,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        previous_starts_at: None,
+        moved_with: None,
+        reason_code: row.cancel_reason,
+        late_cancellation: row.late_cancellation,
+    };
+    DomainEvent::new(
+        event_type,
+        row.id,
+        Some(row.patient_id),
+        EventData::Session(data),
+    )
+}
+
+/// The event type of a move into `status`.
+pub fn event_type_of(status: SessionStatus) -> EventType {
+    match status {
+        SessionStatus::Scheduled => EventType::SessionBooked,
+        SessionStatus::Confirmed => EventType::SessionConfirmed,
+        SessionStatus::CheckedIn => EventType::SessionCheckedIn,
+        SessionStatus::Completed => EventType::SessionCompleted,
+        SessionStatus::Cancelled => EventType::SessionCancelled,
+        SessionStatus::NoShow => EventType::SessionNoShow,
+    }
+}
+
+/// Inserts a booked session with its history entry and its `session.booked` event; overlaps
+/// fail here, at the database's exclusion constraints.
+pub async fn insert_booked(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    new: NewSession,
+    now: DateTime<Utc>,
+) -> Result<model::Session, AppError> {
+    let row = model::insert(conn, new).await?;
+    let mut entry = history(caller, row.id, "booked", None, SessionStatus::Scheduled);
+    entry.new_starts_at = Some(row.starts_at);
+    model::add_event(conn, entry).await?;
+    let event = session_event(EventType::SessionBooked, &row, None);
+    events::record(conn, now, [event]).await?;
+    Ok(row)
+}
+
+/// Why a session is cancelled, and whether it is late.
+#[derive(Debug, Clone)]
+pub struct Cancellation {
+    pub reason: CancelReason,
+    pub note: Option<String>,
+    pub late: bool,
+    /// The history entry's reason, when it is not the code and the note.
+    pub history_reason: Option<String>,
+}
+
+/// Cancels `current` (in `status`) with its history entry and its `session.cancelled` event.
+pub async fn cancel(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    current: &model::Session,
+    cancellation: Cancellation,
+    now: DateTime<Utc>,
+) -> Result<model::Session, AppError> {
+    let Cancellation {
+        reason,
+        note,
+        late,
+        history_reason,
+    } = cancellation;
+    let mut entry = history(
+        caller,
+        current.id,
+        "cancelled",
+        Some(current.status),
+        SessionStatus::Cancelled,
+    );
+    entry.reason = Some(history_reason.unwrap_or_else(|| match &note {
+        Some(note) => format!("{}: {note}", reason.as_str()),
+        None => reason.as_str().to_owned(),
+    }));
+    let row = model::set_status(
+        conn,
+        current.id,
+        SessionStatus::Cancelled,
+        Some((reason, note, late)),
+    )
+    .await?;
+    model::add_event(conn, entry).await?;
+    let event = session_event(EventType::SessionCancelled, &row, Some(current.status));
+    events::record(conn, now, [event]).await?;
+    Ok(row)
+}
+
+/// The session as `caller` may see it: a provider key only its own (others are "not found").
+pub fn visible_to(
+    caller: &Caller,
+    row: Option<model::Session>,
+) -> Result<model::Session, AppError> {
+    match row {
+        Some(row) if caller.sees_provider(row.provider_id) => Ok(row),
+        Some(_) => Err(AppError::Concealed("session")),
+        None => Err(AppError::NotFound("session")),
+    }
+}
+
+/// The time zone of a location (UTC for one that does not exist).
+pub async fn zone_of(conn: &mut AsyncPgConnection, location_id: Uuid) -> Result<Tz, AppError> {
+    let zones = locations::time_zones(conn, &[location_id]).await?;
+    Ok(zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC))
+}

@@ -1,0 +1,97 @@
+//! The event log's two ends: every use case records its domain events here, in its own
+//! transaction; readers (the API, and the workers to come) read them back in commit order.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::domain::events::{DomainEvent, EventType};
+use crate::error::AppError;
+use crate::models::events::{self as model, NewEvent};
+
+/// Appends `events`, all occurring at `now`, in the caller's transaction.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    events: impl IntoIterator<Item = DomainEvent>,
+) -> Result<(), AppError> {
+    let rows = events
+        .into_iter()
+        .map(|event| {
+            Ok(NewEvent {
+                id: Uuid::now_v7(),
+                type_: event.event_type.as_str().to_owned(),
+                occurred_at: now,
+                subject_type: event.event_type.subject().to_owned(),
+                subject_id: event.subject_id,
+                patient_id: event.patient_id,
+                data: serde_json::to_value(&event.data)
+                    .map_err(|e| AppError::Internal(Box::new(e)))?,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    model::append(conn, rows).await?;
+    Ok(())
+}
+
+/// Events to read: after a position, of some types, so many.
+#[derive(Debug, Clone)]
+pub struct EventQuery {
+    /// The last position the reader has seen (0: from the start of what is kept).
+    pub after: i64,
+    /// Only these types (all when empty).
+    pub types: Vec<EventType>,
+    pub limit: i64,
+}
+
+/// A page of the log, and the position to read after next.
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub events: Vec<model::Event>,
+    /// The last position this read covered: of its last event, or, when it reached the end of
+    /// the log, the last position placed (so a filtered reader skips what it does not want).
+    pub next_after: i64,
+}
+
+/// Places what has committed since the last read, then reads a page in commit order: a reader
+/// sees every event whose transaction committed before it asked.
+pub async fn read(conn: &mut AsyncPgConnection, query: EventQuery) -> Result<EventPage, AppError> {
+    model::sequence(conn).await?;
+    let types = (!query.types.is_empty()).then(|| {
+        query
+            .types
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect::<Vec<_>>()
+    });
+    let (events, head) = model::page(conn, query.after, types, query.limit).await?;
+    if query.after > head {
+        return Err(AppError::field(
+            "after",
+            "is not a cursor issued by this API",
+        ));
+    }
+    let next_after = match events.last() {
+        Some(last) if events.len() as i64 >= query.limit => last.position.unwrap_or(query.after),
+        _ => head,
+    };
+    Ok(EventPage { events, next_after })
+}
+
+/// Deletes events older than `retention_days` before `now`, in batches; returns how many.
+pub async fn purge_expired(
+    conn: &mut AsyncPgConnection,
+    retention_days: u32,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    const BATCH: i64 = 5000;
+    let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+    let mut purged = 0;
+    loop {
+        let deleted = model::purge_batch(conn, cutoff, BATCH).await?;
+        purged += deleted;
+        if (deleted as i64) < BATCH {
+            return Ok(purged);
+        }
+    }
+}

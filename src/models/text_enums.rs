@@ -1,0 +1,47 @@
+//! The domain's enums as the `text` columns (each with its `CHECK`) that store them: one
+//! mapping each, so rows carry the enum and no status or kind is compared as a string.
+
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::domain::access::Role;
+use crate::domain::courses::{CourseStatus, Side};
+use crate::domain::inquiries::{InquiryKind, InquiryStatus};
+use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
+
+macro_rules! text_enums {
+    ($($ty:ident => $proxy:ident),+ $(,)?) => {$(
+        /// Carries diesel's derives onto the domain's type (`foreign_derive`).
+        #[derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+        #[diesel(foreign_derive, sql_type = Text)]
+        #[expect(dead_code, reason = "only the derives are used")]
+        struct $proxy($ty);
+
+        impl ToSql<Text, Pg> for $ty {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), &mut out.reborrow())
+            }
+        }
+
+        impl FromSql<Text, Pg> for $ty {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                $ty::parse(&text)
+                    .ok_or_else(|| format!("unknown {} `{text}`", stringify!($ty)).into())
+            }
+        }
+    )+};
+}
+
+text_enums! {
+    Role => RoleColumn,
+    SessionKind => SessionKindColumn,
+    SessionStatus => SessionStatusColumn,
+    CancelReason => CancelReasonColumn,
+    CourseStatus => CourseStatusColumn,
+    Side => SideColumn,
+    InquiryKind => InquiryKindColumn,
+    InquiryStatus => InquiryStatusColumn,
+}
