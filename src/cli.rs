@@ -3,7 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::config::{AuditRetentionArgs, DatabaseArgs, RetentionArgs, ServeArgs};
+use crate::config::{
+    AuditRetentionArgs, DatabaseArgs, EventRetentionArgs, RetentionArgs, ServeArgs,
+};
 use crate::domain::access::Role;
 
 /// Scheduling backend of a prolotherapy clinic.
@@ -35,6 +37,18 @@ pub enum Command {
     PurgeInquiries(PurgeInquiriesArgs),
     /// Delete audit events older than the retention period, in batches, each batch audited.
     PurgeAudit(PurgeAuditArgs),
+    /// Delete events of the event log older than their retention period, in batches (serving
+    /// does this hourly too).
+    PurgeEvents(PurgeEventsArgs),
+}
+
+/// `purge-events` and its database.
+#[derive(Debug, Args)]
+pub struct PurgeEventsArgs {
+    #[command(flatten)]
+    pub retention: EventRetentionArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// `purge-audit` and its database.

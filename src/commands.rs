@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeInquiriesArgs};
+use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeEventsArgs, PurgeInquiriesArgs};
 use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
@@ -169,6 +169,21 @@ pub async fn purge_audit(args: PurgeAuditArgs) -> Result<(), String> {
     .await
 }
 
+/// `purge-events`.
+pub async fn purge_events(args: PurgeEventsArgs) -> Result<(), String> {
+    with_database(&args.database, async |url| {
+        db::migrate(url).await?;
+        let mut conn = db::establish(url).await?;
+        let days = args.retention.event_retention_days;
+        let purged = crate::app::events::purge_expired(&mut conn, days, Utc::now())
+            .await
+            .map_err(|e| format!("database error: {e}"))?;
+        eprintln!("purged {purged} events older than {days} days");
+        Ok(())
+    })
+    .await
+}
+
 /// Audit events deleted per transaction, so a large purge never holds long locks.
 const AUDIT_PURGE_BATCH: i64 = 5_000;
 
@@ -251,7 +266,13 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     }
     let retention = args.purge_inquiries.then(|| args.retention.clone());
     let audit_retention = args.purge_audit.then(|| args.audit_retention.clone());
-    tokio::spawn(hourly_purges(state.clone(), retention, audit_retention));
+    let event_retention = args.event_retention.event_retention_days;
+    tokio::spawn(hourly_purges(
+        state.clone(),
+        retention,
+        audit_retention,
+        event_retention,
+    ));
     tokio::spawn(flush_refusals(state.clone()));
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one
@@ -339,12 +360,14 @@ async fn flush_refusals(state: AppState) {
     }
 }
 
-/// Now and every hour after: forgets expired idempotency keys and, with `retention`, erases
-/// the personal data of expired inquiries; with `audit_retention`, purges old audit events.
+/// Now and every hour after: forgets expired idempotency keys, purges events older than
+/// `event_retention_days` and, with `retention`, erases the personal data of expired
+/// inquiries; with `audit_retention`, purges old audit events.
 async fn hourly_purges(
     state: AppState,
     retention: Option<RetentionArgs>,
     audit_retention: Option<crate::config::AuditRetentionArgs>,
+    event_retention_days: u32,
 ) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -356,6 +379,12 @@ async fn hourly_purges(
             Ok(purged) if purged > 0 => tracing::info!(purged, "forgot expired idempotency keys"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not purge idempotency keys"),
+        }
+        match crate::app::events::purge_expired(&mut conn, event_retention_days, state.now()).await
+        {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired events"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not purge events"),
         }
         if let Some(retention) = &retention {
             match erase_expired_inquiries(&mut conn, retention, state.now()).await {

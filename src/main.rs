@@ -21,6 +21,7 @@ async fn main() -> ExitCode {
         Command::ApiKeys(args) => commands::api_keys(args).await,
         Command::PurgeInquiries(args) => commands::purge_inquiries(args).await,
         Command::PurgeAudit(args) => commands::purge_audit(args).await,
+        Command::PurgeEvents(args) => commands::purge_events(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

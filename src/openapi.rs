@@ -26,6 +26,7 @@ use crate::http::problems::*;
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
         (name = "settings", description = "The clinic's scheduling rules"),
+        (name = "events", description = "The event log: every change, in commit order, without personal details"),
     ),
     components(
         schemas(Problem, FieldError),

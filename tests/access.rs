@@ -11,81 +11,89 @@ enum Rule {
     Open,
     /// No key needed; a key sent must be valid.
     Public,
-    Admin,
-    Staff,
-    AnyKey,
+    /// A key of one of these roles.
+    Keys(&'static [Role]),
 }
+
+const ADMIN: Rule = Rule::Keys(&[Role::Admin]);
+const STAFF: Rule = Rule::Keys(&[Role::Admin, Role::Staff]);
+/// Those who treat patients: the front desk and the clinicians.
+const CLINICIAN: Rule = Rule::Keys(&[Role::Admin, Role::Staff, Role::Provider]);
+/// Bulk reads of the clinic's records.
+const READER: Rule = Rule::Keys(&[Role::Admin, Role::Staff, Role::Integration]);
+const EVENTS: Rule = Rule::Keys(&[Role::Admin, Role::Integration]);
+const ANY_KEY: Rule = Rule::Keys(&[Role::Admin, Role::Staff, Role::Provider, Role::Integration]);
 
 /// The authorization matrix: every operation of the OpenAPI document must be listed here.
 const MATRIX: &[(&str, Rule)] = &[
     ("healthz", Rule::Open),
     ("readyz", Rule::Open),
     ("describe_problem_type", Rule::Open),
-    ("create_api_key", Rule::Admin),
-    ("list_api_keys", Rule::Admin),
-    ("revoke_api_key", Rule::Admin),
-    ("me", Rule::AnyKey),
-    ("list_audit_events", Rule::Admin),
-    ("create_patient", Rule::Staff),
-    ("list_patients", Rule::Staff),
-    ("search_patients", Rule::Staff),
-    ("get_patient", Rule::AnyKey),
-    ("update_patient", Rule::Staff),
-    ("archive_patient", Rule::Staff),
+    ("create_api_key", ADMIN),
+    ("list_api_keys", ADMIN),
+    ("revoke_api_key", ADMIN),
+    ("me", ANY_KEY),
+    ("list_audit_events", ADMIN),
+    ("list_events", EVENTS),
+    ("create_patient", STAFF),
+    ("list_patients", READER),
+    ("search_patients", STAFF),
+    ("get_patient", ANY_KEY),
+    ("update_patient", STAFF),
+    ("archive_patient", STAFF),
     ("find_availability", Rule::Public),
-    ("plan_course", Rule::Staff),
-    ("create_course", Rule::Staff),
-    ("list_courses", Rule::AnyKey),
-    ("get_course", Rule::AnyKey),
-    ("change_course_status", Rule::Staff),
-    ("cancel_course", Rule::Staff),
-    ("extend_course", Rule::Staff),
-    ("update_course", Rule::Staff),
-    ("patient_courses", Rule::Staff),
-    ("book_session", Rule::Staff),
-    ("list_sessions", Rule::AnyKey),
-    ("get_session", Rule::AnyKey),
-    ("session_history", Rule::AnyKey),
-    ("reschedule_session", Rule::Staff),
-    ("cancel_session", Rule::Staff),
-    ("confirm_session", Rule::Staff),
-    ("check_in_session", Rule::Staff),
-    ("complete_session", Rule::AnyKey),
-    ("no_show_session", Rule::Staff),
+    ("plan_course", STAFF),
+    ("create_course", STAFF),
+    ("list_courses", ANY_KEY),
+    ("get_course", ANY_KEY),
+    ("change_course_status", STAFF),
+    ("cancel_course", STAFF),
+    ("extend_course", STAFF),
+    ("update_course", STAFF),
+    ("patient_courses", STAFF),
+    ("book_session", STAFF),
+    ("list_sessions", ANY_KEY),
+    ("get_session", ANY_KEY),
+    ("session_history", ANY_KEY),
+    ("reschedule_session", STAFF),
+    ("cancel_session", STAFF),
+    ("confirm_session", STAFF),
+    ("check_in_session", STAFF),
+    ("complete_session", CLINICIAN),
+    ("no_show_session", STAFF),
     ("submit_inquiry", Rule::Public),
-    ("list_inquiries", Rule::Staff),
-    ("search_inquiries", Rule::Staff),
-    ("inquiry_stats", Rule::Staff),
-    ("get_inquiry", Rule::Staff),
-    ("update_inquiry", Rule::Staff),
-    ("inquiry_timeline", Rule::Staff),
-    ("convert_inquiry", Rule::Staff),
-    ("create_location", Rule::Admin),
+    ("list_inquiries", STAFF),
+    ("search_inquiries", STAFF),
+    ("inquiry_stats", STAFF),
+    ("get_inquiry", STAFF),
+    ("update_inquiry", STAFF),
+    ("inquiry_timeline", STAFF),
+    ("convert_inquiry", STAFF),
+    ("create_location", ADMIN),
     ("list_locations", Rule::Public),
     ("get_location", Rule::Public),
-    ("update_location", Rule::Admin),
-    ("archive_location", Rule::Admin),
-    ("create_treatment_area", Rule::Admin),
+    ("update_location", ADMIN),
+    ("archive_location", ADMIN),
+    ("create_treatment_area", ADMIN),
     ("list_treatment_areas", Rule::Public),
     ("get_treatment_area", Rule::Public),
-    ("update_treatment_area", Rule::Admin),
-    ("archive_treatment_area", Rule::Admin),
-    ("create_provider", Rule::Admin),
+    ("update_treatment_area", ADMIN),
+    ("archive_treatment_area", ADMIN),
+    ("create_provider", ADMIN),
     ("list_providers", Rule::Public),
     ("get_provider", Rule::Public),
-    ("update_provider", Rule::Admin),
-    ("archive_provider", Rule::Admin),
-    ("provider_schedule", Rule::AnyKey),
+    ("update_provider", ADMIN),
+    ("archive_provider", ADMIN),
+    ("provider_schedule", ANY_KEY),
     ("get_working_hours", Rule::Public),
-    ("replace_working_hours", Rule::Admin),
-    ("create_time_off", Rule::Admin),
-    ("list_time_off", Rule::AnyKey),
-    ("delete_time_off", Rule::Admin),
-    ("get_settings", Rule::AnyKey),
-    ("update_settings", Rule::Admin),
+    ("replace_working_hours", ADMIN),
+    ("create_time_off", ADMIN),
+    ("list_time_off", ANY_KEY),
+    ("delete_time_off", ADMIN),
+    ("get_settings", ANY_KEY),
+    ("update_settings", ADMIN),
 ];
 
-const STAFF_ALLOWED: [Rule; 2] = [Rule::Staff, Rule::AnyKey];
 
 #[actix_web::test]
 async fn every_operation_answers_each_caller_as_the_matrix_says() {
@@ -94,6 +102,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
     let provider = app.provider(&[], &[&location]).await;
     let staff = app.key(Role::Staff, None).await;
     let provider_key = app.key(Role::Provider, Some(&provider)).await;
+    let integration = app.key(Role::Integration, None).await;
     let expired = app
         .key_with(
             Role::Admin,
@@ -133,13 +142,14 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
                 .replace("{slug}", "not-found");
             let method: Method = method.to_uppercase().parse().unwrap();
             let body = operation.get("requestBody").map(|_| json!({}));
-            let callers: [(&str, Option<&str>); 6] = [
+            let callers: [(&str, Option<&str>); 7] = [
                 ("no key", None),
                 ("revoked key", Some(&revoked)),
                 ("expired key", Some(&expired)),
                 ("admin", Some(&app.admin_key)),
                 ("staff", Some(&staff)),
                 ("provider", Some(&provider_key)),
+                ("integration", Some(&integration)),
             ];
             for (who, key) in callers {
                 let reply = app
@@ -152,14 +162,19 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
                     )
                     .await;
                 let status = reply.status.as_u16();
+                let role = match who {
+                    "admin" => Some(Role::Admin),
+                    "staff" => Some(Role::Staff),
+                    "provider" => Some(Role::Provider),
+                    "integration" => Some(Role::Integration),
+                    _ => None,
+                };
                 let expected = match (rule, who) {
                     (Rule::Open, _) => None,
                     (_, "revoked key" | "expired key") => Some(401),
                     (Rule::Public, _) => None,
                     (_, "no key") => Some(401),
-                    (_, "admin") => None,
-                    (rule, "staff") if STAFF_ALLOWED.contains(&rule) => None,
-                    (Rule::AnyKey, "provider") => None,
+                    (Rule::Keys(roles), _) if role.is_some_and(|r| roles.contains(&r)) => None,
                     _ => Some(403),
                 };
                 match expected {
@@ -176,7 +191,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
     }
     assert_eq!(
         checked,
-        MATRIX.len() * 6,
+        MATRIX.len() * 7,
         "every matrix entry is an operation"
     );
 }

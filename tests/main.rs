@@ -10,6 +10,7 @@ mod catalog_settings;
 mod catalog_treatment_areas;
 mod concurrency;
 mod courses;
+mod events;
 mod hardening;
 mod health;
 mod inquiries;

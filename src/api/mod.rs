@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod availability;
 pub mod courses;
+pub mod events;
 pub mod health;
 pub mod inquiries;
 pub mod locations;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(api_keys::revoke_api_key)
                 .service(api_keys::me)
                 .service(audit::list_audit_events)
+                .service(events::list_events)
                 .service(patients::create_patient)
                 .service(patients::list_patients)
                 .service(patients::search_patients)

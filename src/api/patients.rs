@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::contact::normalize_email;
 use crate::error::AppError;
-use crate::http::auth::{AnyKey, StaffKey};
+use crate::http::auth::{AnyKey, ReaderKey, StaffKey};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageQuery};
@@ -281,7 +281,7 @@ pub fn born_by_today(
 )]
 #[get("/patients")]
 pub async fn list_patients(
-    StaffKey(caller): StaffKey,
+    ReaderKey(caller): ReaderKey,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(filter): Query<PatientFilter>,

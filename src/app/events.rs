@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::caller::Caller;
 use crate::domain::events::{DomainEvent, EventType};
 use crate::error::AppError;
+use crate::models::audit_events;
 use crate::models::events::{self as model, NewEvent};
 
 /// Appends `events`, all occurring at `now`, in the caller's transaction.
@@ -55,7 +57,11 @@ pub struct EventPage {
 
 /// Places what has committed since the last read, then reads a page in commit order: a reader
 /// sees every event whose transaction committed before it asked.
-pub async fn read(conn: &mut AsyncPgConnection, query: EventQuery) -> Result<EventPage, AppError> {
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    query: EventQuery,
+) -> Result<EventPage, AppError> {
     model::sequence(conn).await?;
     let types = (!query.types.is_empty()).then(|| {
         query
@@ -75,6 +81,8 @@ pub async fn read(conn: &mut AsyncPgConnection, query: EventQuery) -> Result<Eve
         Some(last) if events.len() as i64 >= query.limit => last.position.unwrap_or(query.after),
         _ => head,
     };
+    let audit = caller.audit("event.list", "events", None, 200);
+    audit_events::append(conn, audit).await?;
     Ok(EventPage { events, next_after })
 }
 

@@ -110,6 +110,15 @@ pub struct AuditRetentionArgs {
     pub audit_retention_days: u32,
 }
 
+/// How long the event log keeps its events.
+#[derive(Debug, Clone, Args)]
+pub struct EventRetentionArgs {
+    /// Days events are kept in the log (`GET /v1/events`) before they are purged.
+    #[arg(long, env = "PROLO_EVENT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub event_retention_days: u32,
+}
+
 /// Settings of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -170,6 +179,8 @@ pub struct ServeArgs {
     pub retention: RetentionArgs,
     #[command(flatten)]
     pub audit_retention: AuditRetentionArgs,
+    #[command(flatten)]
+    pub event_retention: EventRetentionArgs,
     /// Run the clock from this RFC 3339 instant instead of the machine's date (time then
     /// passes as usual). For tests and demos that must not depend on today's date.
     #[arg(long, env = "PROLO_CLOCK_START", hide = true)]

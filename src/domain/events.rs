@@ -102,26 +102,20 @@ pub struct SessionEventData {
     pub kind: SessionKind,
     pub status: SessionStatus,
     /// The status before the change (absent for `session.booked`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<SessionStatus>,
     pub provider_id: Uuid,
     pub location_id: Uuid,
     pub treatment_area_id: Uuid,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub course_id: Option<Uuid>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     /// For `session.rescheduled`: the start before the move.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_starts_at: Option<DateTime<Utc>>,
     /// For a session moved by a cascade: the session whose move carried it along.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub moved_with: Option<Uuid>,
     /// For `session.cancelled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<CancelReason>,
     /// For `session.cancelled`: inside the clinic's late-cancellation window.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub late_cancellation: Option<bool>,
 }
 
@@ -129,23 +123,19 @@ pub struct SessionEventData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CourseEventData {
     pub status: CourseStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<CourseStatus>,
     pub provider_id: Uuid,
     pub location_id: Uuid,
     pub treatment_area_id: Uuid,
     pub planned_sessions: i32,
     /// For `course.extended`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub added_sessions: Option<i32>,
     /// For `course.cancelled`: the future sessions cancelled with it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_sessions: Option<i32>,
     /// For `course.cancelled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<CancelReason>,
     /// For `course.updated`: the names of the fields the change set (never their values).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub fields: Vec<String>,
 }
 
@@ -154,10 +144,8 @@ pub struct CourseEventData {
 pub struct InquiryEventData {
     pub kind: InquiryKind,
     pub status: InquiryStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<InquiryStatus>,
     /// For `inquiry.converted`: the session booked with the conversion, if one was.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<Uuid>,
 }
 
@@ -165,7 +153,7 @@ pub struct InquiryEventData {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RecordEventData {
     /// For `*.updated`: the names of the fields the change set (never their values).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub fields: Vec<String>,
 }
 
@@ -174,12 +162,9 @@ pub struct RecordEventData {
 pub struct ScheduleEventData {
     pub provider_id: Uuid,
     /// For `time_off.*`: the span (its reason is not in the event).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<DateTime<Utc>>,
     /// For `working_hours.updated`: how many weekly intervals the provider has now.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub intervals: Option<i32>,
 }
 

@@ -7,18 +7,22 @@ from uuid import UUID
 
 from prolo_client import AuthenticatedClient, Client
 from prolo_client.api.courses import get_course
+from prolo_client.api.events import list_events
 from prolo_client.api.inquiries import submit_inquiry
 from prolo_client.api.sessions import book_session, find_availability, list_sessions
 from prolo_client.models import (
     Availability,
     BookSession,
     Course,
+    EventPage,
     InquiryKind,
     InquiryReceived,
     PageSession,
     Problem,
     Progress,
     Session,
+    SessionBookedEvent,
+    SessionCancelledEvent,
     SessionKind,
     SubmitInquiry,
 )
@@ -109,3 +113,19 @@ def where_the_course_stands(key: str, course: UUID) -> list[str]:
     if isinstance(answer.progress, Progress) and answer.progress.next_session is not None:
         lines.append(f"next: {answer.progress.next_session.starts_at.isoformat()}")
     return lines
+
+
+def new_bookings(key: str, after: str) -> tuple[list[str], str]:
+    """An integrator's poll of the event log: each event is the class of its own type."""
+    integration = AuthenticatedClient(base_url=BASE_URL, token=key)
+    page = list_events.sync(client=integration, after=after, types="session.booked,session.cancelled")
+    if not isinstance(page, EventPage):
+        return [], after
+    lines = []
+    for event in page.items:
+        if isinstance(event, SessionBookedEvent):
+            lines.append(f"{event.position} booked {event.subject.id} at {event.data.starts_at.isoformat()}")
+        elif isinstance(event, SessionCancelledEvent):
+            reason = event.data.reason_code.value if event.data.reason_code else "?"
+            lines.append(f"{event.position} cancelled {event.subject.id}: {reason}")
+    return lines, page.next_cursor

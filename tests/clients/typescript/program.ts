@@ -94,3 +94,25 @@ export async function whereTheCourseStands(key: string, course: string) {
   }
   return lines;
 }
+
+/** An integrator's poll of the event log: `type` narrows each event to its own `data`. */
+export async function newBookings(key: string, after: string) {
+  const integration = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${key}` } });
+  const { data } = await integration.GET("/v1/events", {
+    params: { query: { after, types: "session.booked,session.cancelled" } },
+  });
+  if (data === undefined) {
+    return { lines: [], next: after };
+  }
+  const lines = data.items.map((event) => {
+    switch (event.type) {
+      case "session.booked":
+        return `${event.position} booked ${event.subject.id} at ${event.data.starts_at}`;
+      case "session.cancelled":
+        return `${event.position} cancelled ${event.subject.id}: ${event.data.reason_code ?? "?"}`;
+      default:
+        return `${event.position} ${event.type}`;
+    }
+  });
+  return { lines, next: data.next_cursor };
+}
