@@ -130,9 +130,13 @@ pub async fn purge_inquiries(args: PurgeInquiriesArgs) -> Result<(), String> {
     with_database(&args.database, async |url| {
         db::migrate(url).await?;
         let mut conn = db::establish(url).await?;
-        let erased = erase_expired_inquiries(&mut conn, &args.retention, Utc::now())
-            .await
-            .map_err(|e| format!("database error: {e}"))?;
+        let erased = crate::app::inquiries::retention::erase_expired(
+            &mut conn,
+            args.retention.inquiry_retention_days,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| format!("database error: {e}"))?;
         eprintln!(
             "erased the personal data of {erased} inquiries closed more than {} days ago",
             args.retention.inquiry_retention_days
@@ -142,24 +146,18 @@ pub async fn purge_inquiries(args: PurgeInquiriesArgs) -> Result<(), String> {
     .await
 }
 
-/// Erases the personal data of inquiries closed longer ago than the retention period.
-pub async fn erase_expired_inquiries(
-    conn: &mut diesel_async::AsyncPgConnection,
-    retention: &RetentionArgs,
-    now: chrono::DateTime<Utc>,
-) -> diesel::QueryResult<usize> {
-    let cutoff = crate::domain::inquiries::retention_cutoff(now, retention.inquiry_retention_days);
-    crate::models::inquiries::erase_expired(conn, cutoff, now).await
-}
-
 /// `purge-audit`.
 pub async fn purge_audit(args: PurgeAuditArgs) -> Result<(), String> {
     with_database(&args.database, async |url| {
         db::migrate(url).await?;
         let mut conn = db::establish(url).await?;
-        let purged = purge_expired_audit(&mut conn, &args.retention, Utc::now())
-            .await
-            .map_err(|e| format!("database error: {e}"))?;
+        let purged = crate::app::audit::purge_expired(
+            &mut conn,
+            args.retention.audit_retention_days,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| format!("database error: {e}"))?;
         eprintln!(
             "purged {purged} audit events older than {} days",
             args.retention.audit_retention_days
@@ -182,40 +180,6 @@ pub async fn purge_events(args: PurgeEventsArgs) -> Result<(), String> {
         Ok(())
     })
     .await
-}
-
-/// Audit events deleted per transaction, so a large purge never holds long locks.
-const AUDIT_PURGE_BATCH: i64 = 5_000;
-
-/// Deletes the audit events older than the retention period, batch by batch; each batch
-/// commits with an `audit.purge` event that records how many it deleted.
-pub async fn purge_expired_audit(
-    conn: &mut diesel_async::AsyncPgConnection,
-    retention: &crate::config::AuditRetentionArgs,
-    now: chrono::DateTime<Utc>,
-) -> diesel::QueryResult<usize> {
-    use crate::models::audit_events::{NewAuditEvent, purge_batch};
-    let cutoff = now - chrono::Duration::days(i64::from(retention.audit_retention_days));
-    let mut purged = 0;
-    loop {
-        let event = NewAuditEvent {
-            id: Uuid::now_v7(),
-            key_id: None,
-            role: Some("system".to_owned()),
-            action: "audit.purge".to_owned(),
-            resource_type: "audit-events".to_owned(),
-            resource_id: None,
-            patient_id: None,
-            request_id: None,
-            outcome: "success".to_owned(),
-            status: 200,
-        };
-        let deleted = purge_batch(conn, cutoff, AUDIT_PURGE_BATCH, event).await?;
-        purged += deleted;
-        if deleted < AUDIT_PURGE_BATCH as usize {
-            return Ok(purged);
-        }
-    }
 }
 
 /// `serve`.
@@ -387,7 +351,13 @@ async fn hourly_purges(
             Err(error) => tracing::warn!(%error, "could not purge events"),
         }
         if let Some(retention) = &retention {
-            match erase_expired_inquiries(&mut conn, retention, state.now()).await {
+            match crate::app::inquiries::retention::erase_expired(
+                &mut conn,
+                retention.inquiry_retention_days,
+                state.now(),
+            )
+            .await
+            {
                 Ok(erased) if erased > 0 => {
                     tracing::info!(erased, "erased the personal data of expired inquiries")
                 }
@@ -396,7 +366,13 @@ async fn hourly_purges(
             }
         }
         if let Some(retention) = &audit_retention {
-            match purge_expired_audit(&mut conn, retention, state.now()).await {
+            match crate::app::audit::purge_expired(
+                &mut conn,
+                retention.audit_retention_days,
+                state.now(),
+            )
+            .await
+            {
                 Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired audit events"),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "could not purge audit events"),

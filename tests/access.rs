@@ -94,7 +94,6 @@ const MATRIX: &[(&str, Rule)] = &[
     ("update_settings", ADMIN),
 ];
 
-
 #[actix_web::test]
 async fn every_operation_answers_each_caller_as_the_matrix_says() {
     let app = TestApp::new().await;
@@ -572,9 +571,13 @@ async fn audit_events_past_their_retention_are_purged_in_audited_batches_and_onl
     let retention = prolo_scheduler::config::AuditRetentionArgs {
         audit_retention_days: 2192,
     };
-    let purged = prolo_scheduler::commands::purge_expired_audit(&mut conn, &retention, app.now())
-        .await
-        .unwrap();
+    let purged = prolo_scheduler::app::audit::purge_expired(
+        &mut conn,
+        retention.audit_retention_days,
+        app.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         purged, 7001,
         "everything before 2021-01-03, six years before the clock"

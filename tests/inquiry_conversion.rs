@@ -347,9 +347,13 @@ async fn closed_and_spam_inquiries_past_retention_lose_their_personal_data() {
         inquiry_retention_days: 365,
     };
     let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
-    let erased = prolo_scheduler::commands::erase_expired_inquiries(&mut conn, &retention, now)
-        .await
-        .unwrap();
+    let erased = prolo_scheduler::app::inquiries::retention::erase_expired(
+        &mut conn,
+        retention.inquiry_retention_days,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(erased, 2);
 
     for id in [&closed, &spam] {
@@ -408,9 +412,13 @@ async fn closed_and_spam_inquiries_past_retention_lose_their_personal_data() {
             .any(|e| e["action"] == "inquiry.erase")
     );
     // Running again finds nothing more.
-    let again = prolo_scheduler::commands::erase_expired_inquiries(&mut conn, &retention, now)
-        .await
-        .unwrap();
+    let again = prolo_scheduler::app::inquiries::retention::erase_expired(
+        &mut conn,
+        retention.inquiry_retention_days,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(again, 0);
 }
 

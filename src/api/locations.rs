@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::{catalog, records};
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, Public};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -111,17 +112,17 @@ pub async fn create_location(
     state: web::Data<AppState>,
     Json(body): Json<CreateLocation>,
 ) -> Result<HttpResponse, AppError> {
+    let new = NewLocation {
+        id: Uuid::now_v7(),
+        name: body.name.trim().to_owned(),
+        address: body.address,
+        time_zone: body.time_zone,
+    };
+    let now = state.now();
     let mut conn = state.conn().await?;
-    let row = model::insert(
-        &mut conn,
-        NewLocation {
-            id: Uuid::now_v7(),
-            name: body.name.trim().to_owned(),
-            address: body.address,
-            time_zone: body.time_zone,
-        },
-    )
-    .await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| catalog::create_location(conn, new, now).await)
+        .await?;
     let version = row.version;
     let location = Location::from(row);
     Ok(created(
@@ -205,14 +206,11 @@ pub async fn update_location(
         address: body.address,
         time_zone: body.time_zone,
     };
+    let now = state.now();
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("location"))?;
-            expected.check(current.version)?;
-            Ok(model::update(conn, id, changes).await?)
+            catalog::update_location(conn, id, expected, changes, now).await
         })
         .await?;
     let version = row.version;
@@ -243,17 +241,11 @@ pub async fn archive_location(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.optional();
     let id = *id;
+    let now = state.now();
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("location"))?;
-            expected.check(current.version)?;
-            if current.archived_at.is_some() {
-                return Ok(current);
-            }
-            Ok(model::archive(conn, id).await?)
+            records::archive::<model::Location>(conn, id, expected, now).await
         })
         .await?;
     let version = row.version;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::domain::contact::normalize_email;
+use crate::app::caller::Caller;
+use crate::app::patients::{self as app, PatientDetails, PatientUpdate};
+use crate::domain::contact::ContactMethod;
 use crate::error::AppError;
 use crate::http::auth::{AnyKey, ReaderKey, StaffKey};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -20,38 +22,8 @@ use crate::http::problems::{
 };
 use crate::http::rules;
 use crate::http::state::AppState;
-use crate::models::audit_events;
-use crate::models::patients::{self as model, NewPatient, PatientChanges, PatientSearch};
-
-/// How a patient prefers to be contacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ContactMethod {
-    Email,
-    Phone,
-    Sms,
-}
-
-impl ContactMethod {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Phone => "phone",
-            Self::Sms => "sms",
-        }
-    }
-
-    /// The method of a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "email" => Some(Self::Email),
-            "phone" => Some(Self::Phone),
-            "sms" => Some(Self::Sms),
-            _ => None,
-        }
-    }
-}
+use crate::models::PageRequest;
+use crate::models::patients::{self as model, PatientSearch};
 
 /// A patient.
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,10 +57,7 @@ impl From<model::Patient> for Patient {
             date_of_birth: row.date_of_birth,
             email: row.email,
             phone: row.phone,
-            preferred_contact: row
-                .preferred_contact
-                .as_deref()
-                .and_then(ContactMethod::parse),
+            preferred_contact: row.preferred_contact,
             notes: row.notes,
             active: row.archived_at.is_none(),
             created_at: row.created_at,
@@ -189,17 +158,6 @@ pub struct PatientFilter {
     pub active: Option<bool>,
 }
 
-fn audited(
-    caller: &crate::http::auth::Caller,
-    action: &str,
-    id: Uuid,
-    status: u16,
-) -> audit_events::NewAuditEvent {
-    caller
-        .audit(action, "patients", Some(id), status)
-        .patient(id)
-}
-
 /// Create a patient
 ///
 /// A patient with the same email and date of birth exists already → 409 `duplicate` with its id.
@@ -219,31 +177,20 @@ pub async fn create_patient(
     state: web::Data<AppState>,
     Json(body): Json<CreatePatient>,
 ) -> Result<HttpResponse, AppError> {
-    born_by_today(&state, "date_of_birth", Some(body.date_of_birth))?;
-    let new = NewPatient {
-        id: Uuid::now_v7(),
-        given_name: body.given_name.trim().to_owned(),
-        family_name: body.family_name.trim().to_owned(),
+    let details = PatientDetails {
+        given_name: body.given_name,
+        family_name: body.family_name,
         date_of_birth: body.date_of_birth,
-        email: body.email.as_deref().map(normalize_email),
-        phone: body.phone.map(|phone| phone.trim().to_owned()),
-        preferred_contact: body.preferred_contact.map(|c| c.as_str().to_owned()),
+        email: body.email,
+        phone: body.phone,
+        preferred_contact: body.preferred_contact,
         notes: body.notes,
     };
+    let now = state.now();
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            // Named here for the common case; the unique index settles a race.
-            if let Some(email) = &new.email
-                && let Some(id) =
-                    model::find_duplicate(conn, email, new.date_of_birth, None).await?
-            {
-                let detail = format!("patient {id} has the same email and date of birth");
-                return Err(AppError::Duplicate(detail, id));
-            }
-            let row = model::insert(conn, new).await?;
-            audit_events::append(conn, audited(&caller, "patient.create", row.id, 201)).await?;
-            Ok(row)
+            app::create(conn, &caller, details, "", now).await
         })
         .await?;
     let version = row.version;
@@ -253,20 +200,6 @@ pub async fn create_patient(
         &patient,
         version,
     ))
-}
-
-/// 400 when a date of birth lies after today by the service's clock.
-pub fn born_by_today(
-    state: &AppState,
-    field: &str,
-    date_of_birth: Option<NaiveDate>,
-) -> Result<(), AppError> {
-    match date_of_birth {
-        Some(date) if date > state.now().date_naive() => {
-            Err(AppError::rule(field, "must not be in the future"))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// List patients
@@ -327,15 +260,14 @@ pub async fn search_patients(
 }
 
 async fn respond_with_page(
-    caller: &crate::http::auth::Caller,
+    caller: &Caller,
     state: &AppState,
     search: PatientSearch,
-    request: crate::http::pagination::PageRequest,
+    request: PageRequest,
     action: &str,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let rows = model::search(&mut conn, search, request).await?;
-    audit_events::append(&mut conn, caller.audit(action, "patients", None, 200)).await?;
+    let rows = app::search(&mut conn, caller, search, request, action).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, Patient::from)))
 }
 
@@ -358,17 +290,8 @@ pub async fn get_patient(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let id = *id;
     let mut conn = state.conn().await?;
-    let row = model::find(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound("patient"))?;
-    if let Some(provider_id) = caller.provider_id
-        && !model::is_patient_of(&mut conn, id, provider_id).await?
-    {
-        return Err(AppError::Concealed("patient"));
-    }
-    audit_events::append(&mut conn, audited(&caller, "patient.read", id, 200)).await?;
+    let row = app::get(&mut conn, &caller, *id).await?;
     let version = row.version;
     Ok(ok_tagged(&Patient::from(row), version))
 }
@@ -399,41 +322,20 @@ pub async fn update_patient(
     Json(body): Json<UpdatePatient>,
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.required()?;
-    born_by_today(&state, "date_of_birth", body.date_of_birth)?;
-    let id = *id;
-    let changes = PatientChanges {
-        given_name: body.given_name.map(|name| name.trim().to_owned()),
-        family_name: body.family_name.map(|name| name.trim().to_owned()),
+    let (id, now) = (*id, state.now());
+    let update = PatientUpdate {
+        given_name: body.given_name,
+        family_name: body.family_name,
         date_of_birth: body.date_of_birth,
-        email: body
-            .email
-            .map(|email| email.as_deref().map(normalize_email)),
-        phone: body.phone.map(|phone| phone.map(|p| p.trim().to_owned())),
-        preferred_contact: body
-            .preferred_contact
-            .map(|c| c.map(|c| c.as_str().to_owned())),
+        email: body.email,
+        phone: body.phone,
+        preferred_contact: body.preferred_contact,
         notes: body.notes,
     };
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("patient"))?;
-            expected.check(current.version)?;
-            // Named here for the common case; the unique index settles a race.
-            let email = changes.email.clone().unwrap_or(current.email.clone());
-            let date_of_birth = changes.date_of_birth.unwrap_or(current.date_of_birth);
-            if let Some(email) = &email
-                && let Some(other) =
-                    model::find_duplicate(conn, email, date_of_birth, Some(id)).await?
-            {
-                let detail = format!("patient {other} has the same email and date of birth");
-                return Err(AppError::Duplicate(detail, other));
-            }
-            let row = model::update(conn, id, changes).await?;
-            audit_events::append(conn, audited(&caller, "patient.update", id, 200)).await?;
-            Ok(row)
+            app::update(conn, &caller, id, expected, update, now).await
         })
         .await?;
     let version = row.version;
@@ -462,22 +364,11 @@ pub async fn archive_patient(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let expected = if_match.optional();
-    let id = *id;
+    let (id, expected, now) = (*id, if_match.optional(), state.now());
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("patient"))?;
-            expected.check(current.version)?;
-            let row = if current.archived_at.is_some() {
-                current
-            } else {
-                model::archive(conn, id).await?
-            };
-            audit_events::append(conn, audited(&caller, "patient.archive", id, 200)).await?;
-            Ok(row)
+            app::archive(conn, &caller, id, expected, now).await
         })
         .await?;
     let version = row.version;

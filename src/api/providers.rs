@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::catalog::{self, ProviderLinks};
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, Public};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -153,10 +154,12 @@ pub async fn create_provider(
         credentials: body.credentials,
         bio: body.bio,
     };
+    let now = state.now();
     let mut conn = state.conn().await?;
     let provider = conn
         .transaction::<_, AppError, _>(async |conn| {
-            Ok(model::insert(conn, new, &body.treatment_area_ids, &body.location_ids).await?)
+            catalog::create_provider(conn, new, &body.treatment_area_ids, &body.location_ids, now)
+                .await
         })
         .await?;
     let version = provider.row.version;
@@ -248,22 +251,15 @@ pub async fn update_provider(
         credentials: body.credentials,
         bio: body.bio,
     };
+    let links = ProviderLinks {
+        treatment_area_ids: body.treatment_area_ids,
+        location_ids: body.location_ids,
+    };
+    let now = state.now();
     let mut conn = state.conn().await?;
     let provider = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("provider"))?;
-            expected.check(current.version)?;
-            model::replace_links(
-                conn,
-                id,
-                body.treatment_area_ids.as_deref(),
-                body.location_ids.as_deref(),
-            )
-            .await?;
-            let row = model::update(conn, id, changes).await?;
-            Ok(model::with_links(conn, vec![row]).await?.remove(0))
+            catalog::update_provider(conn, id, expected, changes, links, now).await
         })
         .await?;
     let version = provider.row.version;
@@ -294,19 +290,11 @@ pub async fn archive_provider(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.optional();
     let id = *id;
+    let now = state.now();
     let mut conn = state.conn().await?;
     let provider = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("provider"))?;
-            expected.check(current.version)?;
-            let row = if current.archived_at.is_some() {
-                current
-            } else {
-                model::archive(conn, id).await?
-            };
-            Ok(model::with_links(conn, vec![row]).await?.remove(0))
+            catalog::archive_provider(conn, id, expected, now).await
         })
         .await?;
     let version = provider.row.version;

@@ -3,11 +3,12 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::catalog;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
 use crate::http::extract::{Json, Query};
@@ -126,18 +127,18 @@ pub async fn create_time_off(
     id: web::Path<Uuid>,
     Json(body): Json<CreateTimeOff>,
 ) -> Result<HttpResponse, AppError> {
+    let new = model::NewTimeOff {
+        id: Uuid::now_v7(),
+        provider_id: *id,
+        starts_at: body.starts_at,
+        ends_at: body.ends_at,
+        reason: body.reason,
+    };
+    let now = state.now();
     let mut conn = state.conn().await?;
-    let row = model::insert(
-        &mut conn,
-        model::NewTimeOff {
-            id: Uuid::now_v7(),
-            provider_id: *id,
-            starts_at: body.starts_at,
-            ends_at: body.ends_at,
-            reason: body.reason,
-        },
-    )
-    .await?;
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| catalog::create_time_off(conn, new, now).await)
+        .await?;
     let zone = provider_zone(&mut conn, row.provider_id).await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -206,10 +207,11 @@ pub async fn delete_time_off(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (provider_id, time_off_id) = *path;
+    let now = state.now();
     let mut conn = state.conn().await?;
-    if model::delete(&mut conn, provider_id, time_off_id).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(AppError::NotFound("time off"))
-    }
+    conn.transaction::<_, AppError, _>(async |conn| {
+        catalog::delete_time_off(conn, provider_id, time_off_id, now).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::{catalog, records};
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, Public};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -249,27 +250,29 @@ pub async fn create_treatment_area(
     Json(body): Json<CreateTreatmentArea>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let row = model::insert(
-        &mut conn,
-        NewTreatmentArea {
-            id: Uuid::now_v7(),
-            slug: body.slug,
-            name: body.name.trim().to_owned(),
-            description: body.description,
-            assessment_minutes: body.durations.assessment,
-            injection_minutes: body.durations.injection,
-            follow_up_minutes: body.durations.follow_up,
-            sessions_min: body.recommended_sessions.min,
-            sessions_max: body.recommended_sessions.max,
-            interval_min_days: body.interval_days.min,
-            interval_target_days: body.interval_days.target,
-            interval_max_days: body.interval_days.max,
-            pre_care: body.pre_care,
-            post_care: body.post_care,
-            assessment_gap_days: body.assessment_gap_days.unwrap_or(1),
-        },
-    )
-    .await?;
+    let new = NewTreatmentArea {
+        id: Uuid::now_v7(),
+        slug: body.slug,
+        name: body.name.trim().to_owned(),
+        description: body.description,
+        assessment_minutes: body.durations.assessment,
+        injection_minutes: body.durations.injection,
+        follow_up_minutes: body.durations.follow_up,
+        sessions_min: body.recommended_sessions.min,
+        sessions_max: body.recommended_sessions.max,
+        interval_min_days: body.interval_days.min,
+        interval_target_days: body.interval_days.target,
+        interval_max_days: body.interval_days.max,
+        pre_care: body.pre_care,
+        post_care: body.post_care,
+        assessment_gap_days: body.assessment_gap_days.unwrap_or(1),
+    };
+    let now = state.now();
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            catalog::create_treatment_area(conn, new, now).await
+        })
+        .await?;
     let version = row.version;
     let area = TreatmentArea::from(row);
     Ok(created(
@@ -372,14 +375,11 @@ pub async fn update_treatment_area(
         post_care: body.post_care,
         assessment_gap_days: body.assessment_gap_days,
     };
+    let now = state.now();
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("treatment area"))?;
-            expected.check(current.version)?;
-            Ok(model::update(conn, id, changes).await?)
+            catalog::update_treatment_area(conn, id, expected, changes, now).await
         })
         .await?;
     let version = row.version;
@@ -410,17 +410,11 @@ pub async fn archive_treatment_area(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.optional();
     let id = *id;
+    let now = state.now();
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("treatment area"))?;
-            expected.check(current.version)?;
-            if current.archived_at.is_some() {
-                return Ok(current);
-            }
-            Ok(model::archive(conn, id).await?)
+            records::archive::<model::TreatmentArea>(conn, id, expected, now).await
         })
         .await?;
     let version = row.version;

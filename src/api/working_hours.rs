@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::app::catalog;
 use crate::domain::time::{WallTime, Weekday};
-use crate::domain::working_hours::{WeeklyInterval, check_pattern};
-use crate::error::{AppError, FieldError};
+use crate::domain::working_hours::WeeklyInterval;
+use crate::error::AppError;
 use crate::http::auth::{AdminKey, Public};
 use crate::http::extract::Json;
 use crate::http::problems::{
@@ -129,43 +130,11 @@ pub async fn replace_working_hours(
             effective_until: i.effective_until,
         })
         .collect();
+    let now = state.now();
     let mut conn = state.conn().await?;
     let rows = conn
         .transaction::<_, AppError, _>(async |conn| {
-            // The provider's row lock serialises concurrent replacements of its pattern.
-            providers::find_for_update(conn, provider_id)
-                .await?
-                .ok_or(AppError::NotFound("provider"))?;
-            let served = providers::location_ids(conn, provider_id).await?;
-            let problems = check_pattern(&intervals, &served);
-            if !problems.is_empty() {
-                return Err(AppError::Rules(
-                    problems
-                        .into_iter()
-                        .map(|p| {
-                            FieldError::new(
-                                format!("intervals[{}].{}", p.index, p.field),
-                                p.message,
-                            )
-                        })
-                        .collect(),
-                ));
-            }
-            let rows = intervals
-                .iter()
-                .map(|i| model::WorkingHours {
-                    id: Uuid::now_v7(),
-                    provider_id,
-                    location_id: i.location_id,
-                    weekday: i.weekday.iso_number(),
-                    start_time: i.start.time(),
-                    end_time: i.end.time(),
-                    effective_from: i.effective_from,
-                    effective_until: i.effective_until,
-                })
-                .collect();
-            model::replace(conn, provider_id, rows).await?;
-            Ok(model::for_provider(conn, provider_id).await?)
+            catalog::replace_working_hours(conn, provider_id, intervals, now).await
         })
         .await?;
     Ok(HttpResponse::Ok().json(WeeklyPattern {

@@ -3,9 +3,14 @@
 //! rules through `domain`, writes through `models`, and records its audit and domain events.
 //! Nothing here knows HTTP: the API, the CLI and the background workers all call in.
 
+pub mod audit;
 pub mod booking;
 pub mod calendar;
 pub mod caller;
+pub mod catalog;
 pub mod courses;
 pub mod demo;
 pub mod events;
+pub mod inquiries;
+pub mod patients;
+pub mod records;

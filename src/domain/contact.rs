@@ -1,6 +1,8 @@
 //! Contact details as the clinic compares them.
 
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+use utoipa::ToSchema;
 
 /// An email as stored and compared: in Unicode NFC (so a decomposed `é` is the same letter as a
 /// composed one) with its domain case-folded (domains are case-insensitive). The local part
@@ -27,5 +29,35 @@ mod tests {
             normalize_email("A@\u{C9}COLE.example"),
             "A@\u{e9}cole.example"
         );
+    }
+}
+
+/// How a patient prefers to be contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactMethod {
+    Email,
+    Phone,
+    Sms,
+}
+
+impl ContactMethod {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// The method of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "email" => Some(Self::Email),
+            "phone" => Some(Self::Phone),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
     }
 }

@@ -155,6 +155,43 @@ pub fn retention_cutoff(now: DateTime<Utc>, retention_days: u32) -> DateTime<Utc
     now - Duration::days(i64::from(retention_days))
 }
 
+/// How long the visitor has had the complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum SymptomDuration {
+    #[serde(rename = "under_6_weeks")]
+    UnderSixWeeks,
+    #[serde(rename = "6_weeks_to_3_months")]
+    SixWeeksToThreeMonths,
+    #[serde(rename = "3_to_12_months")]
+    ThreeToTwelveMonths,
+    #[serde(rename = "over_a_year")]
+    OverAYear,
+}
+
+impl SymptomDuration {
+    const ALL: [SymptomDuration; 4] = [
+        Self::UnderSixWeeks,
+        Self::SixWeeksToThreeMonths,
+        Self::ThreeToTwelveMonths,
+        Self::OverAYear,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnderSixWeeks => "under_6_weeks",
+            Self::SixWeeksToThreeMonths => "6_weeks_to_3_months",
+            Self::ThreeToTwelveMonths => "3_to_12_months",
+            Self::OverAYear => "over_a_year",
+        }
+    }
+
+    /// The duration of a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::InquiryStatus::*;

@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use uuid::Uuid;
 
 pub use crate::app::caller::Caller;
+use crate::app::inquiries::intake::Sender;
 use crate::domain::access::{Role, hash_key};
 use crate::error::AppError;
 use crate::http::state::AppState;
@@ -260,28 +261,12 @@ impl FromRequest for Intake {
 }
 
 impl Intake {
-    /// The audit event of a successful intake, by the caller or by an anonymous visitor.
-    pub fn audit(
-        &self,
-        req: &HttpRequest,
-        action: &str,
-        resource_type: &str,
-        resource_id: Option<Uuid>,
-        status: u16,
-    ) -> NewAuditEvent {
+    /// Who sends the form, for the intake's audit event.
+    pub fn sender(&self, req: &HttpRequest) -> Sender {
         match &self.0 {
-            Some(caller) => caller.audit(action, resource_type, resource_id, status),
-            None => NewAuditEvent {
-                id: Uuid::now_v7(),
-                key_id: None,
-                role: Some("public".to_owned()),
-                action: action.to_owned(),
-                resource_type: resource_type.to_owned(),
-                resource_id,
-                patient_id: None,
+            Some(caller) => Sender::Key(caller.clone()),
+            None => Sender::Visitor {
                 request_id: request_id(req),
-                outcome: "success".to_owned(),
-                status: status as i16,
             },
         }
     }

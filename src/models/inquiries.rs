@@ -8,7 +8,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::PageRequest;
-use crate::domain::inquiries::{DUPLICATE_WINDOW, InquiryKind, InquiryStatus};
+use crate::domain::contact::ContactMethod;
+use crate::domain::inquiries::{DUPLICATE_WINDOW, InquiryKind, InquiryStatus, SymptomDuration};
 use crate::models::audit_events::{self, NewAuditEvent};
 use crate::schema::{inquiries, inquiry_events};
 
@@ -23,8 +24,8 @@ pub struct Inquiry {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub message: Option<String>,
-    pub symptom_duration: Option<String>,
-    pub preferred_contact: Option<String>,
+    pub symptom_duration: Option<SymptomDuration>,
+    pub preferred_contact: Option<ContactMethod>,
     pub preferred_times: Option<serde_json::Value>,
     pub source_page: Option<String>,
     pub treatment_area_id: Option<Uuid>,
@@ -53,8 +54,8 @@ pub struct NewInquiry {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub message: Option<String>,
-    pub symptom_duration: Option<String>,
-    pub preferred_contact: Option<String>,
+    pub symptom_duration: Option<SymptomDuration>,
+    pub preferred_contact: Option<ContactMethod>,
     pub preferred_times: Option<serde_json::Value>,
     pub source_page: Option<String>,
     pub treatment_area_id: Option<Uuid>,

@@ -58,20 +58,6 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-/// The row, locked until the transaction ends, for a versioned change.
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<Option<Location>> {
-    locations::table
-        .find(id)
-        .select(Location::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
-}
-
 pub async fn list(
     conn: &mut AsyncPgConnection,
     active: Option<bool>,
@@ -92,38 +78,6 @@ pub async fn list(
     query.limit(page.limit + 1).load(conn).await
 }
 
-/// Applies `changes` and bumps the version.
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    changes: LocationChanges,
-) -> QueryResult<Location> {
-    diesel::update(locations::table.find(id))
-        .set((
-            changes,
-            locations::version.eq(locations::version + 1),
-            locations::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Location::as_returning())
-        .get_result(conn)
-        .await
-}
-
-/// Marks the location archived (kept for history, hidden from new bookings).
-pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Location> {
-    diesel::update(locations::table.find(id))
-        .set((
-            locations::archived_at.eq(diesel::dsl::now
-                .into_sql::<diesel::sql_types::Timestamptz>()
-                .nullable()),
-            locations::version.eq(locations::version + 1),
-            locations::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Location::as_returning())
-        .get_result(conn)
-        .await
-}
-
 /// The time zones of `ids`, by location id.
 pub async fn time_zones(
     conn: &mut AsyncPgConnection,
@@ -139,3 +93,12 @@ pub async fn time_zones(
         .map(|(id, zone)| (id, zone.parse().unwrap_or(chrono_tz::UTC)))
         .collect())
 }
+
+super::versioned::versioned!(
+    Location,
+    LocationChanges,
+    locations,
+    "location",
+    LocationUpdated,
+    LocationArchived
+);

@@ -13,6 +13,7 @@ pub mod settings;
 pub mod text_enums;
 pub mod time_off;
 pub mod treatment_areas;
+pub mod versioned;
 pub mod working_hours;
 
 use uuid::Uuid;

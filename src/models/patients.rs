@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::PageRequest;
+use crate::domain::contact::ContactMethod;
 use crate::schema::{patients, sessions};
 
 /// A row of `patients`.
@@ -18,7 +19,7 @@ pub struct Patient {
     pub date_of_birth: NaiveDate,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub preferred_contact: Option<String>,
+    pub preferred_contact: Option<ContactMethod>,
     pub notes: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -36,7 +37,7 @@ pub struct NewPatient {
     pub date_of_birth: NaiveDate,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub preferred_contact: Option<String>,
+    pub preferred_contact: Option<ContactMethod>,
     pub notes: Option<String>,
 }
 
@@ -49,7 +50,7 @@ pub struct PatientChanges {
     pub date_of_birth: Option<NaiveDate>,
     pub email: Option<Option<String>>,
     pub phone: Option<Option<String>>,
-    pub preferred_contact: Option<Option<String>>,
+    pub preferred_contact: Option<Option<ContactMethod>>,
     pub notes: Option<Option<String>>,
 }
 
@@ -74,20 +75,6 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
     patients::table
         .find(id)
         .select(Patient::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// The row, locked until the transaction ends, for a versioned change.
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<Option<Patient>> {
-    patients::table
-        .find(id)
-        .select(Patient::as_select())
-        .for_update()
         .first(conn)
         .await
         .optional()
@@ -154,38 +141,6 @@ pub async fn search(
     query.limit(page.limit + 1).load(conn).await
 }
 
-/// Applies `changes` and bumps the version.
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    changes: PatientChanges,
-) -> QueryResult<Patient> {
-    diesel::update(patients::table.find(id))
-        .set((
-            changes,
-            patients::version.eq(patients::version + 1),
-            patients::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Patient::as_returning())
-        .get_result(conn)
-        .await
-}
-
-/// Marks the patient archived: kept with their history, no longer bookable.
-pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Patient> {
-    diesel::update(patients::table.find(id))
-        .set((
-            patients::archived_at.eq(diesel::dsl::now
-                .into_sql::<diesel::sql_types::Timestamptz>()
-                .nullable()),
-            patients::version.eq(patients::version + 1),
-            patients::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(Patient::as_returning())
-        .get_result(conn)
-        .await
-}
-
 /// Whether `provider_id` has (or had) a session with the patient: who a provider key may see.
 pub async fn is_patient_of(
     conn: &mut AsyncPgConnection,
@@ -200,3 +155,12 @@ pub async fn is_patient_of(
     .get_result(conn)
     .await
 }
+
+super::versioned::versioned!(
+    Patient,
+    PatientChanges,
+    patients,
+    "patient",
+    PatientUpdated,
+    PatientArchived
+);

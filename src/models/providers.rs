@@ -149,20 +149,6 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
     }
 }
 
-/// The row, locked until the transaction ends, for a versioned change.
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<Option<ProviderRow>> {
-    providers::table
-        .find(id)
-        .select(ProviderRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
-}
-
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: ProviderFilter,
@@ -200,38 +186,6 @@ pub async fn list(
     }
     let rows = query.limit(page.limit + 1).load(conn).await?;
     with_links(conn, rows).await
-}
-
-/// Applies `changes` and bumps the version.
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    changes: ProviderChanges,
-) -> QueryResult<ProviderRow> {
-    diesel::update(providers::table.find(id))
-        .set((
-            changes,
-            providers::version.eq(providers::version + 1),
-            providers::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(ProviderRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-/// Marks the provider archived: no longer bookable, kept for history.
-pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<ProviderRow> {
-    diesel::update(providers::table.find(id))
-        .set((
-            providers::archived_at.eq(diesel::dsl::now
-                .into_sql::<diesel::sql_types::Timestamptz>()
-                .nullable()),
-            providers::version.eq(providers::version + 1),
-            providers::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(ProviderRow::as_returning())
-        .get_result(conn)
-        .await
 }
 
 /// The locations a provider works at.
@@ -329,3 +283,12 @@ pub async fn eligible(
     }
     query.load(conn).await
 }
+
+super::versioned::versioned!(
+    ProviderRow,
+    ProviderChanges,
+    providers,
+    "provider",
+    ProviderUpdated,
+    ProviderArchived
+);

@@ -7,8 +7,9 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::access::Role;
+use crate::domain::contact::ContactMethod;
 use crate::domain::courses::{CourseStatus, Side};
-use crate::domain::inquiries::{InquiryKind, InquiryStatus};
+use crate::domain::inquiries::{InquiryKind, InquiryStatus, SymptomDuration};
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 
 macro_rules! text_enums {
@@ -44,4 +45,6 @@ text_enums! {
     Side => SideColumn,
     InquiryKind => InquiryKindColumn,
     InquiryStatus => InquiryStatusColumn,
+    SymptomDuration => SymptomDurationColumn,
+    ContactMethod => ContactMethodColumn,
 }

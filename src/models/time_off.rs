@@ -70,13 +70,14 @@ pub async fn delete(
     conn: &mut AsyncPgConnection,
     provider_id: Uuid,
     id: Uuid,
-) -> QueryResult<bool> {
+) -> QueryResult<Option<TimeOff>> {
     diesel::delete(
         time_off::table
             .filter(time_off::id.eq(id))
             .filter(time_off::provider_id.eq(provider_id)),
     )
-    .execute(conn)
+    .returning(TimeOff::as_returning())
+    .get_result(conn)
     .await
-    .map(|deleted| deleted > 0)
+    .optional()
 }

@@ -106,20 +106,6 @@ pub async fn find_by_slug(
         .optional()
 }
 
-/// The row, locked until the transaction ends, for a versioned change.
-pub async fn find_for_update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<Option<TreatmentArea>> {
-    treatment_areas::table
-        .find(id)
-        .select(TreatmentArea::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()
-}
-
 pub async fn list(
     conn: &mut AsyncPgConnection,
     active: Option<bool>,
@@ -140,34 +126,11 @@ pub async fn list(
     query.limit(page.limit + 1).load(conn).await
 }
 
-/// Applies `changes` and bumps the version.
-pub async fn update(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    changes: TreatmentAreaChanges,
-) -> QueryResult<TreatmentArea> {
-    diesel::update(treatment_areas::table.find(id))
-        .set((
-            changes,
-            treatment_areas::version.eq(treatment_areas::version + 1),
-            treatment_areas::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(TreatmentArea::as_returning())
-        .get_result(conn)
-        .await
-}
-
-/// Marks the area archived: no longer offered, kept for history.
-pub async fn archive(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<TreatmentArea> {
-    diesel::update(treatment_areas::table.find(id))
-        .set((
-            treatment_areas::archived_at.eq(diesel::dsl::now
-                .into_sql::<diesel::sql_types::Timestamptz>()
-                .nullable()),
-            treatment_areas::version.eq(treatment_areas::version + 1),
-            treatment_areas::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(TreatmentArea::as_returning())
-        .get_result(conn)
-        .await
-}
+super::versioned::versioned!(
+    TreatmentArea,
+    TreatmentAreaChanges,
+    treatment_areas,
+    "treatment area",
+    TreatmentAreaUpdated,
+    TreatmentAreaArchived
+);

@@ -3,31 +3,24 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel_async::AsyncPgConnection;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::triage::erased;
-use super::{Inquiry, audited, status_of};
-use crate::api::patients::{ContactMethod, born_by_today};
+use super::Inquiry;
 use crate::api::sessions::{Session, parse_instant_field};
-use crate::app::booking::book::{Book, book};
-use crate::app::calendar::Parties;
-use crate::domain::contact::normalize_email;
-use crate::domain::inquiries::{may_convert, split_name, status_after_conversion};
+use crate::app::inquiries::convert::{Becomes, Convert, NewPatientFields, SessionWanted, convert};
+use crate::domain::contact::ContactMethod;
 use crate::domain::sessions::SessionKind;
-use crate::error::{AppError, ProblemType};
-use crate::http::auth::{Caller, StaffKey};
-use crate::http::conditional::{Expected, IfMatch};
+use crate::error::AppError;
+use crate::http::auth::StaffKey;
+use crate::http::conditional::IfMatch;
 use crate::http::extract::Json;
 use crate::http::idempotency::{self, Answer};
 use crate::http::problems::*;
 use crate::http::rules;
 use crate::http::state::AppState;
-use crate::models::inquiries::{self as model, InquiryChanges, InquiryEvent};
-use crate::models::{audit_events, patients};
 
 /// A new patient made from the inquiry: every field but `date_of_birth` defaults to what the
 /// inquiry says (the name split at its last word).
@@ -155,21 +148,38 @@ pub async fn convert_inquiry(
     if_match: IfMatch,
     Json(body): Json<ConvertInquiry>,
 ) -> Result<HttpResponse, AppError> {
-    let id = *id;
-    let expected = if_match.optional();
-    let start = body
-        .session
-        .as_ref()
-        .map(|session| parse_instant_field("session.starts_at", &session.starts_at))
-        .transpose()?;
-    born_by_today(
-        &state,
-        "patient.date_of_birth",
-        body.patient.as_ref().map(|p| p.date_of_birth),
-    )?;
+    let patient = match (body.patient_id, &body.patient) {
+        (Some(patient_id), _) => Becomes::Existing(patient_id),
+        (None, Some(new)) => Becomes::New(NewPatientFields {
+            given_name: new.given_name.clone(),
+            family_name: new.family_name.clone(),
+            date_of_birth: new.date_of_birth,
+            email: new.email.clone(),
+            phone: new.phone.clone(),
+            preferred_contact: new.preferred_contact,
+            notes: new.notes.clone(),
+        }),
+        (None, None) => return Err(AppError::field("patient", "is required")),
+    };
+    let session = match &body.session {
+        Some(wanted) => Some(SessionWanted {
+            provider_id: wanted.provider_id,
+            location_id: wanted.location_id,
+            treatment_area_id: wanted.treatment_area_id,
+            kind: wanted.kind,
+            starts_at: parse_instant_field("session.starts_at", &wanted.starts_at)?,
+        }),
+        None => None,
+    };
+    let command = Convert {
+        id: *id,
+        expected: if_match.optional(),
+        patient,
+        session,
+    };
     let key = idempotency::key_from(&req)?;
     let now = state.now();
-    let hash = idempotency::fingerprint(&(id, &body));
+    let hash = idempotency::fingerprint(&(command.id, &body));
     let mut conn = state.conn().await?;
     let (answer, replayed) = idempotency::run_once(
         &mut conn,
@@ -179,16 +189,17 @@ pub async fn convert_inquiry(
         hash,
         now,
         || {
-            let (body, caller) = (body.clone(), caller.clone());
+            let (command, caller) = (command.clone(), caller.clone());
             move |conn| -> idempotency::Work<'_> {
                 Box::pin(async move {
-                    let request = Request {
-                        id,
-                        expected,
-                        start,
-                        now,
+                    let converted = convert(conn, &caller, &command, now).await?;
+                    let conversion = Conversion {
+                        inquiry: Inquiry::from(converted.inquiry),
+                        patient_id: converted.patient_id,
+                        session_id: converted.session.as_ref().map(|s| s.row.id),
+                        patient_created: converted.patient_created,
+                        session: converted.session.map(Session::from_view),
                     };
-                    let conversion = convert(conn, &caller, &body, request).await?;
                     Ok(Answer {
                         status: StatusCode::OK,
                         location: None,
@@ -202,160 +213,4 @@ pub async fn convert_inquiry(
     )
     .await?;
     Ok(answer.respond(replayed))
-}
-
-/// What the conversion is asked beyond its body.
-#[derive(Debug, Clone, Copy)]
-struct Request {
-    id: Uuid,
-    expected: Expected,
-    start: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-}
-
-async fn convert(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    body: &ConvertInquiry,
-    request: Request,
-) -> Result<Conversion, AppError> {
-    let Request {
-        id,
-        expected,
-        start,
-        now,
-    } = request;
-    let current = model::find_for_update(conn, id)
-        .await?
-        .ok_or(AppError::NotFound("inquiry"))?;
-    expected.check(current.version)?;
-    if let Some(patient_id) = current.patient_id {
-        return Err(AppError::AlreadyConverted {
-            patient_id,
-            session_id: current.session_id,
-        });
-    }
-    if current.erased_at.is_some() {
-        return Err(erased());
-    }
-    let from = status_of(&current);
-    if !may_convert(from) {
-        return Err(AppError::Problem(
-            ProblemType::InvalidTransition,
-            format!(
-                "the inquiry is {}; reopen it before converting",
-                from.as_str()
-            ),
-        ));
-    }
-    let (patient_id, patient_created) = match (&body.patient_id, &body.patient) {
-        (Some(patient_id), _) => (existing_patient(conn, *patient_id).await?, false),
-        (None, Some(new)) => (new_patient(conn, caller, &current, new).await?, true),
-        (None, None) => return Err(AppError::field("patient", "is required")),
-    };
-    let session = match (&body.session, start) {
-        (Some(wanted), Some(start)) => {
-            let command = Book {
-                parties: Parties {
-                    patient_id,
-                    provider_id: wanted.provider_id,
-                    location_id: wanted.location_id,
-                    treatment_area_id: wanted.treatment_area_id,
-                },
-                kind: wanted.kind,
-                starts_at: start,
-                course_id: None,
-            };
-            Some(Session::from_view(book(conn, caller, &command, now).await?))
-        }
-        _ => None,
-    };
-    let session_id = session.as_ref().map(|s| s.id);
-    let to = status_after_conversion(from, session.is_some());
-    let changes = InquiryChanges {
-        status: Some(to),
-        patient_id: Some(Some(patient_id)),
-        session_id: Some(session_id),
-        first_contacted_at: current.first_contacted_at.is_none().then_some(Some(now)),
-        ..InquiryChanges::default()
-    };
-    let row = model::update(conn, id, changes, now).await?;
-    let mut entry = InquiryEvent::new(id, Some(caller.key_id), "converted", Some(from), to, now);
-    entry.patient_id = Some(patient_id);
-    entry.session_id = session_id;
-    model::add_event(conn, entry).await?;
-    audit_events::append(conn, audited(caller, "inquiry.convert", &row, 200)).await?;
-    Ok(Conversion {
-        inquiry: Inquiry::from(row),
-        patient_id,
-        session_id,
-        patient_created,
-        session,
-    })
-}
-
-async fn existing_patient(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Uuid, AppError> {
-    let patient = patients::find(conn, id)
-        .await?
-        .ok_or_else(|| AppError::rule("patient_id", "names a patient that does not exist"))?;
-    if patient.archived_at.is_some() {
-        return Err(AppError::Problem(
-            ProblemType::InactiveRecord,
-            "the patient is archived".into(),
-        ));
-    }
-    Ok(patient.id)
-}
-
-async fn new_patient(
-    conn: &mut AsyncPgConnection,
-    caller: &Caller,
-    inquiry: &model::Inquiry,
-    fields: &PatientFromInquiry,
-) -> Result<Uuid, AppError> {
-    let (given, family) = split_name(inquiry.name.as_deref().unwrap_or_default());
-    let required = |value: Option<String>, field: &str| match value {
-        None => Err(AppError::rule(
-            format!("patient.{field}"),
-            "is required: the inquiry's name does not give it",
-        )),
-        Some(name) if name.chars().count() > 100 => Err(AppError::rule(
-            format!("patient.{field}"),
-            "is required: the inquiry's name is longer than 100 characters",
-        )),
-        Some(name) => Ok(name),
-    };
-    let trimmed = |value: &Option<String>| value.as_deref().map(|v| v.trim().to_owned());
-    let new = patients::NewPatient {
-        id: Uuid::now_v7(),
-        given_name: required(trimmed(&fields.given_name).or(given), "given_name")?,
-        family_name: required(trimmed(&fields.family_name).or(family), "family_name")?,
-        date_of_birth: fields.date_of_birth,
-        email: fields
-            .email
-            .as_deref()
-            .or(inquiry.email.as_deref())
-            .map(normalize_email),
-        phone: trimmed(&fields.phone).or_else(|| inquiry.phone.clone()),
-        preferred_contact: fields
-            .preferred_contact
-            .map(|c| c.as_str().to_owned())
-            .or_else(|| inquiry.preferred_contact.clone()),
-        notes: fields.notes.clone(),
-    };
-    if let Some(email) = &new.email
-        && let Some(existing) =
-            patients::find_duplicate(conn, email, new.date_of_birth, None).await?
-    {
-        let detail = format!(
-            "patient {existing} has the same email and date of birth: convert with patient_id"
-        );
-        return Err(AppError::Duplicate(detail, existing));
-    }
-    let row = patients::insert(conn, new).await?;
-    let audit = caller
-        .audit("patient.create", "patients", Some(row.id), 201)
-        .patient(row.id);
-    audit_events::append(conn, audit).await?;
-    Ok(row.id)
 }

@@ -6,17 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{PreferredTimes, SymptomDuration};
-use crate::api::patients::ContactMethod;
-use crate::domain::inquiries::{InquiryKind, InquiryStatus};
+use super::PreferredTimes;
+use crate::app::inquiries::intake::{self, Submission};
+use crate::domain::contact::ContactMethod;
+use crate::domain::inquiries::{InquiryKind, InquiryStatus, SymptomDuration};
 use crate::error::AppError;
 use crate::http::auth::Intake;
 use crate::http::extract::Json;
 use crate::http::problems::{BodyErrors, PublicErrors, ServerErrors};
 use crate::http::rules;
 use crate::http::state::AppState;
-use crate::models::inquiries::{self as model, InquiryEvent, NewInquiry};
-use crate::models::{audit_events, treatment_areas};
 
 /// A message from the website's "ask a question or book an appointment" form.
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
@@ -147,79 +146,38 @@ pub struct InquiryReceived {
 )]
 #[post("/inquiries")]
 pub async fn submit_inquiry(
-    intake: Intake,
+    sender: Intake,
     state: web::Data<AppState>,
     req: HttpRequest,
     Json(body): Json<SubmitInquiry>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.now();
-    let spam = body
-        .website
-        .as_deref()
-        .is_some_and(|w| !w.trim().is_empty());
-    let status = if spam {
-        InquiryStatus::Spam
-    } else {
-        InquiryStatus::New
+    let submission = Submission {
+        name: body.name,
+        email: body.email,
+        phone: body.phone,
+        kind: body.kind,
+        message: body.message,
+        treatment_area: body.treatment_area,
+        symptom_duration: body.symptom_duration,
+        preferred_contact: body.preferred_contact,
+        preferred_times: body
+            .preferred_times
+            .map(|times| serde_json::to_value(times).map_err(|e| AppError::Internal(Box::new(e))))
+            .transpose()?,
+        source_page: body.source_page,
+        honeypot: body
+            .website
+            .as_deref()
+            .is_some_and(|w| !w.trim().is_empty()),
     };
-    let email = body
-        .email
-        .as_deref()
-        .map(crate::domain::contact::normalize_email);
-    let phone = body.phone.map(|p| p.trim().to_owned());
-    let preferred_times = body
-        .preferred_times
-        .map(|times| serde_json::to_value(times).map_err(|e| AppError::Internal(Box::new(e))))
-        .transpose()?;
-    let id = Uuid::now_v7();
-    let audit = intake.audit(&req, "inquiry.submit", "inquiries", Some(id), 201);
-    let key_id = intake.0.as_ref().map(|c| c.key_id);
+    let (sender, now) = (sender.sender(&req), state.now());
     let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async |conn| {
-        let treatment_area_id = match &body.treatment_area {
-            Some(slug) => Some(
-                treatment_areas::find_by_slug(conn, slug)
-                    .await?
-                    .filter(|area| area.archived_at.is_none())
-                    .ok_or_else(|| {
-                        AppError::rule("treatment_area", "is not an area the clinic treats")
-                    })?
-                    .id,
-            ),
-            None => None,
-        };
-        model::lock_contact(conn, email.as_deref(), phone.as_deref()).await?;
-        let duplicate_of =
-            model::likely_duplicate_of(conn, email.as_deref(), phone.as_deref(), now).await?;
-        let row = model::insert(
-            conn,
-            NewInquiry {
-                id,
-                kind: body.kind,
-                status,
-                name: Some(body.name.trim().to_owned()),
-                email,
-                phone,
-                message: Some(body.message),
-                symptom_duration: body.symptom_duration.map(|d| d.as_str().to_owned()),
-                preferred_contact: body.preferred_contact.map(|c| c.as_str().to_owned()),
-                preferred_times,
-                source_page: body.source_page.map(|page| page.trim().to_owned()),
-                treatment_area_id,
-                consented_at: now,
-                duplicate_of,
-                closed_at: spam.then_some(now),
-                created_at: now,
-                updated_at: now,
-            },
-        )
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            intake::receive(conn, &sender, submission, now).await
+        })
         .await?;
-        let received = InquiryEvent::new(row.id, key_id, "received", None, status, now);
-        model::add_event(conn, received).await?;
-        audit_events::append(conn, audit).await?;
-        Ok(())
-    })
-    .await?;
+    let id = row.id;
     // A bot is told exactly what a person is told.
     Ok(HttpResponse::Created().json(InquiryReceived {
         id,

@@ -11,48 +11,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::patients::ContactMethod;
+use crate::domain::contact::ContactMethod;
+use crate::domain::inquiries::SymptomDuration;
 use crate::domain::inquiries::{InquiryKind, InquiryStatus};
 use crate::domain::time::{WallTime, Weekday};
-use crate::http::auth::Caller;
-use crate::models::audit_events::NewAuditEvent;
 use crate::models::inquiries as model;
-
-/// How long the visitor has had the complaint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum SymptomDuration {
-    #[serde(rename = "under_6_weeks")]
-    UnderSixWeeks,
-    #[serde(rename = "6_weeks_to_3_months")]
-    SixWeeksToThreeMonths,
-    #[serde(rename = "3_to_12_months")]
-    ThreeToTwelveMonths,
-    #[serde(rename = "over_a_year")]
-    OverAYear,
-}
-
-impl SymptomDuration {
-    const ALL: [SymptomDuration; 4] = [
-        Self::UnderSixWeeks,
-        Self::SixWeeksToThreeMonths,
-        Self::ThreeToTwelveMonths,
-        Self::OverAYear,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnderSixWeeks => "under_6_weeks",
-            Self::SixWeeksToThreeMonths => "6_weeks_to_3_months",
-            Self::ThreeToTwelveMonths => "3_to_12_months",
-            Self::OverAYear => "over_a_year",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == text)
-    }
-}
 
 /// A weekly window in the clinic's local time when the visitor would like to come.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, garde::Validate)]
@@ -238,14 +201,8 @@ impl From<model::Inquiry> for Inquiry {
             phone: row.phone,
             message: row.message,
             treatment_area_id: row.treatment_area_id,
-            symptom_duration: row
-                .symptom_duration
-                .as_deref()
-                .and_then(SymptomDuration::parse),
-            preferred_contact: row
-                .preferred_contact
-                .as_deref()
-                .and_then(ContactMethod::parse),
+            symptom_duration: row.symptom_duration,
+            preferred_contact: row.preferred_contact,
             preferred_times: row
                 .preferred_times
                 .and_then(|value| serde_json::from_value(value).ok()),
@@ -263,19 +220,5 @@ impl From<model::Inquiry> for Inquiry {
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
-    }
-}
-
-/// The status of a stored row.
-fn status_of(row: &model::Inquiry) -> InquiryStatus {
-    row.status
-}
-
-/// An audit event about inquiry `id` by `caller`, naming the patient once it has one.
-fn audited(caller: &Caller, action: &str, row: &model::Inquiry, status: u16) -> NewAuditEvent {
-    let event = caller.audit(action, "inquiries", Some(row.id), status);
-    match row.patient_id {
-        Some(patient) => event.patient(patient),
-        None => event,
     }
 }

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Inquiry, audited, status_of};
-use crate::domain::access::Role;
-use crate::domain::inquiries::{InquiryKind, InquiryStatus, TriageRefusal, check_transition};
-use crate::error::{AppError, ProblemType};
+use super::Inquiry;
+use crate::app::inquiries::triage::{self, Triage};
+use crate::domain::inquiries::{InquiryKind, InquiryStatus};
+use crate::error::AppError;
 use crate::http::auth::StaffKey;
 use crate::http::conditional::{IfMatch, ok_tagged};
 use crate::http::extract::{Json, Query};
@@ -20,8 +20,7 @@ use crate::http::pagination::{Page, PageQuery};
 use crate::http::problems::*;
 use crate::http::rules;
 use crate::http::state::AppState;
-use crate::models::inquiries::{self as model, InquiryChanges, InquiryEvent, InquirySearch};
-use crate::models::{api_keys, audit_events};
+use crate::models::inquiries::{self as model, InquirySearch};
 
 /// Filters of the triage list: the query of `GET /v1/inquiries` and the body of
 /// `POST /v1/inquiries/search` (which alone takes `q`, a personal value).
@@ -90,8 +89,7 @@ impl InquiryQuery {
             created_to: self.created_to,
         };
         let mut conn = state.conn().await?;
-        let rows = model::search(&mut conn, search, request).await?;
-        audit_events::append(&mut conn, caller.audit(action, "inquiries", None, 200)).await?;
+        let rows = triage::search(&mut conn, caller, search, request, action).await?;
         Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, Inquiry::from)))
     }
 }
@@ -163,10 +161,7 @@ pub async fn get_inquiry(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let row = model::find(&mut conn, *id)
-        .await?
-        .ok_or(AppError::NotFound("inquiry"))?;
-    audit_events::append(&mut conn, audited(&caller, "inquiry.read", &row, 200)).await?;
+    let row = triage::get(&mut conn, &caller, *id).await?;
     let version = row.version;
     Ok(ok_tagged(&Inquiry::from(row), version))
 }
@@ -221,100 +216,19 @@ pub async fn update_inquiry(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.required()?;
     let (id, now) = (*id, state.now());
+    let change = Triage {
+        status: body.status,
+        assignee_key_id: body.assignee_key_id,
+        notes: body.notes,
+    };
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::find_for_update(conn, id)
-                .await?
-                .ok_or(AppError::NotFound("inquiry"))?;
-            expected.check(current.version)?;
-            if current.erased_at.is_some() {
-                return Err(erased());
-            }
-            if let Some(Some(assignee)) = body.assignee_key_id {
-                may_be_assigned(conn, assignee).await?;
-            }
-            let from = status_of(&current);
-            let mut changes = InquiryChanges::default();
-            let mut entry =
-                InquiryEvent::new(id, Some(caller.key_id), "updated", Some(from), from, now);
-            if let Some(to) = body.status.filter(|to| *to != from) {
-                check_transition(from, to, current.patient_id.is_some())
-                    .map_err(|refusal| refused(from, to, refusal))?;
-                changes.status = Some(to);
-                if to.means_contacted() && current.first_contacted_at.is_none() {
-                    changes.first_contacted_at = Some(Some(now));
-                }
-                if to.is_closed() != from.is_closed() {
-                    changes.closed_at = Some(to.is_closed().then_some(now));
-                }
-                entry.to_status = to;
-                entry.changed.push("status".into());
-            }
-            if let Some(assignee) = body
-                .assignee_key_id
-                .filter(|a| *a != current.assignee_key_id)
-            {
-                changes.assignee_key_id = Some(assignee);
-                entry.assignee_key_id = assignee;
-                entry.changed.push("assignee_key_id".into());
-            }
-            if let Some(notes) = body.notes.filter(|n| *n != current.notes) {
-                changes.notes = Some(notes);
-                entry.changed.push("notes".into());
-            }
-            let row = if entry.changed.is_empty() {
-                current
-            } else {
-                model::add_event(conn, entry).await?;
-                model::update(conn, id, changes, now).await?
-            };
-            audit_events::append(conn, audited(&caller, "inquiry.update", &row, 200)).await?;
-            Ok(row)
+            triage::update(conn, &caller, id, expected, change, now).await
         })
         .await?;
     let version = row.version;
     Ok(ok_tagged(&Inquiry::from(row), version))
-}
-
-/// 409 for an inquiry past its retention.
-pub fn erased() -> AppError {
-    AppError::Problem(
-        ProblemType::InquiryErased,
-        "the inquiry's personal data was erased under the retention period".into(),
-    )
-}
-
-fn refused(from: InquiryStatus, to: InquiryStatus, refusal: TriageRefusal) -> AppError {
-    let detail = match refusal {
-        TriageRefusal::NotAllowed => format!(
-            "the inquiry is {}; it cannot become {}",
-            from.as_str(),
-            to.as_str()
-        ),
-        TriageRefusal::Converted => format!(
-            "the inquiry became a patient; it cannot become {}",
-            to.as_str()
-        ),
-    };
-    AppError::Problem(ProblemType::InvalidTransition, detail)
-}
-
-async fn may_be_assigned(
-    conn: &mut diesel_async::AsyncPgConnection,
-    key_id: Uuid,
-) -> Result<(), AppError> {
-    let usable = api_keys::find(conn, key_id).await?.is_some_and(|key| {
-        key.revoked_at.is_none() && matches!(key.role, Role::Admin | Role::Staff)
-    });
-    if usable {
-        Ok(())
-    } else {
-        Err(AppError::rule(
-            "assignee_key_id",
-            "names no active admin or staff key",
-        ))
-    }
 }
 
 /// One change in an inquiry's life.
@@ -383,11 +297,7 @@ pub async fn inquiry_timeline(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let row = model::find(&mut conn, *id)
-        .await?
-        .ok_or(AppError::NotFound("inquiry"))?;
-    let items = model::events(&mut conn, row.id).await?;
-    audit_events::append(&mut conn, audited(&caller, "inquiry.timeline", &row, 200)).await?;
+    let items = triage::timeline(&mut conn, &caller, *id).await?;
     Ok(HttpResponse::Ok().json(InquiryTimeline {
         items: items.into_iter().map(InquiryEventView::from).collect(),
     }))
@@ -458,8 +368,7 @@ pub async fn inquiry_stats(
         return Err(AppError::rule("to", "must be after from"));
     }
     let mut conn = state.conn().await?;
-    let counts = model::counts(&mut conn, query.from, query.to).await?;
-    let (contacted, median) = model::first_contact(&mut conn, query.from, query.to).await?;
+    let (counts, contacted, median) = triage::stats(&mut conn, query.from, query.to).await?;
     let mut by_status: BTreeMap<String, i64> = InquiryStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), 0))
