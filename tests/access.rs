@@ -809,3 +809,128 @@ async fn the_bootstrap_admin_key_is_ensured_once() {
             .is_err()
     );
 }
+
+#[actix_web::test]
+async fn an_integration_key_reads_schedules_and_contacts_but_no_health_information() {
+    let app = TestApp::new().await;
+    let c = crate::support::clinic::clinic(&app).await;
+    let integration = app.key(Role::Integration, None).await;
+    let read = |path: String| {
+        let (app, key) = (&app, integration.clone());
+        async move {
+            app.send_as(Some(&key), Method::GET, &path, None, &[])
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    let patient = app
+        .get(&format!("/v1/patients/{}", c.patient))
+        .await
+        .expect(200);
+    app.patch(
+        &format!("/v1/patients/{}", c.patient),
+        patient.header("etag").unwrap(),
+        json!({"notes": "Anxious about needles"}),
+    )
+    .await
+    .expect(200);
+    let course = app
+        .post(
+            "/v1/courses",
+            json!({"patient_id": c.patient, "treatment_area_id": c.area, "location_id": c.location,
+                   "sessions": 2, "first_starts_at": "2027-01-05T09:00:00-07:00", "book": true,
+                   "side": "right", "goal": "Climb stairs", "baseline_pain": 7}),
+        )
+        .await
+        .expect(201);
+    let first = course.body["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = course.body["sessions"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.set("2027-01-05T16:10:00Z".parse().unwrap());
+    app.post(&format!("/v1/sessions/{first}/check-in"), json!(null))
+        .await
+        .expect(200);
+    app.post(
+        &format!("/v1/sessions/{first}/complete"),
+        json!({"pain_before": 7, "pain_after": 3, "note": "Tolerated well"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/v1/sessions/{second}/cancel"),
+        json!({"reason_code": "illness", "note": "Has the flu"}),
+    )
+    .await
+    .expect(200);
+    let session = read(format!("/v1/sessions/{first}")).await;
+    assert_eq!(session["status"], "completed");
+    assert!(session["clinical_record"].is_null());
+    let cancelled = read(format!("/v1/sessions/{second}")).await;
+    assert_eq!(cancelled["cancel_reason"], "illness");
+    assert!(cancelled["cancel_note"].is_null());
+    let listed = read(format!("/v1/sessions?patient_id={}", c.patient)).await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["clinical_record"].is_null() && s["cancel_note"].is_null())
+    );
+    let history = read(format!("/v1/sessions/{second}/history")).await;
+    assert!(
+        history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["reason"].is_null())
+    );
+    let course_id = course.body["id"].as_str().unwrap();
+    let seen = read(format!("/v1/courses/{course_id}")).await;
+    assert!(seen["goal"].is_null() && seen["baseline_pain"].is_null());
+    let staff_course = app
+        .get(&format!("/v1/courses/{course_id}"))
+        .await
+        .expect(200);
+    assert_ne!(
+        staff_course.body["progress"], seen["progress"],
+        "staff see the pain figures"
+    );
+    assert!(
+        !seen["progress"].to_string().contains("\"before\""),
+        "{}",
+        seen["progress"]
+    );
+    assert!(
+        seen["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["clinical_record"].is_null())
+    );
+    let contact = read(format!("/v1/patients/{}", c.patient)).await;
+    assert_eq!(contact["email"], "jordan@example.com");
+    assert!(contact["notes"].is_null());
+    let page = read("/v1/patients".to_owned()).await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["notes"].is_null())
+    );
+    // What the same records show the front desk.
+    let staff_view = app.get(&format!("/v1/sessions/{first}")).await.expect(200);
+    assert_eq!(staff_view.body["clinical_record"]["note"], "Tolerated well");
+    for forbidden in ["/v1/inquiries", "/v1/audit-events"] {
+        let reply = app
+            .send_as(Some(&integration), Method::GET, forbidden, None, &[])
+            .await;
+        assert_eq!(reply.status.as_u16(), 403, "{forbidden}");
+    }
+}

@@ -322,6 +322,25 @@ async fn sessions_added_later_are_numbered_and_the_last_completion_completes_the
     }
     let done = app.get(&format!("/v1/courses/{id}")).await.expect(200);
     assert_eq!(done.body["status"], "completed");
+    let (log, _) = crate::events::read_all(&app, "0").await;
+    let course_events: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|e| e["subject"]["id"] == id.as_str())
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        course_events,
+        [
+            ("course.created", "planned"),
+            ("course.status_changed", "active"),
+            ("course.completed", "completed")
+        ]
+    );
     app.post(
         &format!("/v1/courses/{id}/status"),
         json!({"status": "active"}),

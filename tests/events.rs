@@ -338,3 +338,253 @@ async fn events_past_their_retention_are_purged_in_batches() {
     let last_before = before.last().unwrap()["position"].as_i64().unwrap();
     assert!(next[0]["position"].as_i64().unwrap() > last_before);
 }
+
+/// Every personal or free-text value below carries this mark; none may reach the log.
+const CANARY: &str = "canarymark";
+
+#[actix_web::test]
+async fn every_change_is_logged_and_no_event_holds_personal_data() {
+    let app = TestApp::new().await;
+    let (_, start) = read_all(&app, "0").await;
+    let mark = |what: &str| format!("{what} {CANARY}");
+    // The catalog: created, changed, archived.
+    let location = app
+        .post(
+            "/v1/locations",
+            json!({"name": mark("Denver"), "time_zone": "America/Denver", "address": mark("1 Main St")}),
+        )
+        .await
+        .expect(201);
+    let location_id = location.body["id"].as_str().unwrap().to_owned();
+    let area = app.treatment_area("knee").await;
+    let provider = app.provider(&[&area], &[&location_id]).await;
+    let days = ["monday", "tuesday", "wednesday", "thursday", "friday"];
+    app.weekly_hours(&provider, &location_id, &days, ("08:00", "17:00"))
+        .await;
+    let etag = |reply: &crate::support::Reply| reply.header("etag").unwrap().to_owned();
+    let current = app
+        .get(&format!("/v1/providers/{provider}"))
+        .await
+        .expect(200);
+    app.patch(
+        &format!("/v1/providers/{provider}"),
+        &etag(&current),
+        json!({"bio": mark("Sports medicine")}),
+    )
+    .await
+    .expect(200);
+    let off = app
+        .post(
+            &format!("/v1/providers/{provider}/time-off"),
+            json!({"starts_at": "2027-02-01T00:00:00Z", "ends_at": "2027-02-02T00:00:00Z", "reason": mark("dentist")}),
+        )
+        .await
+        .expect(201);
+    let off_id = off.body["id"].as_str().unwrap();
+    app.delete(&format!("/v1/providers/{provider}/time-off/{off_id}"))
+        .await
+        .expect(204);
+    // A patient, changed.
+    let patient = app
+        .post(
+            "/v1/patients",
+            json!({"given_name": mark("Jordan"), "family_name": mark("Reyes"), "date_of_birth": "1968-04-12",
+                   "email": format!("{CANARY}@example.com"), "phone": "+1 303 555 0142", "notes": mark("anxious")}),
+        )
+        .await
+        .expect(201);
+    let patient_id = patient.body["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/v1/patients/{patient_id}"),
+        &etag(&patient),
+        json!({"phone": "+1 303 555 0199", "notes": mark("calmer")}),
+    )
+    .await
+    .expect(200);
+    // A session through its whole life, with a clinical record.
+    let booking = |starts_at: &str| {
+        json!({"patient_id": patient_id, "provider_id": provider, "location_id": location_id,
+               "treatment_area_id": area, "kind": "injection", "starts_at": starts_at})
+    };
+    let session = app
+        .post("/v1/sessions", booking("2027-01-05T10:00:00-07:00"))
+        .await
+        .expect(201);
+    let session_id = session.body["id"].as_str().unwrap().to_owned();
+    let path = |action: &str| format!("/v1/sessions/{session_id}/{action}");
+    app.post(
+        &path("reschedule"),
+        json!({"starts_at": "2027-01-05T11:00:00-07:00", "reason": mark("traffic")}),
+    )
+    .await
+    .expect(200);
+    app.post(&path("confirm"), json!(null)).await.expect(200);
+    app.clock.set("2027-01-05T17:30:00Z".parse().unwrap());
+    app.post(&path("check-in"), json!(null)).await.expect(200);
+    app.clock.set("2027-01-05T18:10:00Z".parse().unwrap());
+    let record = json!({"pain_before": 7, "pain_after": 2, "injectate": mark("dextrose"),
+                        "sites": [mark("MCL")], "note": mark("tolerated")});
+    app.post(&path("complete"), record).await.expect(200);
+    let missed = app
+        .post("/v1/sessions", booking("2027-01-06T10:00:00-07:00"))
+        .await
+        .expect(201);
+    app.clock.set("2027-01-06T17:30:00Z".parse().unwrap());
+    let missed_id = missed.body["id"].as_str().unwrap();
+    app.post(&format!("/v1/sessions/{missed_id}/no-show"), json!(null))
+        .await
+        .expect(200);
+    // A course: created with a goal, changed, extended, cancelled with a note.
+    let course = app
+        .post(
+            "/v1/courses",
+            json!({"patient_id": patient_id, "treatment_area_id": area, "location_id": location_id,
+                   "sessions": 2, "first_starts_at": "2027-01-12T09:00:00-07:00", "book": true,
+                   "side": "left", "goal": mark("run again")}),
+        )
+        .await
+        .expect(201);
+    let course_id = course.body["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/v1/courses/{course_id}"),
+        &etag(&course),
+        json!({"goal": mark("walk the dog")}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/v1/courses/{course_id}/extend"),
+        json!({"sessions": 1}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/v1/courses/{course_id}/status"),
+        json!({"status": "on_hold", "reason": mark("travelling")}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/v1/courses/{course_id}/cancel"),
+        json!({"reason_code": "feeling_better", "note": mark("pain gone")}),
+    )
+    .await
+    .expect(200);
+    // An inquiry: received, triaged, converted into a new patient.
+    let inquiry = app
+        .send_as(
+            None,
+            actix_web::http::Method::POST,
+            "/v1/inquiries",
+            Some(
+                json!({"name": mark("Sam Ortiz"), "email": format!("sam.{CANARY}@example.com"),
+                        "kind": "question", "message": mark("my knee hurts"), "consent": true,
+                        "source_page": format!("https://clinic.example/{CANARY}")}),
+            ),
+            &[],
+        )
+        .await
+        .expect(201);
+    let inquiry_id = inquiry.body["id"].as_str().unwrap().to_owned();
+    let triaged = app
+        .get(&format!("/v1/inquiries/{inquiry_id}"))
+        .await
+        .expect(200);
+    app.patch(
+        &format!("/v1/inquiries/{inquiry_id}"),
+        &etag(&triaged),
+        json!({"status": "contacted", "notes": mark("call back")}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/v1/inquiries/{inquiry_id}/convert"),
+        json!({"patient": {"date_of_birth": "1980-02-03", "notes": mark("referred")}}),
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/v1/patients/{patient_id}/archive"), json!(null))
+        .await
+        .expect(200);
+    app.post(&format!("/v1/providers/{provider}/archive"), json!(null))
+        .await
+        .expect(200);
+    let knee = app
+        .get(&format!("/v1/treatment-areas/{area}"))
+        .await
+        .expect(200);
+    app.patch(
+        &format!("/v1/treatment-areas/{area}"),
+        &etag(&knee),
+        json!({"name": mark("Knee")}),
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/v1/treatment-areas/{area}/archive"), json!(null))
+        .await
+        .expect(200);
+    let location = app
+        .get(&format!("/v1/locations/{location_id}"))
+        .await
+        .expect(200);
+    app.patch(
+        &format!("/v1/locations/{location_id}"),
+        &etag(&location),
+        json!({"name": mark("Denver Central")}),
+    )
+    .await
+    .expect(200);
+    app.post(&format!("/v1/locations/{location_id}/archive"), json!(null))
+        .await
+        .expect(200);
+
+    let (events, _) = read_all(&app, &start).await;
+    let mut seen: Vec<&str> = types(&events);
+    seen.sort();
+    seen.dedup();
+    let every: Vec<&str> = {
+        let mut all: Vec<&str> = prolo_scheduler::domain::events::EventType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        all.sort();
+        all
+    };
+    let missing: Vec<&&str> = every.iter().filter(|t| !seen.contains(t)).collect();
+    assert_eq!(
+        missing,
+        [&"course.completed"],
+        "each other type is written by the workflows above (the courses suite completes one)"
+    );
+    let text = serde_json::to_string(&events).unwrap().to_lowercase();
+    assert!(
+        !text.contains(CANARY),
+        "an event holds a personal value: {text}"
+    );
+    for personal in ["555", "1968-04-12", "1980-02-03", "dextrose"] {
+        assert!(!text.contains(personal), "{personal} is in the log");
+    }
+    // And not in the table either, whatever the API shows.
+    let mut conn = db::establish(&app.db.url).await.unwrap();
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Dump {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        dump: String,
+    }
+    let dump: Vec<Dump> = diesel::sql_query("SELECT d::text AS dump FROM domain_events d")
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert!(!dump.is_empty());
+    assert!(
+        dump.iter()
+            .all(|row| !row.dump.to_lowercase().contains(CANARY))
+    );
+    let updated = events
+        .iter()
+        .find(|e| e["type"] == "patient.updated")
+        .unwrap();
+    assert_eq!(updated["data"]["fields"], json!(["phone", "notes"]));
+}

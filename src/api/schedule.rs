@@ -1,23 +1,18 @@
 //! `GET /v1/providers/{id}/schedule`: a provider's day for the front desk, sessions and free gaps.
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::sessions::Session;
-use crate::app::calendar::SessionView;
-use crate::domain::slots::{Span, free_gaps, working_span};
-use crate::domain::time::Weekday;
-use crate::domain::working_hours::WeeklyInterval;
+use crate::app::booking::schedule;
 use crate::error::AppError;
 use crate::http::auth::AnyKey;
 use crate::http::extract::Query;
 use crate::http::problems::{AuthErrors, BadRequest, NotFound, ServerErrors};
 use crate::http::state::AppState;
-use crate::models::sessions::{self, SessionFilter};
-use crate::models::{audit_events, locations, providers, working_hours};
 
 /// Which day.
 #[derive(Debug, Deserialize, IntoParams, garde::Validate)]
@@ -74,75 +69,18 @@ pub async fn provider_schedule(
     Query(query): Query<ScheduleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let provider_id = *id;
-    if !caller.sees_provider(provider_id) {
-        return Err(AppError::Concealed("provider"));
-    }
     let mut conn = state.conn().await?;
-    let provider = providers::find(&mut conn, provider_id)
-        .await?
-        .ok_or(AppError::NotFound("provider"))?;
-    let zones = locations::time_zones(&mut conn, &provider.location_ids).await?;
-    let midnight = Utc.from_utc_datetime(&query.date.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let window = Span {
-        start: midnight - Duration::days(1),
-        end: midnight + Duration::days(2),
-    };
-    let filter = SessionFilter {
-        provider_id: Some(provider_id),
-        from: Some(window.start),
-        to: Some(window.end),
-        ..SessionFilter::default()
-    };
-    let rows = sessions::list(&mut conn, filter, None, 1000).await?;
-    let busy: Vec<Span> = sessions::busy(&mut conn, &[provider_id], window, &[])
-        .await?
+    let day = schedule::provider_day(&mut conn, &caller, provider_id, query.date).await?;
+    let free = day
+        .free
         .into_iter()
-        .map(|(_, span)| span)
-        .collect();
-    let hours = working_hours::for_provider(&mut conn, provider_id).await?;
-    let mut free = Vec::new();
-    for row in &hours {
-        let Some(zone) = zones.get(&row.location_id).copied() else {
-            continue;
-        };
-        let interval = WeeklyInterval {
-            location_id: row.location_id,
-            weekday: Weekday::from_iso_number(row.weekday).unwrap_or(Weekday::Monday),
-            start: row.start_time.into(),
-            end: row.end_time.into(),
-            effective_from: row.effective_from,
-            effective_until: row.effective_until,
-        };
-        if !interval.applies_on(query.date) {
-            continue;
-        }
-        let open = working_span(query.date, interval.start.time(), interval.end.time(), zone);
-        free.extend(free_gaps(open, &busy).into_iter().map(|gap| FreeGap {
-            location_id: row.location_id,
-            starts_at: gap.start.with_timezone(&zone).fixed_offset(),
-            ends_at: gap.end.with_timezone(&zone).fixed_offset(),
-        }));
-    }
-    free.sort_by_key(|gap| gap.starts_at);
-    let day_sessions: Vec<Session> = rows
-        .into_iter()
-        .filter_map(|row| {
-            let zone = zones
-                .get(&row.location_id)
-                .copied()
-                .unwrap_or(chrono_tz::UTC);
-            let local_date = row.starts_at.with_timezone(&zone).date_naive();
-            (local_date == query.date).then(|| {
-                Session::from_view(SessionView {
-                    row,
-                    zone,
-                    record: None,
-                })
-            })
+        .map(|gap| FreeGap {
+            location_id: gap.location_id,
+            starts_at: gap.span.start.with_timezone(&gap.zone).fixed_offset(),
+            ends_at: gap.span.end.with_timezone(&gap.zone).fixed_offset(),
         })
         .collect();
-    let audit = caller.audit("provider.schedule", "providers", Some(provider_id), 200);
-    audit_events::append(&mut conn, audit).await?;
+    let day_sessions = day.sessions.into_iter().map(Session::from_view).collect();
     Ok(HttpResponse::Ok().json(DaySchedule {
         provider_id,
         date: query.date,

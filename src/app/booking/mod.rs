@@ -5,3 +5,4 @@ pub mod book;
 pub mod lifecycle;
 pub mod read;
 pub mod reschedule;
+pub mod schedule;
