@@ -3,6 +3,7 @@
 mod support;
 
 mod access;
+mod architecture;
 mod availability;
 mod catalog_locations;
 mod catalog_providers;

@@ -1,3 +1,4 @@
+ALTER TABLE sessions DROP CONSTRAINT sessions_course_number_with_course;
 -- Integration keys stay (the audit trail cites them), revoked and without a role of their own.
 UPDATE api_keys SET role = 'staff', revoked_at = coalesce(revoked_at, now())
     WHERE role = 'integration';

@@ -32,3 +32,7 @@ INSERT INTO domain_event_sequence (last_position) VALUES (0);
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check
     CHECK (role IN ('admin', 'staff', 'provider', 'integration'));
+
+-- A course's session always has its number, and only a course's session has one.
+ALTER TABLE sessions ADD CONSTRAINT sessions_course_number_with_course
+    CHECK ((course_id IS NULL) = (course_number IS NULL));

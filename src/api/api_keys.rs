@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::app::access::{self, IssueKey};
 use crate::domain::access::Role;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
@@ -15,7 +16,7 @@ use crate::http::pagination::{Page, PageQuery};
 use crate::http::problems::{AuthErrors, BadRequest, BodyErrors, NotFound, ServerErrors};
 use crate::http::rules;
 use crate::http::state::AppState;
-use crate::models::{api_keys as model, audit_events};
+use crate::models::api_keys as model;
 
 /// An API key as listed: never the secret itself.
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,29 +126,17 @@ pub async fn create_api_key(
     state: web::Data<AppState>,
     Json(body): Json<CreateApiKey>,
 ) -> Result<HttpResponse, AppError> {
-    if body.expires_at.is_some_and(|at| at <= state.now()) {
-        return Err(AppError::rule("expires_at", "must be in the future"));
-    }
-    let (secret, new) =
-        model::NewApiKey::generate(body.role, &body.label, body.provider_id, body.expires_at)
-            .map_err(|e| AppError::Internal(Box::new(e)))?;
+    let command = IssueKey {
+        role: body.role,
+        label: body.label,
+        provider_id: body.provider_id,
+        expires_at: body.expires_at,
+    };
+    let now = state.now();
     let mut conn = state.conn().await?;
-    if let Some(provider_id) = body.provider_id {
-        match model::provider_is_active(&mut conn, provider_id).await? {
-            Some(true) => {}
-            Some(false) => return Err(AppError::rule("provider_id", "names an archived provider")),
-            None => return Err(AppError::rule("provider_id", "names no provider")),
-        }
-    }
-    let row = conn
+    let (secret, row) = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let row = model::insert(conn, new).await?;
-            audit_events::append(
-                conn,
-                caller.audit("api_key.create", "api-keys", Some(row.id), 201),
-            )
-            .await?;
-            Ok(row)
+            access::issue(conn, &caller, command, now).await
         })
         .await?;
     let created = CreatedApiKey {
@@ -180,7 +169,7 @@ pub async fn list_api_keys(
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
     let mut conn = state.conn().await?;
-    let rows = model::list(&mut conn, request).await?;
+    let rows = access::list(&mut conn, request).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, ApiKey::from)))
 }
 
@@ -205,18 +194,8 @@ pub async fn revoke_api_key(
 ) -> Result<HttpResponse, AppError> {
     let id = *id;
     let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async |conn| {
-        model::revoke(conn, id)
-            .await?
-            .ok_or(AppError::NotFound("API key"))?;
-        audit_events::append(
-            conn,
-            caller.audit("api_key.revoke", "api-keys", Some(id), 204),
-        )
+    conn.transaction::<_, AppError, _>(async |conn| access::revoke(conn, &caller, id).await)
         .await?;
-        Ok(())
-    })
-    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -232,9 +211,7 @@ pub async fn me(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
-    let key = model::find(&mut conn, caller.key_id)
-        .await?
-        .ok_or(AppError::NotFound("API key"))?;
+    let key = access::me(&mut conn, &caller).await?;
     Ok(HttpResponse::Ok().json(Me {
         key_id: key.id,
         role: caller.role,

@@ -1,27 +1,19 @@
 //! `GET /v1/availability`: open slots, computed from the pattern and what is taken, fetched in a
 //! fixed number of queries whatever the range.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::app::availability::{self, SlotQuery};
 use crate::domain::sessions::SessionKind;
-use crate::domain::slots::{Calendar, SlotRequest, Span, open_slots};
-use crate::domain::time::Weekday;
-use crate::domain::working_hours::WeeklyInterval;
-use crate::error::{AppError, ProblemType};
+use crate::error::AppError;
 use crate::http::auth::Public;
 use crate::http::extract::Query;
 use crate::http::problems::{BadRequest, PublicErrors, ServerErrors};
 use crate::http::state::AppState;
-use crate::models::{locations, providers, sessions, settings, treatment_areas, working_hours};
-
-/// The longest range one request may ask for.
-pub const MAX_DAYS: i64 = 62;
 
 /// What slots to find.
 #[derive(Debug, Deserialize, IntoParams, garde::Validate)]
@@ -171,97 +163,20 @@ pub async fn find_availability(
     state: web::Data<AppState>,
     Query(query): Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if query.to < query.from {
-        return Err(AppError::rule("to", "must not be before from"));
-    }
-    if (query.to - query.from).num_days() >= MAX_DAYS {
-        return Err(AppError::rule(
-            "to",
-            format!("the range may span at most {MAX_DAYS} days"),
-        ));
-    }
-    let mut conn = state.conn().await?;
-    let area = treatment_areas::find(&mut conn, query.treatment_area_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::rule(
-                "treatment_area_id",
-                "names a treatment area that does not exist",
-            )
-        })?;
-    if area.archived_at.is_some() {
-        return Err(AppError::Problem(
-            ProblemType::InactiveRecord,
-            "the treatment area is archived".into(),
-        ));
-    }
-    let settings = settings::get(&mut conn).await?;
-    let pairs =
-        providers::eligible(&mut conn, area.id, query.provider_id, query.location_id).await?;
-    let provider_ids: Vec<Uuid> = pairs.iter().map(|(provider, _)| *provider).collect();
-    let location_ids: Vec<Uuid> = pairs.iter().map(|(_, location)| *location).collect();
-    let zones = locations::time_zones(&mut conn, &location_ids).await?;
-    let hours = working_hours::for_providers(&mut conn, &provider_ids).await?;
-    // Wide enough for every time zone on earth around the local dates.
-    let window = Span {
-        start: chrono::Utc.from_utc_datetime(&query.from.and_hms_opt(0, 0, 0).unwrap_or_default())
-            - Duration::days(1),
-        end: chrono::Utc.from_utc_datetime(&query.to.and_hms_opt(0, 0, 0).unwrap_or_default())
-            + Duration::days(2),
-    };
-    let busy = sessions::busy(&mut conn, &provider_ids, window, &[]).await?;
-    drop(conn);
-
-    let mut busy_by_provider: HashMap<Uuid, Vec<Span>> = HashMap::new();
-    for (provider, span) in busy {
-        busy_by_provider.entry(provider).or_default().push(span);
-    }
-    let calendars: Vec<Calendar> = pairs
-        .iter()
-        .map(|&(provider_id, location_id)| Calendar {
-            provider_id,
-            location_id,
-            time_zone: zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC),
-            hours: hours
-                .iter()
-                .filter(|row| row.provider_id == provider_id && row.location_id == location_id)
-                .filter_map(|row| {
-                    Some(WeeklyInterval {
-                        location_id,
-                        weekday: Weekday::from_iso_number(row.weekday)?,
-                        start: row.start_time.into(),
-                        end: row.end_time.into(),
-                        effective_from: row.effective_from,
-                        effective_until: row.effective_until,
-                    })
-                })
-                .collect(),
-            busy: busy_by_provider
-                .get(&provider_id)
-                .cloned()
-                .unwrap_or_default(),
-        })
-        .collect();
-    let minutes = match query.kind {
-        SessionKind::Assessment => area.assessment_minutes,
-        SessionKind::Injection => area.injection_minutes,
-        SessionKind::FollowUp => area.follow_up_minutes,
-    };
-    let buffer = match query.kind {
-        SessionKind::Injection => settings.buffer_after_injection_minutes,
-        _ => 0,
-    };
-    let now = state.now();
-    let request = SlotRequest {
+    let query = SlotQuery {
+        treatment_area_id: query.treatment_area_id,
+        kind: query.kind,
         from: query.from,
         to: query.to,
-        duration: Duration::minutes(i64::from(minutes)),
-        buffer_after: Duration::minutes(i64::from(buffer)),
-        step: Duration::minutes(i64::from(settings.slot_step_minutes)),
-        earliest: now + Duration::minutes(i64::from(settings.minimum_notice_minutes)),
-        latest: now + Duration::days(i64::from(settings.booking_horizon_days)),
+        provider_id: query.provider_id,
+        location_id: query.location_id,
     };
-    let slots = open_slots(&request, &calendars)
+    let mut conn = state.conn().await?;
+    let calendars = availability::calendars(&mut conn, &query, state.now()).await?;
+    // The connection goes back to the pool before the slots are computed.
+    drop(conn);
+    let slots = calendars
+        .slots()
         .into_iter()
         .map(|slot| Slot {
             provider_id: slot.provider_id,
@@ -278,6 +193,7 @@ pub async fn find_availability(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
     fn the_body_is_what_serde_would_write() {

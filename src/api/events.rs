@@ -102,7 +102,7 @@ impl Event {
     fn from_row(row: model::Event) -> Self {
         Self {
             id: row.id,
-            position: row.position.unwrap_or_default(),
+            position: row.position,
             event_type: row.type_,
             occurred_at: row.occurred_at,
             subject: EventSubject {

@@ -6,6 +6,7 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::app::catalog;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
 use crate::http::conditional::{IfMatch, ok_tagged};
@@ -131,9 +132,7 @@ pub async fn update_settings(
     let mut conn = state.conn().await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = model::get_for_update(conn).await?;
-            expected.check(current.version)?;
-            Ok(model::update(conn, changes).await?)
+            catalog::update_settings(conn, expected, changes).await
         })
         .await?;
     let version = row.version;

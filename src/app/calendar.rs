@@ -2,6 +2,8 @@
 //! facts a booking depends on, writing a booked or cancelled session with its history entry and
 //! its domain event.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
@@ -15,8 +17,9 @@ use crate::domain::sessions::{
 };
 use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
+use crate::models::calendars::{self, BookingFacts, MissingRecord};
 use crate::models::locations;
-use crate::models::sessions::{self as model, BookingFacts, MissingRecord, NewSession};
+use crate::models::sessions::{self as model, NewSession};
 
 /// A session as a use case hands it back: the row, its location's zone, and its clinical
 /// record when the caller may see one.
@@ -100,8 +103,8 @@ pub async fn check(
         location_id,
         treatment_area_id,
     } = parties;
-    model::lock_calendars(conn, &[provider_id, patient_id]).await?;
-    let facts = model::booking_facts(
+    calendars::lock_calendars(conn, &[provider_id, patient_id]).await?;
+    let facts = calendars::booking_facts(
         conn,
         patient_id,
         provider_id,
@@ -137,7 +140,7 @@ pub async fn check(
         span,
         held_until,
     };
-    let time_off = model::time_off_around(conn, provider_id, span).await?;
+    let time_off = calendars::time_off_around(conn, provider_id, span).await?;
     let facts = &checked.facts;
     let rules = BookingCheck {
         session: span,
@@ -346,4 +349,9 @@ pub fn visible_to(
 pub async fn zone_of(conn: &mut AsyncPgConnection, location_id: Uuid) -> Result<Tz, AppError> {
     let zones = locations::time_zones(conn, &[location_id]).await?;
     Ok(zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC))
+}
+
+/// The zone of a location among `zones` (UTC for one not found).
+pub fn zone_in(zones: &HashMap<Uuid, Tz>, location_id: Uuid) -> Tz {
+    zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC)
 }

@@ -14,6 +14,7 @@ use crate::domain::working_hours::{WeeklyInterval, check_pattern};
 use crate::error::{AppError, FieldError};
 use crate::models::locations::{self, Location, LocationChanges, NewLocation};
 use crate::models::providers::{self, NewProvider, Provider, ProviderChanges, ProviderRow};
+use crate::models::settings::{self, ClinicSettings, SettingsChanges};
 use crate::models::treatment_areas::{self, NewTreatmentArea, TreatmentArea, TreatmentAreaChanges};
 use crate::models::{time_off, working_hours};
 
@@ -213,4 +214,15 @@ pub async fn delete_time_off(
         .ok_or(AppError::NotFound("time off"))?;
     events::record(conn, now, [time_off_event(EventType::TimeOffDeleted, &row)]).await?;
     Ok(())
+}
+
+/// Changes the clinic's scheduling rules, if they are still at `expected`.
+pub async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    expected: Expected,
+    changes: SettingsChanges,
+) -> Result<ClinicSettings, AppError> {
+    let current = settings::get_for_update(conn).await?;
+    expected.check(current.version)?;
+    Ok(settings::update(conn, changes).await?)
 }

@@ -78,7 +78,7 @@ pub async fn read(
         ));
     }
     let next_after = match events.last() {
-        Some(last) if events.len() as i64 >= query.limit => last.position.unwrap_or(query.after),
+        Some(last) if events.len() as i64 >= query.limit => last.position,
         _ => head,
     };
     let audit = caller.audit("event.list", "events", None, 200);

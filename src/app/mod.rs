@@ -3,7 +3,9 @@
 //! rules through `domain`, writes through `models`, and records its audit and domain events.
 //! Nothing here knows HTTP: the API, the CLI and the background workers all call in.
 
+pub mod access;
 pub mod audit;
+pub mod availability;
 pub mod booking;
 pub mod calendar;
 pub mod caller;

@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(location.patient_id, None);
         assert_eq!(
             serde_json::to_value(&location.data).unwrap(),
-            serde_json::json!({})
+            serde_json::json!({"fields": []})
         );
     }
 }

@@ -21,12 +21,13 @@ pub struct NewEvent {
     pub data: serde_json::Value,
 }
 
-/// An event with its place in the log.
+/// An event with its place in the log (only placed events are read).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = domain_events)]
 pub struct Event {
     pub id: Uuid,
-    pub position: Option<i64>,
+    #[diesel(select_expression = domain_events::position.assume_not_null())]
+    pub position: i64,
     pub type_: String,
     pub occurred_at: DateTime<Utc>,
     pub subject_type: String,

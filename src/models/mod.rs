@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod calendars;
 pub mod courses;
 pub mod events;
 pub mod inquiries;

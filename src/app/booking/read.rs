@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::app::calendar::{self, SessionView, visible_to};
+use crate::app::calendar::{self, SessionView, visible_to, zone_in};
 use crate::app::caller::Caller;
 use crate::domain::sessions::SessionStatus;
 use crate::error::AppError;
@@ -104,9 +104,4 @@ fn redacted(caller: &Caller, mut row: model::Session) -> model::Session {
         row.cancel_note = None;
     }
     row
-}
-
-/// The zone of a location among `zones` (UTC for one not found).
-pub fn zone_in(zones: &HashMap<Uuid, Tz>, location_id: Uuid) -> Tz {
-    zones.get(&location_id).copied().unwrap_or(chrono_tz::UTC)
 }

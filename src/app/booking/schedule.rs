@@ -5,15 +5,15 @@ use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::read::zone_in;
 use crate::app::calendar::SessionView;
+use crate::app::calendar::zone_in;
 use crate::app::caller::Caller;
 use crate::domain::slots::{Span, free_gaps, working_span};
 use crate::domain::time::Weekday;
 use crate::domain::working_hours::WeeklyInterval;
 use crate::error::AppError;
 use crate::models::sessions::{self, SessionFilter};
-use crate::models::{audit_events, locations, providers, working_hours};
+use crate::models::{audit_events, calendars, locations, providers, working_hours};
 
 /// A free stretch of working time at a location, in that location's zone.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub async fn provider_day(
         ..SessionFilter::default()
     };
     let rows = sessions::list(conn, filter, None, 1000).await?;
-    let busy: Vec<Span> = sessions::busy(conn, &[provider_id], window, &[])
+    let busy: Vec<Span> = calendars::busy(conn, &[provider_id], window, &[])
         .await?
         .into_iter()
         .map(|(_, span)| span)

@@ -17,8 +17,8 @@ use crate::domain::events::{EventData, EventType};
 use crate::domain::planning::IntervalWindow;
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 use crate::error::{AppError, ProblemType};
+use crate::models::calendars;
 use crate::models::courses::{self as model, CourseChanges};
-use crate::models::sessions as sessions_model;
 use crate::models::{audit_events, settings};
 
 /// Holds, resumes, completes early or discontinues the course, if the transition is legal.
@@ -107,7 +107,7 @@ pub async fn extend(
     if current.status == CourseStatus::Discontinued {
         return Err(invalid_transition("the course is discontinued".into()));
     }
-    sessions_model::lock_calendars(conn, &[current.provider_id, current.patient_id]).await?;
+    calendars::lock_calendars(conn, &[current.provider_id, current.patient_id]).await?;
     let existing = model::sessions_of(conn, id).await?;
     let last = existing
         .iter()

@@ -13,6 +13,7 @@ use crate::domain::events::EventType;
 use crate::domain::sessions::SessionKind;
 use crate::error::{AppError, ProblemType};
 use crate::models::audit_events;
+use crate::models::calendars;
 use crate::models::courses::{self as model, NewCourse};
 use crate::models::sessions::{self as sessions_model, NewSession};
 
@@ -48,7 +49,7 @@ pub async fn create(
     let mut request = request.clone();
     request.provider_id = Some(chosen.provider_id);
     if command.book {
-        sessions_model::lock_calendars(conn, &[chosen.provider_id, request.patient_id]).await?;
+        calendars::lock_calendars(conn, &[chosen.provider_id, request.patient_id]).await?;
     }
     let planned = propose(conn, &request, now).await?;
     if command.book && !planned.plan.unplaced.is_empty() {

@@ -14,8 +14,8 @@ use crate::domain::slots::Span;
 use crate::domain::time::Weekday;
 use crate::domain::working_hours::WeeklyInterval;
 use crate::error::{AppError, ProblemType};
+use crate::models::calendars;
 use crate::models::courses as model;
-use crate::models::sessions as sessions_model;
 use crate::models::{locations, patients, providers, settings, treatment_areas, working_hours};
 
 /// What course to plan.
@@ -137,7 +137,7 @@ pub async fn plan_after(
     // Injection 1 does not fall on the assessment's day: the area's gap follows it.
     let not_before = match kind {
         SessionKind::Assessment => None,
-        _ => sessions_model::latest_assessment(conn, patient.id, area.id)
+        _ => calendars::latest_assessment(conn, patient.id, area.id)
             .await?
             .map(|assessment| {
                 after_assessment(assessment, zone, area.assessment_gap_days.max(0) as u32)
@@ -148,7 +148,7 @@ pub async fn plan_after(
         end: latest + Duration::days(1),
     };
     let mut patient_busy =
-        sessions_model::patient_busy(conn, patient.id, horizon, &continuation.except).await?;
+        calendars::patient_busy(conn, patient.id, horizon, &continuation.except).await?;
     patient_busy.extend(continuation.taken.iter().map(|(_, patient)| *patient));
     let mut candidates = providers::eligible(
         conn,
@@ -176,7 +176,7 @@ pub async fn plan_after(
             })
             .collect();
         let mut provider_busy: Vec<Span> =
-            sessions_model::busy(conn, &[provider_id], horizon, &continuation.except)
+            calendars::busy(conn, &[provider_id], horizon, &continuation.except)
                 .await?
                 .into_iter()
                 .map(|(_, span)| span)

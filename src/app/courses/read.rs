@@ -6,7 +6,7 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::{CourseView, with_sessions};
-use crate::app::booking::read::zone_in;
+use crate::app::calendar::zone_in;
 use crate::app::caller::Caller;
 use crate::error::AppError;
 use crate::models::courses::{self as model, CourseFilter};
