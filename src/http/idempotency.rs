@@ -34,14 +34,14 @@ impl Answer {
     pub fn of<T: serde::Serialize>(
         status: StatusCode,
         location: Option<String>,
-        version: i32,
+        version: impl Into<Option<i32>>,
         body: &T,
     ) -> Result<Self, AppError> {
         Ok(Self {
             status,
             body: serde_json::to_value(body).map_err(|e| AppError::Internal(Box::new(e)))?,
             location,
-            etag: Some(crate::http::conditional::etag(version)),
+            etag: version.into().map(crate::http::conditional::etag),
         })
     }
 
@@ -88,9 +88,31 @@ pub type Work<'c> = Pin<Box<dyn Future<Output = Result<Answer, AppError>> + Send
 /// Times a transaction that lost a race (a deadlock between exclusion checks) is run again.
 const ATTEMPTS: u32 = 5;
 
+/// Answers the request by the work `make` builds, exactly once per `Idempotency-Key` of the
+/// caller's key: `request` is fingerprinted so a key reused for another request is refused.
+pub async fn respond_once<W>(
+    state: &crate::http::state::AppState,
+    req: &actix_web::HttpRequest,
+    api_key_id: Uuid,
+    operation: &str,
+    request: &impl serde::Serialize,
+    now: DateTime<Utc>,
+    make: impl Fn() -> W,
+) -> Result<HttpResponse, AppError>
+where
+    W: for<'c> FnOnce(&'c mut AsyncPgConnection) -> Work<'c> + Send,
+{
+    let key = key_from(req)?;
+    let hash = fingerprint(request);
+    let mut conn = state.conn().await?;
+    let (answer, replayed) =
+        run_once(&mut conn, api_key_id, key, operation, hash, now, make).await?;
+    Ok(answer.respond(replayed))
+}
+
 /// Runs the work `make` builds in one transaction, exactly once per (API key, idempotency key),
 /// again if it lost a race to a concurrent one; returns the answer and whether it is a replay.
-pub async fn run_once<W>(
+async fn run_once<W>(
     conn: &mut AsyncPgConnection,
     api_key_id: Uuid,
     key: Option<String>,

@@ -152,16 +152,13 @@ pub async fn extend_course(
     id: web::Path<Uuid>,
     Json(body): Json<ExtendCourse>,
 ) -> Result<HttpResponse, AppError> {
-    let key = idempotency::key_from(&req)?;
     let (id, now) = (*id, state.now());
-    let hash = idempotency::fingerprint(&(id, body.sessions));
-    let mut conn = state.conn().await?;
-    let (answer, replayed) = idempotency::run_once(
-        &mut conn,
+    idempotency::respond_once(
+        &state,
+        &req,
         caller.key_id,
-        key,
         "POST /v1/courses/{id}/extend",
-        hash,
+        &(id, body.sessions),
         now,
         || {
             let (sessions, caller) = (body.sessions, caller.clone());
@@ -174,8 +171,7 @@ pub async fn extend_course(
             }
         },
     )
-    .await?;
-    Ok(answer.respond(replayed))
+    .await
 }
 
 /// Fields of a course to change; `null` clears an optional one.

@@ -75,16 +75,13 @@ pub async fn create_course(
         assessment_session_id: body.assessment_session_id,
         book: body.book,
     };
-    let key = idempotency::key_from(&req)?;
     let now = state.now();
-    let hash = idempotency::fingerprint(&body);
-    let mut conn = state.conn().await?;
-    let (answer, replayed) = idempotency::run_once(
-        &mut conn,
+    idempotency::respond_once(
+        &state,
+        &req,
         caller.key_id,
-        key,
         "POST /v1/courses",
-        hash,
+        &body,
         now,
         || {
             let (command, caller) = (command.clone(), caller.clone());
@@ -98,6 +95,5 @@ pub async fn create_course(
             }
         },
     )
-    .await?;
-    Ok(answer.respond(replayed))
+    .await
 }

@@ -177,16 +177,13 @@ pub async fn convert_inquiry(
         patient,
         session,
     };
-    let key = idempotency::key_from(&req)?;
     let now = state.now();
-    let hash = idempotency::fingerprint(&(command.id, &body));
-    let mut conn = state.conn().await?;
-    let (answer, replayed) = idempotency::run_once(
-        &mut conn,
+    idempotency::respond_once(
+        &state,
+        &req,
         caller.key_id,
-        key,
         "POST /v1/inquiries/{id}/convert",
-        hash,
+        &(command.id, &body),
         now,
         || {
             let (command, caller) = (command.clone(), caller.clone());
@@ -200,17 +197,10 @@ pub async fn convert_inquiry(
                         patient_created: converted.patient_created,
                         session: converted.session.map(Session::from_view),
                     };
-                    Ok(Answer {
-                        status: StatusCode::OK,
-                        location: None,
-                        etag: None,
-                        body: serde_json::to_value(&conversion)
-                            .map_err(|e| AppError::Internal(Box::new(e)))?,
-                    })
+                    Answer::of(StatusCode::OK, None, None, &conversion)
                 })
             }
         },
     )
-    .await?;
-    Ok(answer.respond(replayed))
+    .await
 }

@@ -85,16 +85,13 @@ pub async fn book_session(
         starts_at: super::parse_start(&body.starts_at)?,
         course_id: body.course_id,
     };
-    let key = idempotency::key_from(&req)?;
     let now = state.now();
-    let hash = idempotency::fingerprint(&body);
-    let mut conn = state.conn().await?;
-    let (answer, replayed) = idempotency::run_once(
-        &mut conn,
+    idempotency::respond_once(
+        &state,
+        &req,
         caller.key_id,
-        key,
         "POST /v1/sessions",
-        hash,
+        &body,
         now,
         || {
             let (command, caller) = (command.clone(), caller.clone());
@@ -112,6 +109,5 @@ pub async fn book_session(
             }
         },
     )
-    .await?;
-    Ok(answer.respond(replayed))
+    .await
 }

@@ -96,13 +96,16 @@ pub async fn reschedule_session(
         force: body.force,
         cascade: body.cascade,
     };
-    let key = idempotency::key_from(&req)?;
-    let now = state.now();
-    let hash = idempotency::fingerprint(&(command.id, &body));
-    let mut conn = state.conn().await?;
-    let operation = "POST /v1/sessions/{id}/reschedule";
-    let (answer, replayed) =
-        idempotency::run_once(&mut conn, caller.key_id, key, operation, hash, now, || {
+    let (now, operation) = (state.now(), "POST /v1/sessions/{id}/reschedule");
+    let request = (command.id, &body);
+    idempotency::respond_once(
+        &state,
+        &req,
+        caller.key_id,
+        operation,
+        &request,
+        now,
+        || {
             let (command, caller) = (command.clone(), caller.clone());
             move |conn| -> idempotency::Work<'_> {
                 Box::pin(async move {
@@ -111,9 +114,9 @@ pub async fn reschedule_session(
                     Answer::of(StatusCode::OK, None, session.version, &session)
                 })
             }
-        })
-        .await?;
-    Ok(answer.respond(replayed))
+        },
+    )
+    .await
 }
 
 /// Cancel a session

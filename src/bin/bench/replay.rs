@@ -4,7 +4,8 @@
 //!
 //! Parameters are written back as literals, with three changes so that replays stay valid:
 //! every timestamp becomes `to_timestamp(epoch)` (pgbench would read the colons of
-//! `09:00:00` as variables); timestamps of the request's own times (a day or more ahead) move
+//! `09:00:00` as variables; other text with a colon, such as an event's JSON, becomes an
+//! escape string with `\x3a` for each colon); timestamps of the request's own times (a day or more ahead) move
 //! together by a random `:shift` per transaction; and ids that the request created (the first
 //! value of an `INSERT`, its primary key, not seen before) become fresh random ids, so that
 //! replays never collide.
@@ -182,9 +183,12 @@ pub fn script(
                         let n = *fresh_ids.entry(text.clone()).or_insert(next);
                         format!("(lpad(to_hex((:id{n})::bigint), 32, '0'))::uuid")
                     } else if text.contains(':') {
-                        return Err(format!(
-                            "a parameter with a colon would read as a pgbench variable: {text}"
-                        ));
+                        // An escape string with each colon as `\x3a`: still an untyped
+                        // literal (so it casts to jsonb or text like the original), and
+                        // nothing pgbench would read as a variable.
+                        // (Quotes come from the log doubled already.)
+                        let escaped = text.replace('\\', "\\\\").replace(':', "\\x3a");
+                        format!("E'{escaped}'")
                     } else {
                         format!("'{text}'")
                     }
@@ -413,5 +417,21 @@ mod tests {
         assert!(script.ends_with(
             "INSERT INTO session_events (session_id) VALUES ((lpad(to_hex((:id1)::bigint), 32, '0'))::uuid);\n"
         ));
+    }
+
+    #[test]
+    fn text_with_colons_becomes_an_escape_string_pgbench_leaves_alone() {
+        let statements = vec![Statement {
+            sql: "INSERT INTO domain_events (type, data) VALUES ($1, $2)".into(),
+            params: vec![
+                Some("session.booked".into()),
+                Some(r#"{"at": "2027-01-05T16:00:00Z", "note": "it''s \ fine"}"#.into()),
+            ],
+        }];
+        let moving_from = "2027-01-02T00:00:00Z".parse().unwrap();
+        let script = script(&statements, "\\set shift 0", moving_from).unwrap();
+        assert!(script.contains(
+            r#"VALUES ('session.booked', E'{"at"\x3a "2027-01-05T16\x3a00\x3a00Z", "note"\x3a "it''s \\ fine"}');"#
+        ), "{script}");
     }
 }
