@@ -31,7 +31,7 @@ const DEFAULT_LIMIT: u16 = 100;
 pub struct EventsQuery {
     /// The `next_cursor` of the previous read: only events committed after it. Absent: from the
     /// oldest event still kept.
-    #[param(pattern = r"^[0-9]{1,18}$", example = "1024")]
+    #[param(pattern = r"^[0-9]{1,18}$", example = "0")]
     #[garde(length(max = 18))]
     pub after: Option<String>,
     /// Only these types, comma-separated (e.g. `session.booked,session.cancelled`).

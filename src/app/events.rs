@@ -72,10 +72,8 @@ pub async fn read(
     });
     let (events, head) = model::page(conn, query.after, types, query.limit).await?;
     if query.after > head {
-        return Err(AppError::field(
-            "after",
-            "is not a cursor issued by this API",
-        ));
+        // Well-formed, but past the end of the log: no cursor this API has issued.
+        return Err(AppError::rule("after", "is beyond the end of the log"));
     }
     let next_after = match events.last() {
         Some(last) if events.len() as i64 >= query.limit => last.position,
