@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use uuid::Uuid;
 
-pub use crate::app::caller::Caller;
+use crate::app::caller::Caller;
 use crate::app::inquiries::intake::Sender;
 use crate::domain::access::{Role, hash_key};
 use crate::error::AppError;

@@ -4,7 +4,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 
-pub use crate::app::caller::Expected;
+use crate::app::caller::Expected;
 use crate::error::AppError;
 
 /// The `ETag` of a resource at `version`.

@@ -70,7 +70,7 @@ pub struct InquiryQuery {
 impl InquiryQuery {
     async fn respond(
         self,
-        caller: &crate::http::auth::Caller,
+        caller: &crate::app::caller::Caller,
         state: &AppState,
         action: &str,
     ) -> Result<HttpResponse, AppError> {
