@@ -9,8 +9,6 @@ use uuid::Uuid;
 
 use crate::domain::sessions::SessionKind;
 use crate::domain::slots::{Calendar, Slot, SlotRequest, Span, open_slots};
-use crate::domain::time::Weekday;
-use crate::domain::working_hours::WeeklyInterval;
 use crate::error::{AppError, ProblemType};
 use crate::models::{calendars, locations, providers, settings, treatment_areas, working_hours};
 
@@ -100,16 +98,7 @@ pub async fn calendars(
             hours: hours
                 .iter()
                 .filter(|row| row.provider_id == provider_id && row.location_id == location_id)
-                .filter_map(|row| {
-                    Some(WeeklyInterval {
-                        location_id,
-                        weekday: Weekday::from_iso_number(row.weekday)?,
-                        start: row.start_time.into(),
-                        end: row.end_time.into(),
-                        effective_from: row.effective_from,
-                        effective_until: row.effective_until,
-                    })
-                })
+                .filter_map(|row| row.interval())
                 .collect(),
             busy: busy_by_provider
                 .get(&provider_id)

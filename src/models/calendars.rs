@@ -163,8 +163,6 @@ pub async fn booking_facts(
     location_id: Uuid,
     treatment_area_id: Uuid,
 ) -> QueryResult<Result<BookingFacts, MissingRecord>> {
-    use crate::domain::time::Weekday;
-    use crate::domain::working_hours::WeeklyInterval;
     use crate::schema::working_hours;
     let row: FactsRow = diesel::sql_query(FACTS_SQL)
         .bind::<SqlUuid, _>(patient_id)
@@ -197,16 +195,7 @@ pub async fn booking_facts(
         .load(conn)
         .await?
         .into_iter()
-        .filter_map(|row| {
-            Some(WeeklyInterval {
-                location_id: row.location_id,
-                weekday: Weekday::from_iso_number(row.weekday)?,
-                start: row.start_time.into(),
-                end: row.end_time.into(),
-                effective_from: row.effective_from,
-                effective_until: row.effective_until,
-            })
-        })
+        .filter_map(|row| row.interval())
         .collect();
     Ok(Ok(BookingFacts {
         patient_active,

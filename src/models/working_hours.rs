@@ -5,6 +5,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::domain::time::Weekday;
+use crate::domain::working_hours::WeeklyInterval;
+
 use crate::schema::working_hours;
 
 /// A row of `working_hours`.
@@ -19,6 +22,21 @@ pub struct WorkingHours {
     pub end_time: NaiveTime,
     pub effective_from: Option<NaiveDate>,
     pub effective_until: Option<NaiveDate>,
+}
+
+impl WorkingHours {
+    /// The row as the rules read it (`None` only for a weekday outside 1–7, which the
+    /// column's CHECK rules out).
+    pub fn interval(&self) -> Option<WeeklyInterval> {
+        Some(WeeklyInterval {
+            location_id: self.location_id,
+            weekday: Weekday::from_iso_number(self.weekday)?,
+            start: self.start_time.into(),
+            end: self.end_time.into(),
+            effective_from: self.effective_from,
+            effective_until: self.effective_until,
+        })
+    }
 }
 
 /// The provider's pattern, by weekday then start.

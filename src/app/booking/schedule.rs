@@ -9,8 +9,6 @@ use crate::app::calendar::SessionView;
 use crate::app::calendar::zone_in;
 use crate::app::caller::Caller;
 use crate::domain::slots::{Span, free_gaps, working_span};
-use crate::domain::time::Weekday;
-use crate::domain::working_hours::WeeklyInterval;
 use crate::error::AppError;
 use crate::models::sessions::{self, SessionFilter};
 use crate::models::{audit_events, calendars, locations, providers, working_hours};
@@ -67,13 +65,8 @@ pub async fn provider_day(
         let Some(zone) = zones.get(&row.location_id).copied() else {
             continue;
         };
-        let interval = WeeklyInterval {
-            location_id: row.location_id,
-            weekday: Weekday::from_iso_number(row.weekday).unwrap_or(Weekday::Monday),
-            start: row.start_time.into(),
-            end: row.end_time.into(),
-            effective_from: row.effective_from,
-            effective_until: row.effective_until,
+        let Some(interval) = row.interval() else {
+            continue;
         };
         if !interval.applies_on(date) {
             continue;

@@ -11,8 +11,6 @@ use crate::domain::planning::{
 };
 use crate::domain::sessions::SessionKind;
 use crate::domain::slots::Span;
-use crate::domain::time::Weekday;
-use crate::domain::working_hours::WeeklyInterval;
 use crate::error::{AppError, ProblemType};
 use crate::models::calendars;
 use crate::models::courses as model;
@@ -164,16 +162,7 @@ pub async fn plan_after(
             .await?
             .into_iter()
             .filter(|row| row.location_id == request.location_id)
-            .filter_map(|row| {
-                Some(WeeklyInterval {
-                    location_id: row.location_id,
-                    weekday: Weekday::from_iso_number(row.weekday)?,
-                    start: row.start_time.into(),
-                    end: row.end_time.into(),
-                    effective_from: row.effective_from,
-                    effective_until: row.effective_until,
-                })
-            })
+            .filter_map(|row| row.interval())
             .collect();
         let mut provider_busy: Vec<Span> =
             calendars::busy(conn, &[provider_id], horizon, &continuation.except)
