@@ -8,12 +8,15 @@ use std::time::Duration;
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::app::notifications::Outbox;
 use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeEventsArgs, PurgeInquiriesArgs};
 use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
 use crate::http::state::AppState;
+use crate::mail::Mailer;
 use crate::models::api_keys::{self, NewApiKey};
+use crate::worker::notifications::NotificationWorker;
 
 /// Runs `work` against the configured database; an embedded cluster this process started is
 /// stopped afterwards, one that was already running is left as found.
@@ -238,6 +241,19 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         event_retention,
     ));
     tokio::spawn(flush_refusals(state.clone()));
+    let public_url = args
+        .mail
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind));
+    state = state.with_outbox(Outbox {
+        from_address: args.mail.mail_from.clone(),
+        public_url,
+    });
+    if let Some(worker) = notification_worker(args, &state)? {
+        let poll = Duration::from_millis(args.mail.notifications_poll_ms);
+        tokio::spawn(worker.run(poll));
+    }
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one
     // opened and used by the same worker thread answers without crossing threads (measured:
@@ -280,6 +296,39 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The notification worker, unless this replica leaves it to others; says in one line where
+/// messages go.
+fn notification_worker(
+    args: &ServeArgs,
+    state: &AppState,
+) -> Result<Option<NotificationWorker>, String> {
+    if args.mail.no_notifications {
+        tracing::info!("notifications: not delivered by this process (--no-notifications)");
+        return Ok(None);
+    }
+    let mailer = Mailer::new(
+        args.mail.smtp_url.as_deref(),
+        &args.mail.mail_from,
+        &args.database.data_dir,
+    )?;
+    if mailer.writes_files() {
+        tracing::info!(
+            "notifications: no PROLO_SMTP_URL, so messages are written to {} as .eml files",
+            mailer.destination
+        );
+    } else {
+        tracing::info!("notifications: sent through {}", mailer.destination);
+    }
+    Ok(Some(NotificationWorker {
+        pool: state.pool.clone(),
+        clock: state.clock.clone(),
+        mailer,
+        outbox: (*state.outbox).clone(),
+        batch: 50,
+        concurrency: 4,
+    }))
 }
 
 /// On SIGTERM: readiness turns 503 while requests are still served for `drain`, then the

@@ -10,9 +10,11 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod models;
 pub mod openapi;
 pub mod schema;
+pub mod worker;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;

@@ -16,7 +16,7 @@ async fn main() -> ExitCode {
     };
     init_logging(log_format);
     let result = match command {
-        Command::Serve(args) => commands::serve(args).await,
+        Command::Serve(args) => commands::serve(*args).await,
         Command::Migrate(args) => commands::migrate(args).await,
         Command::ApiKeys(args) => commands::api_keys(args).await,
         Command::PurgeInquiries(args) => commands::purge_inquiries(args).await,

@@ -27,6 +27,7 @@ use crate::http::problems::*;
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
         (name = "settings", description = "The clinic's scheduling rules"),
         (name = "events", description = "The event log: every change, in commit order, without personal details"),
+        (name = "notifications", description = "Confirmations, reminders and notices emailed to patients with calendar invites, and the one-click unsubscribe link they carry"),
     ),
     components(
         schemas(Problem, FieldError),

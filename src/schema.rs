@@ -44,6 +44,11 @@ diesel::table! {
         version -> Int4,
         updated_at -> Timestamptz,
         check_in_lead_minutes -> Int4,
+        reminder_offsets_minutes -> Array<Int4>,
+        quiet_hours_start -> Nullable<Time>,
+        quiet_hours_end -> Nullable<Time>,
+        sender_name -> Nullable<Text>,
+        reply_to -> Nullable<Text>,
     }
 }
 
@@ -114,6 +119,14 @@ diesel::table! {
         subject_id -> Uuid,
         patient_id -> Nullable<Uuid>,
         data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    event_cursors (consumer) {
+        consumer -> Text,
+        position -> Int8,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -216,6 +229,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        patient_id -> Uuid,
+        session_id -> Nullable<Uuid>,
+        course_id -> Nullable<Uuid>,
+        kind -> Text,
+        channel -> Text,
+        status -> Text,
+        due_at -> Timestamptz,
+        offset_minutes -> Nullable<Int4>,
+        previous_starts_at -> Nullable<Timestamptz>,
+        event_id -> Nullable<Uuid>,
+        resend_of -> Nullable<Uuid>,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        skip_reason -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        lease_token -> Nullable<Uuid>,
+        lease_expires_at -> Nullable<Timestamptz>,
+        sent_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     patients (id) {
         id -> Uuid,
         given_name -> Text,
@@ -230,6 +269,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
         identity_digest -> Nullable<Bytea>,
+        email_notifications -> Bool,
     }
 }
 
@@ -307,6 +347,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    unsubscribe_tokens (token_hash) {
+        token_hash -> Bytea,
+        patient_id -> Uuid,
+        notification_id -> Uuid,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     working_hours (id) {
         id -> Uuid,
         provider_id -> Uuid,
@@ -332,6 +382,9 @@ diesel::joinable!(inquiries -> patients (patient_id));
 diesel::joinable!(inquiries -> sessions (session_id));
 diesel::joinable!(inquiries -> treatment_areas (treatment_area_id));
 diesel::joinable!(inquiry_events -> inquiries (inquiry_id));
+diesel::joinable!(notifications -> courses (course_id));
+diesel::joinable!(notifications -> patients (patient_id));
+diesel::joinable!(notifications -> sessions (session_id));
 diesel::joinable!(provider_locations -> locations (location_id));
 diesel::joinable!(provider_locations -> providers (provider_id));
 diesel::joinable!(provider_treatment_areas -> providers (provider_id));
@@ -342,6 +395,8 @@ diesel::joinable!(sessions -> patients (patient_id));
 diesel::joinable!(sessions -> providers (provider_id));
 diesel::joinable!(sessions -> treatment_areas (treatment_area_id));
 diesel::joinable!(time_off -> providers (provider_id));
+diesel::joinable!(unsubscribe_tokens -> notifications (notification_id));
+diesel::joinable!(unsubscribe_tokens -> patients (patient_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -352,10 +407,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     courses,
     domain_event_sequence,
     domain_events,
+    event_cursors,
     idempotency_keys,
     inquiries,
     inquiry_events,
     locations,
+    notifications,
     patients,
     provider_locations,
     provider_treatment_areas,
@@ -364,5 +421,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     time_off,
     treatment_areas,
+    unsubscribe_tokens,
     working_hours,
 );

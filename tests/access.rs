@@ -92,6 +92,11 @@ const MATRIX: &[(&str, Rule)] = &[
     ("delete_time_off", ADMIN),
     ("get_settings", ANY_KEY),
     ("update_settings", ADMIN),
+    ("list_notifications", READER),
+    ("get_notification", READER),
+    ("resend_notification", STAFF),
+    ("unsubscribe_page", Rule::Public),
+    ("unsubscribe", Rule::Public),
 ];
 
 #[actix_web::test]

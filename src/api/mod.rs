@@ -8,6 +8,7 @@ pub mod events;
 pub mod health;
 pub mod inquiries;
 pub mod locations;
+pub mod notifications;
 pub mod patients;
 pub mod providers;
 pub mod schedule;
@@ -15,6 +16,7 @@ pub mod sessions;
 pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;
+pub mod unsubscribe;
 pub mod working_hours;
 
 use utoipa_actix_web::scope;
@@ -89,6 +91,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(time_off::list_time_off)
                 .service(time_off::delete_time_off)
                 .service(settings::get_settings)
-                .service(settings::update_settings),
+                .service(settings::update_settings)
+                .service(notifications::list_notifications)
+                .service(notifications::get_notification)
+                .service(notifications::resend_notification)
+                .service(unsubscribe::unsubscribe_page)
+                .service(unsubscribe::unsubscribe),
         );
 }

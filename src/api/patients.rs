@@ -42,6 +42,9 @@ pub struct Patient {
     pub preferred_contact: Option<ContactMethod>,
     /// Internal notes of the clinic.
     pub notes: Option<String>,
+    /// Whether confirmations and reminders are emailed (the patient can turn it off with the
+    /// link in every message).
+    pub email_notifications: bool,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -59,6 +62,7 @@ impl From<model::Patient> for Patient {
             phone: row.phone,
             preferred_contact: row.preferred_contact,
             notes: row.notes,
+            email_notifications: row.email_notifications,
             active: row.archived_at.is_none(),
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -92,6 +96,9 @@ pub struct CreatePatient {
     #[garde(length(chars, max = 10000))]
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
+    /// Email confirmations and reminders (default `true`).
+    #[garde(skip)]
+    pub email_notifications: Option<bool>,
 }
 
 /// Fields of a patient to change; `null` clears an optional field.
@@ -123,6 +130,8 @@ pub struct UpdatePatient {
     #[garde(custom(rules::nullable_text::<10000>))]
     #[schema(value_type = Option<String>, max_length = 10000)]
     pub notes: Option<Option<String>>,
+    #[garde(skip)]
+    pub email_notifications: Option<bool>,
 }
 
 /// A patient search; in a body, so no personal value lands in a URL or a log.
@@ -185,6 +194,7 @@ pub async fn create_patient(
         phone: body.phone,
         preferred_contact: body.preferred_contact,
         notes: body.notes,
+        email_notifications: body.email_notifications.unwrap_or(true),
     };
     let now = state.now();
     let mut conn = state.conn().await?;
@@ -331,6 +341,7 @@ pub async fn update_patient(
         phone: body.phone,
         preferred_contact: body.preferred_contact,
         notes: body.notes,
+        email_notifications: body.email_notifications,
     };
     let mut conn = state.conn().await?;
     let row = conn

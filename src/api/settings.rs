@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::catalog;
+use crate::domain::notifications::QuietHours;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
 use crate::http::conditional::{IfMatch, ok_tagged};
@@ -14,6 +15,7 @@ use crate::http::extract::Json;
 use crate::http::problems::{
     AuthErrors, BodyErrors, PreconditionFailed, PreconditionRequired, ServerErrors,
 };
+use crate::http::rules;
 use crate::http::state::AppState;
 use crate::models::settings::{self as model, SettingsChanges};
 
@@ -39,6 +41,17 @@ pub struct ClinicSettings {
     /// the session's local day.
     #[schema(example = 120)]
     pub check_in_lead_minutes: i32,
+    /// Reminders go this many minutes before each session (one per entry).
+    #[schema(example = json!([1440, 120]))]
+    pub reminder_offsets_minutes: Vec<i32>,
+    /// Hours in which no message is sent, in each location's zone (`null`: none).
+    pub quiet_hours: Option<QuietHours>,
+    /// The clinic's name in messages and their `From` header.
+    #[schema(example = "Front Range Prolotherapy")]
+    pub sender_name: Option<String>,
+    /// Where replies to messages go.
+    #[schema(example = "frontdesk@clinic.example")]
+    pub reply_to: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -51,6 +64,10 @@ impl From<model::ClinicSettings> for ClinicSettings {
             late_cancellation_hours: row.late_cancellation_hours,
             buffer_after_injection_minutes: row.buffer_after_injection_minutes,
             check_in_lead_minutes: row.check_in_lead_minutes,
+            quiet_hours: row.quiet_hours(),
+            reminder_offsets_minutes: row.reminder_offsets_minutes,
+            sender_name: row.sender_name,
+            reply_to: row.reply_to,
             updated_at: row.updated_at,
         }
     }
@@ -59,7 +76,7 @@ impl From<model::ClinicSettings> for ClinicSettings {
 /// Settings to change.
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"slot_step_minutes": 30, "minimum_notice_minutes": 1440}))]
+#[schema(example = json!({"slot_step_minutes": 30, "reminder_offsets_minutes": [2880, 120], "quiet_hours": {"start": "20:00", "end": "08:30"}}))]
 pub struct UpdateSettings {
     #[garde(inner(range(min = 5, max = 240)))]
     #[schema(minimum = 5, maximum = 240)]
@@ -79,6 +96,53 @@ pub struct UpdateSettings {
     #[garde(inner(range(min = 0, max = 1440)))]
     #[schema(minimum = 0, maximum = 1440)]
     pub check_in_lead_minutes: Option<i32>,
+    /// Up to five distinct offsets, each from 1 minute to 14 days; `[]` sends no reminders.
+    /// Sessions booked from now on follow them; reminders already planned keep theirs.
+    #[garde(inner(length(max = 5), inner(range(min = 1, max = 20160)), custom(distinct)))]
+    #[schema(max_items = 5, example = json!([2880, 120]))]
+    pub reminder_offsets_minutes: Option<Vec<i32>>,
+    /// `null` turns quiet hours off.
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(custom(quiet_hours_span))]
+    #[schema(value_type = Option<QuietHours>)]
+    pub quiet_hours: Option<Option<QuietHours>>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(custom(rules::nullable_text::<100>), custom(plain_name))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    pub sender_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(inner(inner(custom(rules::email))))]
+    #[schema(value_type = Option<String>, format = "email")]
+    pub reply_to: Option<Option<String>>,
+}
+
+fn quiet_hours_span(value: &Option<Option<QuietHours>>, _: &()) -> garde::Result {
+    match value {
+        Some(Some(quiet)) if quiet.start == quiet.end => Err(rules::beyond_schema(
+            "start and end must differ (null turns quiet hours off)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A name for a `From` header: not blank, no control characters.
+fn plain_name(value: &Option<Option<String>>, _: &()) -> garde::Result {
+    match value {
+        Some(Some(name)) if name.trim().is_empty() => Err(garde::Error::new("must not be blank")),
+        Some(Some(name)) if name.chars().any(char::is_control) => {
+            Err(garde::Error::new("must not contain control characters"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn distinct(offsets: &[i32], _: &()) -> garde::Result {
+    let mut seen = std::collections::HashSet::new();
+    if offsets.iter().all(|o| seen.insert(o)) {
+        Ok(())
+    } else {
+        Err(rules::beyond_schema("lists an offset twice"))
+    }
 }
 
 /// Get the clinic settings
@@ -128,6 +192,13 @@ pub async fn update_settings(
         late_cancellation_hours: body.late_cancellation_hours,
         buffer_after_injection_minutes: body.buffer_after_injection_minutes,
         check_in_lead_minutes: body.check_in_lead_minutes,
+        reminder_offsets_minutes: body.reminder_offsets_minutes,
+        quiet_hours_start: body.quiet_hours.map(|q| q.map(|q| q.start.time())),
+        quiet_hours_end: body.quiet_hours.map(|q| q.map(|q| q.end.time())),
+        sender_name: body
+            .sender_name
+            .map(|name| name.map(|n| n.trim().to_owned())),
+        reply_to: body.reply_to,
     };
     let mut conn = state.conn().await?;
     let row = conn

@@ -247,6 +247,7 @@ pub fn session_event(
         moved_with: None,
         reason_code: row.cancel_reason,
         late_cancellation: row.late_cancellation,
+        course_booking: None,
     };
     DomainEvent::new(
         event_type,
@@ -268,19 +269,32 @@ pub fn event_type_of(status: SessionStatus) -> EventType {
     }
 }
 
+/// How a session comes to be booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Booked {
+    /// On its own.
+    Alone,
+    /// With its course, created or extended in the same change.
+    WithCourse,
+}
+
 /// Inserts a booked session with its history entry and its `session.booked` event; overlaps
 /// fail here, at the database's exclusion constraints.
 pub async fn insert_booked(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     new: NewSession,
+    booked: Booked,
     now: DateTime<Utc>,
 ) -> Result<model::Session, AppError> {
     let row = model::insert(conn, new).await?;
     let mut entry = history(caller, row.id, "booked", None, SessionStatus::Scheduled);
     entry.new_starts_at = Some(row.starts_at);
     model::add_event(conn, entry).await?;
-    let event = session_event(EventType::SessionBooked, &row, None);
+    let mut event = session_event(EventType::SessionBooked, &row, None);
+    if let (Booked::WithCourse, EventData::Session(data)) = (booked, &mut event.data) {
+        data.course_booking = Some(true);
+    }
     events::record(conn, now, [event]).await?;
     Ok(row)
 }

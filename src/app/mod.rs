@@ -14,5 +14,6 @@ pub mod courses;
 pub mod demo;
 pub mod events;
 pub mod inquiries;
+pub mod notifications;
 pub mod patients;
 pub mod records;

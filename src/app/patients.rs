@@ -24,6 +24,8 @@ pub struct PatientDetails {
     pub phone: Option<String>,
     pub preferred_contact: Option<ContactMethod>,
     pub notes: Option<String>,
+    /// Whether the patient gets email (default: yes).
+    pub email_notifications: bool,
 }
 
 /// Fields of a patient to change; `None` leaves one as it is, `Some(None)` clears it.
@@ -36,6 +38,7 @@ pub struct PatientUpdate {
     pub phone: Option<Option<String>>,
     pub preferred_contact: Option<Option<ContactMethod>>,
     pub notes: Option<Option<String>>,
+    pub email_notifications: Option<bool>,
 }
 
 /// 422 when a date of birth lies after today.
@@ -77,6 +80,7 @@ pub async fn create(
         phone: details.phone.map(|phone| phone.trim().to_owned()),
         preferred_contact: details.preferred_contact,
         notes: details.notes,
+        email_notifications: details.email_notifications,
     };
     // Named here for the common case; the unique index settles a race.
     if let Some(email) = &new.email
@@ -111,6 +115,7 @@ pub async fn update(
         ("phone", update.phone.is_some()),
         ("preferred_contact", update.preferred_contact.is_some()),
         ("notes", update.notes.is_some()),
+        ("email_notifications", update.email_notifications.is_some()),
     ]);
     let changes = PatientChanges {
         given_name: update.given_name.map(|name| name.trim().to_owned()),
@@ -122,6 +127,7 @@ pub async fn update(
         phone: update.phone.map(|phone| phone.map(|p| p.trim().to_owned())),
         preferred_contact: update.preferred_contact,
         notes: update.notes,
+        email_notifications: update.email_notifications,
     };
     let current = records::locked::<model::Patient>(conn, id, expected).await?;
     // Named here for the common case; the unique index settles a race.

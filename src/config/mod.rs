@@ -119,6 +119,30 @@ pub struct EventRetentionArgs {
     pub event_retention_days: u32,
 }
 
+/// How messages to patients leave.
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// SMTP server for messages to patients: `smtps://user:pass@host:465`, or
+    /// `smtp://user:pass@host:587?tls=required` for STARTTLS; unset: `.eml` files under
+    /// `<data dir>/mail/`.
+    #[arg(long, env = "PROLO_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The address messages come from (the clinic's name, from the settings, goes with it).
+    #[arg(long, env = "PROLO_MAIL_FROM", default_value = "scheduling@localhost")]
+    pub mail_from: String,
+    /// The service's address as patients reach it, for the links in messages (default: the
+    /// listen address over http).
+    #[arg(long, env = "PROLO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Do not run the notification worker in this process (another replica runs it).
+    #[arg(long, env = "PROLO_NO_NOTIFICATIONS")]
+    pub no_notifications: bool,
+    /// Milliseconds between the worker's rounds.
+    #[arg(long, env = "PROLO_NOTIFICATIONS_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub notifications_poll_ms: u64,
+}
+
 /// Settings of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -181,6 +205,8 @@ pub struct ServeArgs {
     pub audit_retention: AuditRetentionArgs,
     #[command(flatten)]
     pub event_retention: EventRetentionArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Run the clock from this RFC 3339 instant instead of the machine's date (time then
     /// passes as usual). For tests and demos that must not depend on today's date.
     #[arg(long, env = "PROLO_CLOCK_START", hide = true)]

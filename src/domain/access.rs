@@ -66,6 +66,16 @@ pub fn generate_key() -> Result<NewKey, getrandom::Error> {
     })
 }
 
+/// A random token for a link (unsubscribe, manage): 64 hex characters from 32 random bytes,
+/// with the SHA-256 that is stored instead of it.
+pub fn generate_link_token() -> Result<(String, [u8; 32]), getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    let token = hex(&bytes);
+    let hash = hash_key(&token);
+    Ok((token, hash))
+}
+
 /// The stored form of a key.
 pub fn hash_key(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()

@@ -117,6 +117,9 @@ pub struct SessionEventData {
     pub reason_code: Option<CancelReason>,
     /// For `session.cancelled`: inside the clinic's late-cancellation window.
     pub late_cancellation: Option<bool>,
+    /// For `session.booked`: booked with its course (created or extended) in one change, which
+    /// the course's own event summarises.
+    pub course_booking: Option<bool>,
 }
 
 /// What a course event says about the course, as it is after the change.

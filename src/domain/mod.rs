@@ -6,6 +6,8 @@ pub mod contact;
 pub mod courses;
 pub mod events;
 pub mod inquiries;
+pub mod invite;
+pub mod notifications;
 pub mod planning;
 pub mod sessions;
 pub mod slots;

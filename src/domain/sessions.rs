@@ -100,6 +100,11 @@ impl SessionStatus {
 
     /// Whether the session can still be moved to another time.
     pub fn may_reschedule(self) -> bool {
+        self.is_upcoming()
+    }
+
+    /// Booked and not yet begun: the patient is expected.
+    pub fn is_upcoming(self) -> bool {
         matches!(self, Self::Scheduled | Self::Confirmed)
     }
 }

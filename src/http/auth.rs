@@ -336,7 +336,8 @@ fn client_ip(req: &HttpRequest) -> String {
     super::client::of_request(req, &trusted)
 }
 
-fn request_id(req: &HttpRequest) -> Option<String> {
+/// The id tracing gave the request, for audit events.
+pub fn request_id(req: &HttpRequest) -> Option<String> {
     req.extensions()
         .get::<tracing_actix_web::RequestId>()
         .map(|id| id.to_string())

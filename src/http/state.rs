@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::app::notifications::Outbox;
 use crate::clock::{Clock, SystemClock};
 use crate::config::RateLimits;
 use crate::db::{DbConn, DbPool};
@@ -28,6 +29,8 @@ pub struct AppState {
     /// The proxies whose forwarding headers name the client.
     pub trusted_proxies: Arc<TrustedProxies>,
     pub clock: Arc<dyn Clock>,
+    /// Where messages to patients come from and where their links point.
+    pub outbox: Arc<Outbox>,
     /// Set once shutdown begins: readiness answers 503 while requests are still served.
     draining: Arc<AtomicBool>,
 }
@@ -50,6 +53,7 @@ impl AppState {
             refusals: Arc::new(RefusalTally::default()),
             trusted_proxies: Arc::new(TrustedProxies::default()),
             clock: Arc::new(SystemClock),
+            outbox: Arc::new(Outbox::default()),
             draining: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -81,6 +85,12 @@ impl AppState {
     /// The same state going by `clock`.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state sending messages from `outbox`.
+    pub fn with_outbox(mut self, outbox: Outbox) -> Self {
+        self.outbox = Arc::new(outbox);
         self
     }
 

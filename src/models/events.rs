@@ -115,16 +115,7 @@ pub async fn page(
         .repeatable_read()
         .read_only()
         .run(async |conn| {
-            let mut query = domain_events::table
-                .filter(domain_events::position.gt(after))
-                .order(domain_events::position)
-                .limit(limit)
-                .select(Event::as_select())
-                .into_boxed();
-            if let Some(types) = types {
-                query = query.filter(domain_events::type_.eq_any(types));
-            }
-            let events = query.load(conn).await?;
+            let events = placed_after(conn, after, types, limit).await?;
             let head = domain_event_sequence::table
                 .select(domain_event_sequence::last_position)
                 .get_result(conn)
@@ -132,6 +123,26 @@ pub async fn page(
             Ok((events, head))
         })
         .await
+}
+
+/// Up to `limit` placed events after position `after`, of `types` when given, in commit
+/// order, in the caller's transaction.
+pub async fn placed_after(
+    conn: &mut AsyncPgConnection,
+    after: i64,
+    types: Option<Vec<String>>,
+    limit: i64,
+) -> QueryResult<Vec<Event>> {
+    let mut query = domain_events::table
+        .filter(domain_events::position.gt(after))
+        .order(domain_events::position)
+        .limit(limit)
+        .select(Event::as_select())
+        .into_boxed();
+    if let Some(types) = types {
+        query = query.filter(domain_events::type_.eq_any(types));
+    }
+    query.load(conn).await
 }
 
 /// Deletes up to `batch` placed events that occurred before `cutoff`, oldest first; returns

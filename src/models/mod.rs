@@ -7,6 +7,7 @@ pub mod courses;
 pub mod events;
 pub mod inquiries;
 pub mod locations;
+pub mod notifications;
 pub mod patients;
 pub mod providers;
 pub mod sessions;

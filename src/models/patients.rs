@@ -25,6 +25,7 @@ pub struct Patient {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
+    pub email_notifications: bool,
 }
 
 /// A patient to create.
@@ -39,6 +40,7 @@ pub struct NewPatient {
     pub phone: Option<String>,
     pub preferred_contact: Option<ContactMethod>,
     pub notes: Option<String>,
+    pub email_notifications: bool,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -52,6 +54,7 @@ pub struct PatientChanges {
     pub phone: Option<Option<String>>,
     pub preferred_contact: Option<Option<ContactMethod>>,
     pub notes: Option<Option<String>>,
+    pub email_notifications: Option<bool>,
 }
 
 /// What a patient search matches.
@@ -164,3 +167,24 @@ super::versioned::versioned!(
     PatientUpdated,
     PatientArchived
 );
+
+/// Sets whether the patient gets email; returns whether it changed (bumping the version).
+pub async fn set_email_notifications(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    on: bool,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        patients::table
+            .find(id)
+            .filter(patients::email_notifications.ne(on)),
+    )
+    .set((
+        patients::email_notifications.eq(on),
+        patients::version.eq(patients::version + 1),
+        patients::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+    .await?;
+    Ok(changed == 1)
+}

@@ -1,9 +1,10 @@
 //! The clinic's scheduling rules: one row.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::domain::notifications::QuietHours;
 use crate::schema::clinic_settings;
 
 /// The row of `clinic_settings`.
@@ -18,6 +19,24 @@ pub struct ClinicSettings {
     pub check_in_lead_minutes: i32,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
+    pub reminder_offsets_minutes: Vec<i32>,
+    pub quiet_hours_start: Option<NaiveTime>,
+    pub quiet_hours_end: Option<NaiveTime>,
+    pub sender_name: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+impl ClinicSettings {
+    /// The quiet hours, when the clinic keeps any.
+    pub fn quiet_hours(&self) -> Option<QuietHours> {
+        match (self.quiet_hours_start, self.quiet_hours_end) {
+            (Some(start), Some(end)) => Some(QuietHours {
+                start: start.into(),
+                end: end.into(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -30,6 +49,11 @@ pub struct SettingsChanges {
     pub late_cancellation_hours: Option<i32>,
     pub buffer_after_injection_minutes: Option<i32>,
     pub check_in_lead_minutes: Option<i32>,
+    pub reminder_offsets_minutes: Option<Vec<i32>>,
+    pub quiet_hours_start: Option<Option<NaiveTime>>,
+    pub quiet_hours_end: Option<Option<NaiveTime>>,
+    pub sender_name: Option<Option<String>>,
+    pub reply_to: Option<Option<String>>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {

@@ -10,6 +10,7 @@ use crate::domain::access::Role;
 use crate::domain::contact::ContactMethod;
 use crate::domain::courses::{CourseStatus, Side};
 use crate::domain::inquiries::{InquiryKind, InquiryStatus, SymptomDuration};
+use crate::domain::notifications::{Channel, NotificationKind, NotificationStatus, SkipReason};
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 
 macro_rules! text_enums {
@@ -47,4 +48,8 @@ text_enums! {
     InquiryStatus => InquiryStatusColumn,
     SymptomDuration => SymptomDurationColumn,
     ContactMethod => ContactMethodColumn,
+    NotificationKind => NotificationKindColumn,
+    NotificationStatus => NotificationStatusColumn,
+    SkipReason => SkipReasonColumn,
+    Channel => ChannelColumn,
 }

@@ -51,7 +51,7 @@ pub async fn book(
         ends_at: checked.span.end,
         held_until: checked.held_until,
     };
-    let row = calendar::insert_booked(conn, caller, new, now).await?;
+    let row = calendar::insert_booked(conn, caller, new, calendar::Booked::Alone, now).await?;
     let audit = caller
         .audit("session.book", "sessions", Some(row.id), 201)
         .patient(row.patient_id);

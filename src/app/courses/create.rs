@@ -153,7 +153,7 @@ pub async fn book_planned(
             ends_at: placed.ends_at,
             held_until: placed.ends_at + planned.buffer,
         };
-        calendar::insert_booked(conn, caller, new, now)
+        calendar::insert_booked(conn, caller, new, calendar::Booked::WithCourse, now)
             .await
             .map_err(|error| match error {
                 AppError::Problem(kind, detail) => {

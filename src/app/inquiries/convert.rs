@@ -190,6 +190,7 @@ async fn new_patient(
         phone: trimmed(&fields.phone).or_else(|| inquiry.phone.clone()),
         preferred_contact: fields.preferred_contact.or(inquiry.preferred_contact),
         notes: fields.notes.clone(),
+        email_notifications: true,
     };
     let detail = ": convert with patient_id";
     Ok(patients::create(conn, caller, details, detail, now)

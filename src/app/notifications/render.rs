@@ -1,0 +1,165 @@
+//! The messages' words: Jinja templates under `templates/mail/`, compiled into the binary and
+//! rendered by minijinja (HTML escaped by the `.html` name), a text and an HTML part per kind.
+
+use std::sync::OnceLock;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::domain::notifications::NotificationKind;
+use crate::error::AppError;
+
+macro_rules! templates {
+    ($($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("../../../templates/mail/", $name)))),+]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "layout.txt",
+    "layout.html",
+    "session.txt",
+    "session.html",
+    "prepare.txt",
+    "prepare.html",
+    "booking_confirmation.txt",
+    "booking_confirmation.html",
+    "reminder.txt",
+    "reminder.html",
+    "rescheduled.txt",
+    "rescheduled.html",
+    "cancelled.txt",
+    "cancelled.html",
+    "course_booked.txt",
+    "course_booked.html",
+    "aftercare.txt",
+    "aftercare.html",
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
+    ENVIRONMENT.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // The templates are part of the binary; the unit test below renders every one.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        }
+        env
+    })
+}
+
+/// One session as a message shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionLines {
+    /// In a course, its number.
+    pub number: Option<i32>,
+    /// "Injection — Knee (left)".
+    pub what: String,
+    /// "Wednesday 6 January 2027, 10:00 (Europe/London, GMT)".
+    pub when: String,
+    pub minutes: i64,
+    pub location: String,
+    pub address: Option<String>,
+    /// "Dr. Sam Ng, MD".
+    pub provider: String,
+}
+
+/// A course's booked sessions.
+#[derive(Debug, Clone, Serialize)]
+pub struct CourseLines {
+    pub what: String,
+    pub location: String,
+    pub address: Option<String>,
+    pub provider: String,
+    pub sessions: Vec<SessionLines>,
+}
+
+/// Everything a template may show: no clinical value and no note is ever put here.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageContext {
+    pub subject: String,
+    pub clinic: String,
+    pub given_name: String,
+    pub session: Option<SessionLines>,
+    pub course: Option<CourseLines>,
+    /// For a move: when it was.
+    pub previous_when: Option<String>,
+    /// For a reminder: "tomorrow", "in 2 hours".
+    pub lead: Option<String>,
+    pub pre_care: Option<String>,
+    pub post_care: Option<String>,
+    pub reply_to: Option<String>,
+    pub unsubscribe_url: String,
+}
+
+/// The text and the HTML part of a message of `kind`.
+pub fn render(
+    kind: NotificationKind,
+    context: &MessageContext,
+) -> Result<(String, String), AppError> {
+    let env = environment();
+    let value = minijinja::Value::from(minijinja::value::Serde(context));
+    let part = |format: &str| {
+        env.get_template(&format!("{}.{format}", kind.as_str()))
+            .and_then(|template| template.render(value.clone()))
+            .map_err(|e| AppError::Internal(Box::new(e)))
+    };
+    Ok((part("txt")?, part("html")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> MessageContext {
+        let session = SessionLines {
+            number: Some(2),
+            what: "Injection — Knee (left)".into(),
+            when: "Wednesday 6 January 2027, 10:00 (Europe/London, GMT)".into(),
+            minutes: 30,
+            location: "Main St <Clinic>".into(),
+            address: Some("1 Main St".into()),
+            provider: "Dr. Sam Ng, MD".into(),
+        };
+        MessageContext {
+            subject: "Booked".into(),
+            clinic: "Prolo & Co".into(),
+            given_name: "Jordan".into(),
+            session: Some(session.clone()),
+            course: Some(CourseLines {
+                what: "Knee (left)".into(),
+                location: "Main St".into(),
+                address: None,
+                provider: "Dr. Sam Ng".into(),
+                sessions: vec![session],
+            }),
+            previous_when: Some("Tuesday 5 January 2027, 09:00 (Europe/London, GMT)".into()),
+            lead: Some("tomorrow".into()),
+            pre_care: Some("Stop NSAIDs 3 days before.".into()),
+            post_care: Some("Expect soreness for 2-3 days.".into()),
+            reply_to: Some("desk@clinic.example".into()),
+            unsubscribe_url: "https://clinic.example/v1/unsubscribe/t".into(),
+        }
+    }
+
+    #[test]
+    fn every_kind_renders_both_parts_and_escapes_html() {
+        for kind in NotificationKind::ALL {
+            let (text, html) = render(*kind, &context()).unwrap();
+            assert!(text.starts_with("Hello Jordan,"), "{kind:?}: {text}");
+            assert!(text.contains("https://clinic.example/v1/unsubscribe/t"));
+            assert!(html.contains("<!DOCTYPE html>"), "{kind:?}");
+            assert!(html.contains("Prolo &amp; Co"), "{kind:?}: {html}");
+            assert!(
+                !html.contains("<Clinic>"),
+                "{kind:?} leaves markup unescaped"
+            );
+        }
+        let (text, _) = render(NotificationKind::Reminder, &context()).unwrap();
+        assert!(text.contains("When:  Wednesday 6 January 2027, 10:00 (Europe/London, GMT)"));
+        assert!(text.contains("Stop NSAIDs 3 days before."));
+        let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();
+        assert!(text.contains("Expect soreness") && !text.contains("Stop NSAIDs"));
+    }
+}
