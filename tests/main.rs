@@ -18,6 +18,7 @@ mod inquiries;
 mod inquiry_conversion;
 mod logs;
 mod migrations;
+mod notifications;
 mod openapi;
 mod patients;
 mod problems;

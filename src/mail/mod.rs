@@ -71,18 +71,22 @@ impl Mailer {
     pub async fn send(&self, letter: &Letter) -> Result<(), SendFailure> {
         let message = self.message(letter)?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                let code = e.status().map(|c| c.to_string());
-                let text = match code {
-                    Some(code) => format!("SMTP {code}: {e}"),
-                    None => format!("SMTP: {e}"),
-                };
-                if e.is_permanent() {
-                    SendFailure::Permanent(text)
-                } else {
-                    SendFailure::Transient(text)
-                }
-            }),
+            Transport::Smtp(smtp) => tokio::time::timeout(SMTP_TIMEOUT, smtp.send(message))
+                .await
+                .map_err(|_| SendFailure::Transient("SMTP: no answer in time".to_owned()))?
+                .map(|_| ())
+                .map_err(|e| {
+                    let code = e.status().map(|c| c.to_string());
+                    let text = match code {
+                        Some(code) => format!("SMTP {code}: {e}"),
+                        None => format!("SMTP: {e}"),
+                    };
+                    if e.is_permanent() {
+                        SendFailure::Permanent(text)
+                    } else {
+                        SendFailure::Transient(text)
+                    }
+                }),
             Transport::Files(dir) => write_file(dir, letter, &message.formatted()).await,
         }
     }

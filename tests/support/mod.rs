@@ -3,6 +3,7 @@
 
 pub mod clinic;
 pub mod http;
+pub mod smtp;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -486,6 +487,15 @@ impl TestApp {
             .insert_header(("content-type", content_type))
             .insert_header(("authorization", format!("Bearer {}", self.admin_key)))
             .set_payload(payload);
+        send_request(&self.service, request).await
+    }
+
+    /// An anonymous `POST` of a form body, as a browser or a mail client sends it.
+    pub async fn send_form(&self, path: &str, form: &'static str) -> Reply {
+        let request = test::TestRequest::post()
+            .uri(path)
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .set_payload(form);
         send_request(&self.service, request).await
     }
 
