@@ -16,6 +16,8 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ),
     // `db` for the readiness probe only.
     ("api", &["app", "domain", "models", "error", "http", "db"]),
+    ("worker", &["app", "domain", "error", "db", "clock", "mail"]),
+    ("mail", &["domain"]),
 ];
 
 /// Crates a layer must not use at all.
@@ -23,6 +25,8 @@ const MUST_NOT_USE: &[(&str, &[&str])] = &[
     ("domain", &["diesel", "diesel_async", "actix_web"]),
     ("models", &["actix_web", "utoipa"]),
     ("app", &["actix_web", "utoipa"]),
+    ("worker", &["actix_web", "utoipa"]),
+    ("mail", &["diesel", "actix_web"]),
 ];
 
 fn files(dir: &Path, found: &mut Vec<PathBuf>) {

@@ -14,6 +14,7 @@ use crate::http::conditional::{IfMatch, ok_tagged};
 use crate::http::extract::Json;
 use crate::http::problems::{
     AuthErrors, BodyErrors, PreconditionFailed, PreconditionRequired, ServerErrors,
+    UnprocessableValues,
 };
 use crate::http::rules;
 use crate::http::state::AppState;
@@ -99,7 +100,7 @@ pub struct UpdateSettings {
     /// Up to five distinct offsets, each from 1 minute to 14 days; `[]` sends no reminders.
     /// Sessions booked from now on follow them; reminders already planned keep theirs.
     #[garde(inner(length(max = 5), inner(range(min = 1, max = 20160)), custom(distinct)))]
-    #[schema(max_items = 5, example = json!([2880, 120]))]
+    #[schema(value_type = Option<Vec<OffsetMinutes>>, max_items = 5, example = json!([2880, 120]))]
     pub reminder_offsets_minutes: Option<Vec<i32>>,
     /// `null` turns quiet hours off.
     #[serde(default, deserialize_with = "rules::nullable")]
@@ -115,6 +116,24 @@ pub struct UpdateSettings {
     #[schema(value_type = Option<String>, format = "email")]
     pub reply_to: Option<Option<String>>,
 }
+
+/// The schema of one reminder offset: minutes before a session, 1 to 20,160 (14 days).
+struct OffsetMinutes;
+
+impl utoipa::PartialSchema for OffsetMinutes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int32,
+            )))
+            .minimum(Some(1))
+            .maximum(Some(20160))
+            .into()
+    }
+}
+
+impl ToSchema for OffsetMinutes {}
 
 fn quiet_hours_span(value: &Option<Option<QuietHours>>, _: &()) -> garde::Result {
     match value {
@@ -173,6 +192,7 @@ pub async fn get_settings(
     responses(
         (status = 200, description = "The updated settings", body = ClinicSettings, headers(("ETag" = String))),
         (status = 412, response = PreconditionFailed),
+        (status = 422, response = UnprocessableValues),
         (status = 428, response = PreconditionRequired),
         BodyErrors, AuthErrors, ServerErrors,
     )
