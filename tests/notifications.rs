@@ -654,13 +654,72 @@ async fn settings_hold_reminder_offsets_quiet_hours_and_the_sender() {
 }
 
 #[actix_web::test]
-async fn smtp_with_credentials_authenticates() {
+async fn smtp_with_credentials_authenticates_and_a_refused_login_fails() {
     let app = TestApp::new().await;
     let c = clinic(&app).await;
     let smtp = SmtpServer::with_auth("clinic", "s3cret").await;
     let data = std::env::temp_dir();
-    let url = format!("smtp://clinic:s3cret@127.0.0.1:{}", smtp.port);
+    let wrong = format!("smtp://clinic:wrong@127.0.0.1:{}", smtp.port);
     book(&app, &c, "assessment", "2027-01-06T16:00:00Z").await;
-    assert_eq!(round(&worker(&app, Some(&url), &data)).await.sent, 1);
+    assert_eq!(round(&worker(&app, Some(&wrong), &data)).await.sent, 0);
+    let refused = &notifications(&app, "kind=booking_confirmation").await[0];
+    assert_eq!(refused["status"], "failed");
+    assert!(
+        refused["last_error"].as_str().unwrap().contains("535"),
+        "{refused}"
+    );
+    assert_eq!(smtp.received().len(), 0);
+    let id = refused["id"].as_str().unwrap();
+    app.post(&format!("/v1/notifications/{id}/resend"), json!({}))
+        .await
+        .expect(202);
+    let right = format!("smtp://clinic:s3cret@127.0.0.1:{}", smtp.port);
+    assert_eq!(round(&worker(&app, Some(&right), &data)).await.sent, 1);
     assert_eq!(smtp.received().len(), 1);
+}
+
+#[actix_web::test]
+async fn a_lapsed_claim_is_taken_again_and_the_copy_keeps_its_message_id() {
+    use prolo_scheduler::app::notifications::{deliver, plan};
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    let smtp = SmtpServer::start().await;
+    let data = std::env::temp_dir();
+    let worker = worker(&app, Some(&smtp.url()), &data);
+    book(&app, &c, "assessment", "2027-01-06T16:00:00Z").await;
+    // A worker claims the confirmation, sends it, and dies before it records the send.
+    let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
+    plan::plan_pending(&mut conn, app.now()).await.unwrap();
+    let claims = deliver::claim(&mut conn, 10, app.now()).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    let next = deliver::prepare(&mut conn, &worker.outbox, &claims[0], app.now())
+        .await
+        .unwrap();
+    let deliver::Next::Send(letter) = next else {
+        panic!("the confirmation is due: {next:?}");
+    };
+    worker.mailer.send(&letter).await.unwrap();
+    // While its lease holds, no other worker takes it.
+    assert_eq!(round(&worker).await.sent, 0);
+    // Once it lapses, another does: the one way to a second copy, with the same Message-ID.
+    app.clock.set(app.now() + chrono::Duration::minutes(6));
+    assert_eq!(round(&worker).await.sent, 1);
+    let received = smtp.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(
+        received[0].header("Message-ID"),
+        received[1].header("Message-ID")
+    );
+    // The dead worker's settle, were it to come late, changes nothing.
+    let late = deliver::settle_send(
+        &mut conn,
+        &claims[0],
+        letter.subject.clone(),
+        Ok(()),
+        app.now(),
+    );
+    assert!(!late.await.unwrap());
+    let confirmation = &notifications(&app, "kind=booking_confirmation").await[0];
+    assert_eq!(confirmation["status"], "sent");
+    assert_eq!(confirmation["attempts"], 2);
 }

@@ -11,6 +11,7 @@ use crate::app::notifications::deliver::{self, Claim, Next};
 use crate::app::notifications::plan;
 use crate::clock::Clock;
 use crate::db::DbPool;
+use crate::domain::notifications::SendFailure;
 use crate::error::AppError;
 use crate::mail::Mailer;
 
@@ -112,7 +113,19 @@ impl NotificationWorker {
     async fn deliver(&self, claim: Claim) -> Result<bool, AppError> {
         let mut conn = self.pool.get().await?;
         let now = self.clock.now();
-        match deliver::prepare(&mut conn, &self.outbox, &claim, now).await? {
+        let next = match deliver::prepare(&mut conn, &self.outbox, &claim, now).await {
+            Ok(next) => next,
+            Err(error) => {
+                // One that cannot be written (a record gone, the database failing) is retried
+                // like a transient failure and fails once its attempts are spent.
+                tracing::warn!(notification = %claim.notification.id, %error, "a notification could not be prepared");
+                let failure =
+                    SendFailure::Transient(format!("cannot prepare the message: {error}"));
+                deliver::settle_send(&mut conn, &claim, String::new(), Err(failure), now).await?;
+                return Ok(false);
+            }
+        };
+        match next {
             Next::Settle(outcome) => {
                 deliver::settle(&mut conn, &claim, outcome, now).await?;
                 Ok(false)
@@ -124,7 +137,7 @@ impl NotificationWorker {
                 let sent = outcome.is_ok();
                 if let Err(failure) = &outcome {
                     // The reason may quote the address: only the id is logged.
-                    tracing::warn!(notification = %claim.notification.id, permanent = matches!(failure, crate::domain::notifications::SendFailure::Permanent(_)), "a send failed");
+                    tracing::warn!(notification = %claim.notification.id, permanent = matches!(failure, SendFailure::Permanent(_)), "a send failed");
                 }
                 let mut conn = self.pool.get().await?;
                 let settled = deliver::settle_send(

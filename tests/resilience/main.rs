@@ -12,6 +12,7 @@ mod support;
 mod backpressure;
 mod crashes;
 mod hostile_input;
+mod notifications;
 mod outage;
 mod proxies;
 mod replica;

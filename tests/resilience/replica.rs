@@ -33,6 +33,8 @@ impl Replica {
             .env("PROLO_RATE_LIMIT_INQUIRIES", "0")
             .env("PROLO_MAX_IN_FLIGHT", "0")
             .env("PROLO_WORKERS", "2")
+            // No mail unless a test asks for it (and names where it goes).
+            .env("PROLO_NO_NOTIFICATIONS", "true")
             .env("PROLO_LOG_FORMAT", "json")
             .env("RUST_LOG", "info");
         for (name, value) in env {

@@ -58,7 +58,9 @@ def authenticator(user, password):
             and auth_data.login.decode() == user
             and auth_data.password.decode() == password
         )
-        return AuthResult(success=ok)
+        # `handled=False`: aiosmtpd then answers 535 itself (handled=True would leave the
+        # client waiting for a reply the handler never sends).
+        return AuthResult(success=ok, handled=False)
 
     return check
 

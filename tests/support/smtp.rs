@@ -35,6 +35,9 @@ fn python() -> &'static PathBuf {
 pub struct Received {
     pub rcpt_tos: Vec<String>,
     pub raw: Vec<u8>,
+    /// When the server wrote it down (the resilience suite's send rate reads it).
+    #[allow(dead_code)]
+    pub arrived: std::time::SystemTime,
 }
 
 impl Received {
@@ -164,6 +167,7 @@ impl SmtpServer {
                         .map(|r| r.as_str().unwrap().to_owned())
                         .collect(),
                     raw: std::fs::read(meta.with_extension("eml")).unwrap(),
+                    arrived: std::fs::metadata(&meta).unwrap().modified().unwrap(),
                 }
             })
             .collect()
