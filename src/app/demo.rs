@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::models::locations::{self, NewLocation};
 use crate::models::providers::{self, NewProvider};
+use crate::models::settings::{self, SettingsChanges};
 use crate::models::treatment_areas::{self, NewTreatmentArea};
 use crate::models::working_hours::{self, WorkingHours};
 use crate::schema;
@@ -190,5 +191,15 @@ async fn seed(conn: &mut AsyncPgConnection) -> QueryResult<()> {
             .collect();
         working_hours::replace(conn, provider.row.id, rows).await?;
     }
+    // The clinic's name on its messages, and no quiet hours: the demo's messages appear in
+    // `.data/mail/` at whatever hour it is tried (a real clinic keeps the default 21:00–08:00).
+    let changes = SettingsChanges {
+        sender_name: Some(Some(location.name.clone())),
+        reply_to: Some(Some("frontdesk@prolo-clinic.example".into())),
+        quiet_hours_start: Some(None),
+        quiet_hours_end: Some(None),
+        ..SettingsChanges::default()
+    };
+    settings::update(conn, changes).await?;
     Ok(())
 }

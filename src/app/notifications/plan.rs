@@ -262,7 +262,8 @@ impl Planner {
             let due = reminder_due(starts_at, offset, self.now, quiet, zone);
             let at = match due {
                 Due::At(at) => at,
-                Due::Skip(_) => starts_at,
+                // The moment it would have had.
+                Due::Skip(_) => starts_at - chrono::Duration::minutes(i64::from(offset)),
             };
             let mut row = self
                 .row(conn, event, patient_id, NotificationKind::Reminder, at)

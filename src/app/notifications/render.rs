@@ -148,6 +148,10 @@ mod tests {
         for kind in NotificationKind::ALL {
             let (text, html) = render(*kind, &context()).unwrap();
             assert!(text.starts_with("Hello Jordan,"), "{kind:?}: {text}");
+            assert!(
+                !text.contains("\n\n\n"),
+                "{kind:?} has a double blank line: {text}"
+            );
             assert!(text.contains("https://clinic.example/v1/unsubscribe/t"));
             assert!(html.contains("<!DOCTYPE html>"), "{kind:?}");
             assert!(html.contains("Prolo &amp; Co"), "{kind:?}: {html}");
@@ -159,6 +163,14 @@ mod tests {
         let (text, _) = render(NotificationKind::Reminder, &context()).unwrap();
         assert!(text.contains("When:  Wednesday 6 January 2027, 10:00 (Europe/London, GMT)"));
         assert!(text.contains("Stop NSAIDs 3 days before."));
+        // Paragraphs are one blank line apart, with advice or without it.
+        assert!(text.contains("With:  Dr. Sam Ng, MD\n\nBefore you come:\nStop NSAIDs 3 days before.\n\nIf you cannot come"), "{text}");
+        let mut plain = context();
+        plain.pre_care = None;
+        plain.reply_to = None;
+        let (text, _) = render(NotificationKind::BookingConfirmation, &plain).unwrap();
+        assert!(text.contains("With:  Dr. Sam Ng, MD\n\nThe calendar invite attached adds it to your calendar.\n\nQuestions? Reply to this email.\n\nProlo & Co\n"), "{text}");
+        assert!(!text.contains("\n\n\n"), "{text}");
         let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();
         assert!(text.contains("Expect soreness") && !text.contains("Stop NSAIDs"));
     }
