@@ -723,3 +723,60 @@ async fn a_lapsed_claim_is_taken_again_and_the_copy_keeps_its_message_id() {
     assert_eq!(confirmation["status"], "sent");
     assert_eq!(confirmation["attempts"], 2);
 }
+
+#[actix_web::test]
+async fn a_mail_server_that_is_down_is_retried_like_any_transient_failure() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    let data = std::env::temp_dir();
+    // A port nothing listens on: the connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let down = worker(&app, Some(&format!("smtp://127.0.0.1:{port}")), &data);
+    book(&app, &c, "assessment", "2027-01-06T16:00:00Z").await;
+    assert_eq!(round(&down).await.sent, 0);
+    let waiting = &notifications(&app, "kind=booking_confirmation").await[0];
+    assert_eq!(waiting["status"], "pending");
+    assert_eq!(waiting["attempts"], 1);
+    assert_eq!(waiting["due_at"], "2027-01-04T15:01:00Z");
+    assert!(
+        waiting["last_error"].as_str().unwrap().starts_with("SMTP"),
+        "{waiting}"
+    );
+    // Back up a minute later: sent on the second attempt.
+    let smtp = SmtpServer::start().await;
+    app.clock.set(at("2027-01-04T15:01:00Z"));
+    assert_eq!(round(&worker(&app, Some(&smtp.url()), &data)).await.sent, 1);
+    let sent = &notifications(&app, "kind=booking_confirmation").await[0];
+    assert_eq!(sent["status"], "sent");
+    assert_eq!(sent["attempts"], 2);
+}
+
+#[actix_web::test]
+async fn a_url_that_asks_for_tls_never_sends_in_the_clear() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    let data = std::env::temp_dir();
+    // The test server speaks plain SMTP only: no TLS on connect, no STARTTLS.
+    let smtp = SmtpServer::start().await;
+    book(&app, &c, "assessment", "2027-01-06T16:00:00Z").await;
+    for url in [
+        format!("smtps://127.0.0.1:{}", smtp.port),
+        format!("smtp://127.0.0.1:{}?tls=required", smtp.port),
+    ] {
+        assert_eq!(
+            round(&worker(&app, Some(&url), &data)).await.sent,
+            0,
+            "{url}"
+        );
+        let waiting = &notifications(&app, "kind=booking_confirmation").await[0];
+        assert_eq!(
+            waiting["status"], "pending",
+            "{url}: retried later, not failed"
+        );
+        assert!(waiting["last_error"].is_string());
+        app.clock.set(at(waiting["due_at"].as_str().unwrap()));
+    }
+    assert_eq!(smtp.received().len(), 0, "nothing was sent without TLS");
+}
