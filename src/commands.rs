@@ -246,11 +246,26 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.bind));
-    state = state.with_outbox(Outbox {
-        from_address: args.mail.mail_from.clone(),
-        public_url,
-    });
-    if let Some(worker) = notification_worker(args, &state)? {
+    let mailer = Mailer::new(
+        args.mail.smtp_url.as_deref(),
+        &args.mail.mail_from,
+        &args.database.data_dir,
+    )?;
+    if mailer.writes_files() {
+        tracing::info!(
+            "mail: no PROLO_SMTP_URL, so messages are written to {} as .eml files",
+            mailer.destination
+        );
+    } else {
+        tracing::info!("mail: sent through {}", mailer.destination);
+    }
+    state = state
+        .with_outbox(Outbox {
+            from_address: args.mail.mail_from.clone(),
+            public_url,
+        })
+        .with_mailer(mailer.clone());
+    if let Some(worker) = notification_worker(args, &state, mailer) {
         let poll = Duration::from_millis(args.mail.notifications_poll_ms);
         tokio::spawn(worker.run(poll));
     }
@@ -303,32 +318,20 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
 fn notification_worker(
     args: &ServeArgs,
     state: &AppState,
-) -> Result<Option<NotificationWorker>, String> {
+    mailer: Mailer,
+) -> Option<NotificationWorker> {
     if args.mail.no_notifications {
         tracing::info!("notifications: not delivered by this process (--no-notifications)");
-        return Ok(None);
+        return None;
     }
-    let mailer = Mailer::new(
-        args.mail.smtp_url.as_deref(),
-        &args.mail.mail_from,
-        &args.database.data_dir,
-    )?;
-    if mailer.writes_files() {
-        tracing::info!(
-            "notifications: no PROLO_SMTP_URL, so messages are written to {} as .eml files",
-            mailer.destination
-        );
-    } else {
-        tracing::info!("notifications: sent through {}", mailer.destination);
-    }
-    Ok(Some(NotificationWorker {
+    Some(NotificationWorker {
         pool: state.pool.clone(),
         clock: state.clock.clone(),
         mailer,
         outbox: (*state.outbox).clone(),
         batch: 50,
         concurrency: 4,
-    }))
+    })
 }
 
 /// On SIGTERM: readiness turns 503 while requests are still served for `drain`, then the

@@ -28,11 +28,12 @@ use crate::http::problems::*;
         (name = "settings", description = "The clinic's scheduling rules"),
         (name = "events", description = "The event log: every change, in commit order, without personal details"),
         (name = "notifications", description = "Confirmations, reminders and notices emailed to patients with calendar invites, and the one-click unsubscribe link they carry"),
+        (name = "online booking", description = "Patients book without a key: hold a slot, prove their email with a mailed code, and manage the session through its link; the booking page itself"),
     ),
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, OutsideVisitWindow, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, PreconditionFailed,
+            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, OutsideVisitWindow, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, HoldExpired, BookingRequestClosed, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, RequestTimeout, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),

@@ -49,6 +49,27 @@ diesel::table! {
         quiet_hours_end -> Nullable<Time>,
         sender_name -> Nullable<Text>,
         reply_to -> Nullable<Text>,
+        hold_minutes -> Int4,
+        phone -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    booking_requests (id) {
+        id -> Uuid,
+        hold_id -> Uuid,
+        status -> Text,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        date_of_birth -> Nullable<Date>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        message -> Nullable<Text>,
+        code_hash -> Bytea,
+        attempts -> Int2,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        session_id -> Nullable<Uuid>,
     }
 }
 
@@ -127,6 +148,24 @@ diesel::table! {
         consumer -> Text,
         position -> Int8,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    holds (id) {
+        id -> Uuid,
+        token_hash -> Bytea,
+        client_hash -> Bytea,
+        provider_id -> Uuid,
+        location_id -> Uuid,
+        treatment_area_id -> Uuid,
+        kind -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        held_until -> Timestamptz,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        released_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -225,6 +264,15 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    manage_tokens (token_hash) {
+        token_hash -> Bytea,
+        session_id -> Uuid,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -377,11 +425,17 @@ diesel::joinable!(courses -> patients (patient_id));
 diesel::joinable!(courses -> providers (provider_id));
 diesel::joinable!(courses -> treatment_areas (treatment_area_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(booking_requests -> holds (hold_id));
+diesel::joinable!(booking_requests -> sessions (session_id));
+diesel::joinable!(holds -> locations (location_id));
+diesel::joinable!(holds -> providers (provider_id));
+diesel::joinable!(holds -> treatment_areas (treatment_area_id));
 diesel::joinable!(inquiries -> api_keys (assignee_key_id));
 diesel::joinable!(inquiries -> patients (patient_id));
 diesel::joinable!(inquiries -> sessions (session_id));
 diesel::joinable!(inquiries -> treatment_areas (treatment_area_id));
 diesel::joinable!(inquiry_events -> inquiries (inquiry_id));
+diesel::joinable!(manage_tokens -> sessions (session_id));
 diesel::joinable!(notifications -> courses (course_id));
 diesel::joinable!(notifications -> patients (patient_id));
 diesel::joinable!(notifications -> sessions (session_id));
@@ -401,6 +455,7 @@ diesel::joinable!(unsubscribe_tokens -> patients (patient_id));
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
+    booking_requests,
     clinic_secrets,
     clinic_settings,
     clinical_records,
@@ -408,10 +463,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     domain_event_sequence,
     domain_events,
     event_cursors,
+    holds,
     idempotency_keys,
     inquiries,
     inquiry_events,
     locations,
+    manage_tokens,
     notifications,
     patients,
     provider_locations,

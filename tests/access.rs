@@ -97,6 +97,15 @@ const MATRIX: &[(&str, Rule)] = &[
     ("resend_notification", STAFF),
     ("unsubscribe_page", Rule::Public),
     ("unsubscribe", Rule::Public),
+    ("booking_page", Rule::Public),
+    ("availability_days", Rule::Public),
+    ("next_availability", Rule::Public),
+    ("create_hold", Rule::Public),
+    ("create_booking", Rule::Public),
+    ("verify_booking", Rule::Public),
+    ("get_managed", Rule::Public),
+    ("cancel_managed", Rule::Public),
+    ("reschedule_managed", Rule::Public),
 ];
 
 #[actix_web::test]
@@ -631,6 +640,8 @@ async fn public_routes_are_limited_per_ip_and_keys_per_key() {
         public_per_minute: 3,
         key_per_minute: 5,
         inquiries_per_hour: 0,
+        bookings_per_hour: 0,
+        tokens_per_minute: 0,
         in_flight: 0,
     };
     let app = TestApp::with_limits(db, limits).await;

@@ -11,7 +11,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     (
         "http",
         &[
-            "app", "domain", "models", "error", "config", "db", "clock", "openapi",
+            "app", "domain", "models", "error", "config", "db", "clock", "openapi", "mail",
         ],
     ),
     // `db` for the readiness probe only.

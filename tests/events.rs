@@ -203,8 +203,8 @@ async fn only_admin_and_integration_keys_read_the_log() {
 
 fn caller() -> Caller {
     Caller {
-        key_id: Uuid::nil(),
-        role: Role::Admin,
+        key_id: None,
+        role: Some(Role::Admin),
         provider_id: None,
         request_id: None,
     }
@@ -221,7 +221,10 @@ async fn book_held_open(
     commit: tokio::sync::oneshot::Receiver<()>,
 ) {
     let mut conn = db::establish(&url).await.unwrap();
-    let caller = Caller { key_id, ..caller() };
+    let caller = Caller {
+        key_id: Some(key_id),
+        ..caller()
+    };
     conn.transaction::<_, prolo_scheduler::error::AppError, _>(async move |conn| {
         book(conn, &caller, &command, now).await?;
         written.send(()).unwrap();
@@ -277,7 +280,10 @@ async fn an_event_that_commits_after_a_later_one_is_still_read() {
     // A second one starts later, books, and commits first.
     let mut conn = db::establish(&app.db.url).await.unwrap();
     let second = command(&other_patient, &other_provider);
-    let caller = Caller { key_id, ..caller() };
+    let caller = Caller {
+        key_id: Some(key_id),
+        ..caller()
+    };
     let now = app.now();
     conn.transaction::<_, prolo_scheduler::error::AppError, _>(async |conn| {
         book(conn, &caller, &second, now).await

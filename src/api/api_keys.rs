@@ -214,7 +214,7 @@ pub async fn me(
     let key = access::me(&mut conn, &caller).await?;
     Ok(HttpResponse::Ok().json(Me {
         key_id: key.id,
-        role: caller.role,
+        role: key.role,
         provider_id: key.provider_id,
         label: key.label,
         expires_at: key.expires_at,

@@ -9,6 +9,7 @@ pub mod health;
 pub mod inquiries;
 pub mod locations;
 pub mod notifications;
+pub mod online;
 pub mod patients;
 pub mod providers;
 pub mod schedule;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(crate::http::problems::describe_problem_type)
+        .service(online::page::booking_page)
         .service(
             scope("/v1")
                 .service(api_keys::create_api_key)
@@ -41,6 +43,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(patients::get_patient)
                 .service(patients::update_patient)
                 .service(patients::archive_patient)
+                .service(availability::calendar::availability_days)
+                .service(availability::calendar::next_availability)
                 .service(availability::find_availability)
                 .service(courses::plan::plan_course)
                 .service(courses::plan::create_course)
@@ -96,6 +100,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(notifications::get_notification)
                 .service(notifications::resend_notification)
                 .service(unsubscribe::unsubscribe_page)
-                .service(unsubscribe::unsubscribe),
+                .service(unsubscribe::unsubscribe)
+                .service(online::holds::create_hold)
+                .service(online::bookings::create_booking)
+                .service(online::bookings::verify_booking)
+                .service(online::manage::get_managed)
+                .service(online::manage::cancel_managed)
+                .service(online::manage::reschedule_managed),
         );
 }

@@ -70,7 +70,8 @@ pub async fn provider_schedule(
 ) -> Result<HttpResponse, AppError> {
     let provider_id = *id;
     let mut conn = state.conn().await?;
-    let day = schedule::provider_day(&mut conn, &caller, provider_id, query.date).await?;
+    let day =
+        schedule::provider_day(&mut conn, &caller, provider_id, query.date, state.now()).await?;
     let free = day
         .free
         .into_iter()

@@ -53,6 +53,13 @@ pub struct ClinicSettings {
     /// Where replies to messages go.
     #[schema(example = "frontdesk@clinic.example")]
     pub reply_to: Option<String>,
+    /// Minutes an online booking holds its slot before the visitor books it.
+    #[schema(example = 10)]
+    pub hold_minutes: i32,
+    /// The clinic's phone number, given to patients whom the online booking cannot help
+    /// (a change too close to the session).
+    #[schema(example = "+1 303 555 0100")]
+    pub phone: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -69,6 +76,8 @@ impl From<model::ClinicSettings> for ClinicSettings {
             reminder_offsets_minutes: row.reminder_offsets_minutes,
             sender_name: row.sender_name,
             reply_to: row.reply_to,
+            hold_minutes: row.hold_minutes,
+            phone: row.phone,
             updated_at: row.updated_at,
         }
     }
@@ -115,6 +124,13 @@ pub struct UpdateSettings {
     #[garde(inner(inner(custom(rules::email))))]
     #[schema(value_type = Option<String>, format = "email")]
     pub reply_to: Option<Option<String>>,
+    #[garde(inner(range(min = 1, max = 60)))]
+    #[schema(minimum = 1, maximum = 60)]
+    pub hold_minutes: Option<i32>,
+    #[serde(default, deserialize_with = "rules::nullable")]
+    #[garde(inner(inner(custom(rules::phone))))]
+    #[schema(value_type = Option<String>, max_length = 32, example = "+1 303 555 0100")]
+    pub phone: Option<Option<String>>,
 }
 
 /// The schema of one reminder offset: minutes before a session, 1 to 20,160 (14 days).
@@ -219,6 +235,8 @@ pub async fn update_settings(
             .sender_name
             .map(|name| name.map(|n| n.trim().to_owned())),
         reply_to: body.reply_to,
+        hold_minutes: body.hold_minutes,
+        phone: body.phone.map(|phone| phone.map(|p| p.trim().to_owned())),
     };
     let mut conn = state.conn().await?;
     let row = conn

@@ -77,7 +77,10 @@ pub async fn revoke(
 
 /// The caller's own key.
 pub async fn me(conn: &mut AsyncPgConnection, caller: &Caller) -> Result<ApiKey, AppError> {
-    model::find(conn, caller.key_id)
+    let Some(key_id) = caller.key_id else {
+        return Err(AppError::NotFound("API key"));
+    };
+    model::find(conn, key_id)
         .await?
         .ok_or(AppError::NotFound("API key"))
 }

@@ -12,8 +12,14 @@ use crate::domain::slots::{Calendar, Slot, SlotRequest, Span, open_slots};
 use crate::error::{AppError, ProblemType};
 use crate::models::{calendars, locations, providers, settings, treatment_areas, working_hours};
 
-/// The longest range one request may ask for.
+/// The longest range one request for slots may ask for.
 pub const MAX_DAYS: i64 = 62;
+/// The longest range one request for a calendar of days may ask for: three months.
+pub const MAX_CALENDAR_DAYS: i64 = 92;
+/// The most slots one request for the next ones may ask for.
+pub const MAX_NEXT: usize = 20;
+/// Days searched at a time for the next slots.
+const NEXT_CHUNK_DAYS: i64 = 28;
 
 /// What slots to find.
 #[derive(Debug, Clone)]
@@ -39,6 +45,102 @@ impl Calendars {
     pub fn slots(&self) -> Vec<Slot> {
         open_slots(&self.request, &self.calendars)
     }
+
+    /// Each local date of the range with its open slots counted, and its first slot.
+    pub fn days(&self) -> Vec<Day> {
+        let mut days: Vec<Day> = self
+            .request
+            .from
+            .iter_days()
+            .take_while(|date| *date <= self.request.to)
+            .map(|date| Day {
+                date,
+                open_slots: 0,
+                first: None,
+            })
+            .collect();
+        for slot in self.slots() {
+            let date = slot.starts_at.with_timezone(&slot.offsets.0).date_naive();
+            let Some(day) = days.get_mut((date - self.request.from).num_days() as usize) else {
+                continue;
+            };
+            day.open_slots += 1;
+            if day
+                .first
+                .as_ref()
+                .is_none_or(|first| slot.starts_at < first.starts_at)
+            {
+                day.first = Some(slot);
+            }
+        }
+        days
+    }
+}
+
+/// A local date of a month calendar.
+#[derive(Debug, Clone)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub open_slots: usize,
+    /// The earliest open slot that day.
+    pub first: Option<Slot>,
+}
+
+/// The first open slots after an instant.
+#[derive(Debug, Clone)]
+pub struct NextQuery {
+    pub treatment_area_id: Uuid,
+    pub kind: SessionKind,
+    pub after: DateTime<Utc>,
+    pub limit: usize,
+    pub provider_id: Option<Uuid>,
+    pub location_id: Option<Uuid>,
+}
+
+/// The first `limit` open slots starting at or after `after`, across the eligible providers,
+/// searched four weeks at a time up to the booking horizon.
+pub async fn next(
+    conn: &mut AsyncPgConnection,
+    query: &NextQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<Slot>, AppError> {
+    if !(1..=MAX_NEXT).contains(&query.limit) {
+        return Err(AppError::rule(
+            "limit",
+            format!("must be from 1 to {MAX_NEXT}"),
+        ));
+    }
+    let settings = settings::get(conn).await?;
+    let latest = now + Duration::days(i64::from(settings.booking_horizon_days));
+    // A day early: a local date starts before its UTC date in zones west of Greenwich.
+    let mut from = (query.after.max(now) - Duration::days(1)).date_naive();
+    let mut found = Vec::new();
+    while found.len() < query.limit && midnight(from) <= latest {
+        let to = from + Duration::days(NEXT_CHUNK_DAYS - 1);
+        let chunk = SlotQuery {
+            treatment_area_id: query.treatment_area_id,
+            kind: query.kind,
+            from,
+            to,
+            provider_id: query.provider_id,
+            location_id: query.location_id,
+        };
+        let read = calendars_within(conn, &chunk, now, NEXT_CHUNK_DAYS).await?;
+        found.extend(
+            read.slots()
+                .into_iter()
+                .filter(|slot| slot.starts_at >= query.after),
+        );
+        from = to + Duration::days(1);
+    }
+    found.sort_by_key(|slot| (slot.starts_at, slot.provider_id));
+    found.dedup_by_key(|slot| (slot.starts_at, slot.provider_id, slot.location_id));
+    found.truncate(query.limit);
+    Ok(found)
+}
+
+fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
 /// Reads every calendar `query` involves as of `now`: the eligible providers at their
@@ -48,13 +150,23 @@ pub async fn calendars(
     query: &SlotQuery,
     now: DateTime<Utc>,
 ) -> Result<Calendars, AppError> {
+    calendars_within(conn, query, now, MAX_DAYS).await
+}
+
+/// As [`calendars`], for a range of at most `max_days`.
+pub async fn calendars_within(
+    conn: &mut AsyncPgConnection,
+    query: &SlotQuery,
+    now: DateTime<Utc>,
+    max_days: i64,
+) -> Result<Calendars, AppError> {
     if query.to < query.from {
         return Err(AppError::rule("to", "must not be before from"));
     }
-    if (query.to - query.from).num_days() >= MAX_DAYS {
+    if (query.to - query.from).num_days() >= max_days {
         return Err(AppError::rule(
             "to",
-            format!("the range may span at most {MAX_DAYS} days"),
+            format!("the range may span at most {max_days} days"),
         ));
     }
     let area = treatment_areas::find(conn, query.treatment_area_id)
@@ -78,13 +190,11 @@ pub async fn calendars(
     let zones = locations::time_zones(conn, &location_ids).await?;
     let hours = working_hours::for_providers(conn, &provider_ids).await?;
     // Wide enough for every time zone on earth around the local dates.
-    let midnight =
-        |date: NaiveDate| Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default());
     let window = Span {
         start: midnight(query.from) - Duration::days(1),
         end: midnight(query.to) + Duration::days(2),
     };
-    let busy = calendars::busy(conn, &provider_ids, window, &[]).await?;
+    let busy = calendars::busy(conn, &provider_ids, window, &[], now).await?;
     let mut busy_by_provider: HashMap<Uuid, Vec<Span>> = HashMap::new();
     for (provider, span) in busy {
         busy_by_provider.entry(provider).or_default().push(span);

@@ -51,6 +51,25 @@ impl Parties {
     }
 }
 
+/// Who and where a slot is: the provider, at a location, for a treatment area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub provider_id: Uuid,
+    pub location_id: Uuid,
+    pub treatment_area_id: Uuid,
+}
+
+impl Parties {
+    /// The slot the parties meet in.
+    pub fn slot(&self) -> Slot {
+        Slot {
+            provider_id: self.provider_id,
+            location_id: self.location_id,
+            treatment_area_id: self.treatment_area_id,
+        }
+    }
+}
+
 /// What a checked booking may occupy: the facts read, the session's span, and how long the
 /// provider stays held (the buffer after an injection).
 #[derive(Debug, Clone)]
@@ -97,13 +116,44 @@ pub async fn check(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Checked, AppError> {
-    let Parties {
-        patient_id,
+    calendars::lock_calendars(conn, &[parties.provider_id, parties.patient_id]).await?;
+    check_rules(
+        conn,
+        Some(parties.patient_id),
+        parties.slot(),
+        kind,
+        start,
+        now,
+    )
+    .await
+}
+
+/// Checks every booking rule but the patient's for a slot held for a visitor: the provider's
+/// calendar is taken first, as for a booking.
+pub async fn check_slot(
+    conn: &mut AsyncPgConnection,
+    slot: Slot,
+    kind: SessionKind,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Checked, AppError> {
+    calendars::lock_calendars(conn, &[slot.provider_id]).await?;
+    check_rules(conn, None, slot, kind, start, now).await
+}
+
+async fn check_rules(
+    conn: &mut AsyncPgConnection,
+    patient_id: Option<Uuid>,
+    slot: Slot,
+    kind: SessionKind,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Checked, AppError> {
+    let Slot {
         provider_id,
         location_id,
         treatment_area_id,
-    } = parties;
-    calendars::lock_calendars(conn, &[provider_id, patient_id]).await?;
+    } = slot;
     let facts = calendars::booking_facts(
         conn,
         patient_id,
@@ -217,7 +267,7 @@ pub fn history(
         id: Uuid::now_v7(),
         session_id,
         occurred_at: Utc::now(),
-        key_id: Some(caller.key_id),
+        key_id: caller.key_id,
         action: action.to_owned(),
         from_status: from,
         to_status: to,
@@ -287,7 +337,7 @@ pub async fn insert_booked(
     booked: Booked,
     now: DateTime<Utc>,
 ) -> Result<model::Session, AppError> {
-    let row = model::insert(conn, new).await?;
+    let row = model::insert(conn, new, now).await?;
     let mut entry = history(caller, row.id, "booked", None, SessionStatus::Scheduled);
     entry.new_starts_at = Some(row.starts_at);
     model::add_event(conn, entry).await?;

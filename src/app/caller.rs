@@ -6,11 +6,12 @@ use crate::domain::access::Role;
 use crate::error::AppError;
 use crate::models::audit_events::NewAuditEvent;
 
-/// An authenticated caller.
+/// Who asks: the holder of an API key, or a visitor acting through a public form or a link
+/// (a hold's token, a manage link), who has neither key nor role.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub key_id: Uuid,
-    pub role: Role,
+    pub key_id: Option<Uuid>,
+    pub role: Option<Role>,
     /// The provider a `provider` key is bound to.
     pub provider_id: Option<Uuid>,
     /// The request's id, for audit events.
@@ -18,15 +19,25 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A visitor without a key: a patient booking online or managing their session.
+    pub fn visitor(request_id: Option<String>) -> Self {
+        Self {
+            key_id: None,
+            role: None,
+            provider_id: None,
+            request_id,
+        }
+    }
+
     /// Whether this caller may see what belongs to `provider_id` (a provider key sees only its own).
     pub fn sees_provider(&self, provider_id: Uuid) -> bool {
-        self.role != Role::Provider || self.provider_id == Some(provider_id)
+        self.role != Some(Role::Provider) || self.provider_id == Some(provider_id)
     }
 
     /// Whether this caller may read clinical records and free-text notes (an integration
     /// reads schedules, not health information).
     pub fn sees_clinical(&self) -> bool {
-        self.role != Role::Integration
+        self.role.is_some_and(|role| role != Role::Integration)
     }
 
     /// A successful audit event by this caller.
@@ -39,8 +50,8 @@ impl Caller {
     ) -> NewAuditEvent {
         NewAuditEvent {
             id: Uuid::now_v7(),
-            key_id: Some(self.key_id),
-            role: Some(self.role.as_str().to_owned()),
+            key_id: self.key_id,
+            role: Some(self.role.map_or("public", Role::as_str).to_owned()),
             action: action.to_owned(),
             resource_type: resource_type.to_owned(),
             resource_id,

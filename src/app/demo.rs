@@ -191,11 +191,12 @@ async fn seed(conn: &mut AsyncPgConnection) -> QueryResult<()> {
             .collect();
         working_hours::replace(conn, provider.row.id, rows).await?;
     }
-    // The clinic's name on its messages, and no quiet hours: the demo's messages appear in
+    // The clinic's name and phone on its messages, and no quiet hours: the demo's messages appear in
     // `.data/mail/` at whatever hour it is tried (a real clinic keeps the default 21:00–08:00).
     let changes = SettingsChanges {
         sender_name: Some(Some(location.name.clone())),
         reply_to: Some(Some("frontdesk@prolo-clinic.example".into())),
+        phone: Some(Some("+1 303 555 0100".into())),
         quiet_hours_start: Some(None),
         quiet_hours_end: Some(None),
         ..SettingsChanges::default()

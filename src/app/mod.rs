@@ -15,5 +15,6 @@ pub mod demo;
 pub mod events;
 pub mod inquiries;
 pub mod notifications;
+pub mod online;
 pub mod patients;
 pub mod records;

@@ -18,6 +18,11 @@ pub struct RateLimits {
     pub key_per_minute: u32,
     /// An hour per client IP, of inquiries sent without a key (on top of the public limit).
     pub inquiries_per_hour: u32,
+    /// An hour per client IP, of online booking requests (each mails a code).
+    pub bookings_per_hour: u32,
+    /// A minute per client IP, on the endpoints a secret in the path or body opens: codes and
+    /// manage links.
+    pub tokens_per_minute: u32,
     /// Requests in flight at once per key (or, without one, per client IP).
     pub in_flight: u32,
 }
@@ -28,6 +33,8 @@ impl RateLimits {
         public_per_minute: 0,
         key_per_minute: 0,
         inquiries_per_hour: 0,
+        bookings_per_hour: 0,
+        tokens_per_minute: 0,
         in_flight: 0,
     };
 }
@@ -38,6 +45,8 @@ impl Default for RateLimits {
             public_per_minute: 120,
             key_per_minute: 1200,
             inquiries_per_hour: 10,
+            bookings_per_hour: 10,
+            tokens_per_minute: 20,
             in_flight: 64,
         }
     }
@@ -195,6 +204,12 @@ pub struct ServeArgs {
     /// Inquiries an hour per client IP sent to the public intake without a key (0: unlimited).
     #[arg(long, env = "PROLO_RATE_LIMIT_INQUIRIES", default_value_t = 10)]
     pub rate_limit_inquiries: u32,
+    /// Online booking requests (each mails a code) an hour per client IP (0: unlimited).
+    #[arg(long, env = "PROLO_RATE_LIMIT_BOOKINGS", default_value_t = 10)]
+    pub rate_limit_bookings: u32,
+    /// Requests a minute per client IP to the code and manage-link endpoints (0: unlimited).
+    #[arg(long, env = "PROLO_RATE_LIMIT_TOKENS", default_value_t = 20)]
+    pub rate_limit_tokens: u32,
     /// Requests one key (or, without a key, one client IP) may have in flight at once
     /// (0: unlimited).
     #[arg(long, env = "PROLO_MAX_IN_FLIGHT", default_value_t = 64)]
@@ -233,6 +248,8 @@ impl ServeArgs {
             public_per_minute: self.rate_limit_public,
             key_per_minute: self.rate_limit_key,
             inquiries_per_hour: self.rate_limit_inquiries,
+            bookings_per_hour: self.rate_limit_bookings,
+            tokens_per_minute: self.rate_limit_tokens,
             in_flight: self.max_in_flight,
         }
     }

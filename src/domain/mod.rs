@@ -8,6 +8,7 @@ pub mod events;
 pub mod inquiries;
 pub mod invite;
 pub mod notifications;
+pub mod online;
 pub mod planning;
 pub mod sessions;
 pub mod slots;

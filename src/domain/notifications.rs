@@ -220,8 +220,9 @@ pub struct Letter {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The one-click unsubscribe address (RFC 8058).
-    pub unsubscribe_url: String,
+    /// The one-click unsubscribe address (RFC 8058); none on a message the patient asked for
+    /// (a booking's code).
+    pub unsubscribe_url: Option<String>,
     pub invites: Vec<super::invite::Invite>,
 }
 

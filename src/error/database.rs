@@ -86,6 +86,10 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::SlotTaken,
             "the provider has another session (with its buffer) at that time".into(),
         ),
+        "calendar_claims_overlap" => AppError::Problem(
+            ProblemType::SlotTaken,
+            "the provider's time is taken by a session or held by someone booking it".into(),
+        ),
         "sessions_patient_overlap" => AppError::Problem(
             ProblemType::PatientDoubleBooked,
             "the patient has another session at that time".into(),

@@ -30,6 +30,11 @@ pub enum ProblemType {
     InvalidTransition,
     AlreadyConverted,
     InquiryErased,
+    TooManyHolds,
+    HoldExpired,
+    WrongCode,
+    BookingRequestClosed,
+    TooLateToChange,
     PreconditionFailed,
     PreconditionRequired,
     PayloadTooLarge,
@@ -42,7 +47,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 35] = [
+    pub const ALL: [ProblemType; 40] = [
         Self::ValidationFailed,
         Self::UnprocessableValues,
         Self::Unauthorized,
@@ -70,6 +75,11 @@ impl ProblemType {
         Self::InvalidTransition,
         Self::AlreadyConverted,
         Self::InquiryErased,
+        Self::TooManyHolds,
+        Self::HoldExpired,
+        Self::WrongCode,
+        Self::BookingRequestClosed,
+        Self::TooLateToChange,
         Self::PreconditionFailed,
         Self::PreconditionRequired,
         Self::PayloadTooLarge,
@@ -111,6 +121,11 @@ impl ProblemType {
             Self::InvalidTransition => "invalid-transition",
             Self::AlreadyConverted => "already-converted",
             Self::InquiryErased => "inquiry-erased",
+            Self::TooManyHolds => "too-many-holds",
+            Self::HoldExpired => "hold-expired",
+            Self::WrongCode => "wrong-code",
+            Self::BookingRequestClosed => "booking-request-closed",
+            Self::TooLateToChange => "too-late-to-change",
             Self::PreconditionFailed => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
             Self::PayloadTooLarge => "payload-too-large",
@@ -150,6 +165,9 @@ impl ProblemType {
             Self::SlotTaken => 409,
             Self::PatientDoubleBooked => 409,
             Self::InvalidTransition | Self::AlreadyConverted | Self::InquiryErased => 409,
+            Self::TooManyHolds => 429,
+            Self::HoldExpired | Self::BookingRequestClosed => 409,
+            Self::WrongCode | Self::TooLateToChange => 422,
             Self::PreconditionFailed => 412,
             Self::PreconditionRequired => 428,
             Self::PayloadTooLarge => 413,
@@ -191,6 +209,11 @@ impl ProblemType {
             Self::InvalidTransition => "The resource cannot change this way",
             Self::AlreadyConverted => "The inquiry was converted already",
             Self::InquiryErased => "The inquiry's personal data was erased",
+            Self::TooManyHolds => "This client holds too many slots already",
+            Self::HoldExpired => "The hold has expired or was released",
+            Self::WrongCode => "The code is not the one mailed",
+            Self::BookingRequestClosed => "The booking request can no longer be verified",
+            Self::TooLateToChange => "Too close to the session to change it online",
             Self::PreconditionFailed => "The resource has changed since it was read",
             Self::PreconditionRequired => "The request must be conditional",
             Self::PayloadTooLarge => "The request body is too large",
@@ -250,7 +273,7 @@ impl ProblemType {
                 "Some sessions fit no window; `detail` names them. Plan with POST /v1/courses/plan to see why."
             }
             Self::SlotTaken => {
-                "Another active session of the provider (with its buffer) overlaps this time."
+                "Another active session of the provider (with its buffer) overlaps this time, or someone booking online holds it."
             }
             Self::PatientDoubleBooked => {
                 "The patient has another active session overlapping this time."
@@ -263,6 +286,21 @@ impl ProblemType {
             }
             Self::InquiryErased => {
                 "Past its retention period the inquiry keeps only what statistics count; it can no longer change."
+            }
+            Self::TooManyHolds => {
+                "A client may hold three slots at once: book one, or let one expire (`Retry-After`)."
+            }
+            Self::HoldExpired => {
+                "The slot was held for `hold_minutes` (as long as its code lives once a booking is requested) and is free again, or taken: hold a slot again."
+            }
+            Self::WrongCode => {
+                "The six-digit code does not match; `detail` says how many tries are left. The fifth wrong code voids the request."
+            }
+            Self::BookingRequestClosed => {
+                "The request was verified already, voided by wrong codes, or its code expired (15 minutes): send the booking again."
+            }
+            Self::TooLateToChange => {
+                "The session starts within the clinic's late-change window; call the clinic (the number is in `detail`)."
             }
             Self::PreconditionFailed => {
                 "`If-Match` does not match the current `ETag`: re-read and retry."

@@ -15,6 +15,7 @@ use crate::app::caller::Caller;
 use crate::app::inquiries::intake::Sender;
 use crate::domain::access::{Role, hash_key};
 use crate::error::AppError;
+use crate::http::rate_limit::RateLimiter;
 use crate::http::state::AppState;
 use crate::models::api_keys;
 use crate::models::audit_events::{self, NewAuditEvent};
@@ -49,9 +50,13 @@ pub async fn authenticate(
     let mut client = None;
     if let (Some(state), Some(value)) = (&state, req.headers().get(header::AUTHORIZATION)) {
         let outcome = resolve(state, value, request_id(req.request())).await;
-        if let Authentication::Valid(caller) = &outcome {
-            req.extensions_mut().insert(CallerKeyId(caller.key_id));
-            client = Some(format!("key:{}", caller.key_id));
+        if let Authentication::Valid(Caller {
+            key_id: Some(key_id),
+            ..
+        }) = &outcome
+        {
+            req.extensions_mut().insert(CallerKeyId(*key_id));
+            client = Some(format!("key:{key_id}"));
         }
         req.extensions_mut().insert(outcome);
     }
@@ -166,8 +171,8 @@ async fn resolve(
         return Authentication::Unavailable;
     }
     Authentication::Valid(Caller {
-        key_id: key.id,
-        role,
+        key_id: Some(key.id),
+        role: Some(role),
         provider_id: key.provider_id,
         request_id,
     })
@@ -260,6 +265,72 @@ impl FromRequest for Intake {
     }
 }
 
+/// A public request that also spends one of the client IP's allowances of `limiter`, before
+/// the body is read: the online booking's requests and its secret-bearing links.
+fn limited_public(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limiter: impl Fn(&AppState) -> &RateLimiter,
+) -> Result<Caller, AppError> {
+    let Public(_) = Public::from_request(req, payload).into_inner()?;
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        limiter(state)
+            .check(&client_ip(req))
+            .map_err(AppError::RateLimited)?;
+    }
+    Ok(Caller::visitor(request_id(req)))
+}
+
+/// A visitor booking online (`POST /v1/bookings`): as [`Public`], and each request spends the
+/// client IP's hourly booking allowance (a request mails a code). The caller acts as a visitor
+/// even when it sends a key.
+#[derive(Debug, Clone)]
+pub struct Booker(pub Caller, pub String);
+
+impl FromRequest for Booker {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = limited_public(req, payload, |state| &state.booking_limiter)
+            .map(|caller| Booker(caller, client_ip(req)));
+        std::future::ready(result)
+    }
+}
+
+/// A visitor holding a slot (`POST /v1/holds`): as [`Public`]; the client's address counts its
+/// live holds.
+#[derive(Debug, Clone)]
+pub struct Holder(pub Caller, pub String);
+
+impl FromRequest for Holder {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = Public::from_request(req, payload)
+            .into_inner()
+            .map(|_| Holder(Caller::visitor(request_id(req)), client_ip(req)));
+        std::future::ready(result)
+    }
+}
+
+/// A visitor with a secret (a code, a manage link): as [`Public`], and limited per client IP
+/// each minute, so secrets cannot be guessed at speed.
+#[derive(Debug, Clone)]
+pub struct TokenHolder(pub Caller);
+
+impl FromRequest for TokenHolder {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        std::future::ready(
+            limited_public(req, payload, |state| &state.token_limiter).map(TokenHolder),
+        )
+    }
+}
+
 impl Intake {
     /// Who sends the form, for the intake's audit event.
     pub fn sender(&self, req: &HttpRequest) -> Sender {
@@ -275,9 +346,13 @@ impl Intake {
 fn authorize(req: &HttpRequest, allowed: &[Role]) -> Result<Caller, AppError> {
     let authentication = req.extensions().get::<Authentication>().cloned();
     match authentication {
-        Some(Authentication::Valid(caller)) if allowed.contains(&caller.role) => Ok(caller),
+        Some(Authentication::Valid(caller))
+            if caller.role.is_some_and(|role| allowed.contains(&role)) =>
+        {
+            Ok(caller)
+        }
         Some(Authentication::Valid(caller)) => {
-            let error = AppError::Forbidden(caller.role.as_str());
+            let error = AppError::Forbidden(caller.role.map_or("public", Role::as_str));
             deny(req, Some(caller), &error);
             Err(error)
         }
@@ -353,8 +428,12 @@ fn denial_event(req: &HttpRequest, denial: &Denial) -> NewAuditEvent {
         .to_owned();
     NewAuditEvent {
         id: Uuid::now_v7(),
-        key_id: denial.caller.as_ref().map(|c| c.key_id),
-        role: denial.caller.as_ref().map(|c| c.role.as_str().to_owned()),
+        key_id: denial.caller.as_ref().and_then(|c| c.key_id),
+        role: denial
+            .caller
+            .as_ref()
+            .and_then(|c| c.role)
+            .map(|role| role.as_str().to_owned()),
         action: format!("{} {route}", req.method()),
         resource_type,
         resource_id: req

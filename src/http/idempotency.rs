@@ -93,7 +93,7 @@ const ATTEMPTS: u32 = 5;
 pub async fn respond_once<W>(
     state: &crate::http::state::AppState,
     req: &actix_web::HttpRequest,
-    api_key_id: Uuid,
+    api_key_id: Option<Uuid>,
     operation: &str,
     request: &impl serde::Serialize,
     now: DateTime<Utc>,
@@ -102,7 +102,9 @@ pub async fn respond_once<W>(
 where
     W: for<'c> FnOnce(&'c mut AsyncPgConnection) -> Work<'c> + Send,
 {
-    let key = key_from(req)?;
+    // A visitor has no key to file an answer under; only key holders get replays.
+    let key = key_from(req)?.filter(|_| api_key_id.is_some());
+    let api_key_id = api_key_id.unwrap_or_default();
     let hash = fingerprint(request);
     let mut conn = state.conn().await?;
     let (answer, replayed) =

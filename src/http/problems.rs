@@ -120,6 +120,10 @@ problem_responses! {
     CourseNotPlannable => ProblemType::CourseNotPlannable, vec![];
     /// 422: a move that breaks a course's interval window.
     CourseWindowBroken => ProblemType::CourseWindowBroken, vec![];
+    /// 409: the hold expired or was used.
+    HoldExpired => ProblemType::HoldExpired, vec![];
+    /// 409: the booking request was verified, voided or expired.
+    BookingRequestClosed => ProblemType::BookingRequestClosed, vec![];
     /// 412: `If-Match` is stale.
     PreconditionFailed => ProblemType::PreconditionFailed, vec![];
     /// 428: `If-Match` is missing.

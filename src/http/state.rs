@@ -7,11 +7,13 @@ use crate::app::notifications::Outbox;
 use crate::clock::{Clock, SystemClock};
 use crate::config::RateLimits;
 use crate::db::{DbConn, DbPool};
+use crate::domain::notifications::Letter;
 use crate::error::AppError;
 use crate::http::client::TrustedProxies;
 use crate::http::in_flight::InFlight;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::refusals::RefusalTally;
+use crate::mail::Mailer;
 
 /// What every handler can reach: the pool, rate limits, and what readiness compares against.
 #[derive(Clone)]
@@ -22,6 +24,8 @@ pub struct AppState {
     pub public_limiter: Arc<RateLimiter>,
     pub key_limiter: Arc<RateLimiter>,
     pub inquiry_limiter: Arc<RateLimiter>,
+    pub booking_limiter: Arc<RateLimiter>,
+    pub token_limiter: Arc<RateLimiter>,
     /// Requests in flight per key or client.
     pub in_flight: Arc<InFlight>,
     /// Refusals without a valid key, counted per client and minute for the audit trail.
@@ -31,6 +35,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Where messages to patients come from and where their links point.
     pub outbox: Arc<Outbox>,
+    /// The mail transport for what a request sends itself (a booking's code); none where the
+    /// state was built without one.
+    pub mailer: Option<Arc<Mailer>>,
     /// Set once shutdown begins: readiness answers 503 while requests are still served.
     draining: Arc<AtomicBool>,
 }
@@ -49,11 +56,14 @@ impl AppState {
             public_limiter: Arc::new(RateLimiter::per_minute(limits.public_per_minute)),
             key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
             inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
+            booking_limiter: Arc::new(RateLimiter::per_hour(limits.bookings_per_hour)),
+            token_limiter: Arc::new(RateLimiter::per_minute(limits.tokens_per_minute)),
             in_flight: Arc::new(InFlight::new(limits.in_flight)),
             refusals: Arc::new(RefusalTally::default()),
             trusted_proxies: Arc::new(TrustedProxies::default()),
             clock: Arc::new(SystemClock),
             outbox: Arc::new(Outbox::default()),
+            mailer: None,
             draining: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -92,6 +102,26 @@ impl AppState {
     pub fn with_outbox(mut self, outbox: Outbox) -> Self {
         self.outbox = Arc::new(outbox);
         self
+    }
+
+    /// The same state sending what requests mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
+    }
+
+    /// Sends `letter` now; 503 when it cannot go (no transport, or the transport failed).
+    pub async fn send_mail(&self, letter: &Letter) -> Result<(), AppError> {
+        let Some(mailer) = &self.mailer else {
+            return Err(AppError::Unavailable(
+                "no mail transport is configured".into(),
+            ));
+        };
+        // The transport's words may quote the address: they are not logged.
+        mailer.send(letter).await.map_err(|_| {
+            tracing::warn!("a message a request sends could not be sent");
+            AppError::Unavailable("the mail transport failed".into())
+        })
     }
 
     /// The current instant by the state's clock.

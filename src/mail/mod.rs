@@ -109,13 +109,13 @@ impl Mailer {
                 "<notification-{}@{domain}>",
                 letter.notification_id
             )))
-            .raw_header(raw(
-                "List-Unsubscribe",
-                format!("<{}>", letter.unsubscribe_url),
-            ))
-            .raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
             // RFC 3834: nobody's vacation responder should answer a reminder.
             .raw_header(raw("Auto-Submitted", "auto-generated"));
+        if let Some(url) = &letter.unsubscribe_url {
+            builder = builder
+                .raw_header(raw("List-Unsubscribe", format!("<{url}>")))
+                .raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"));
+        }
         if let Some(reply_to) = &letter.reply_to {
             let reply_to: lettre::Address = reply_to
                 .parse()

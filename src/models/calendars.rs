@@ -21,18 +21,24 @@ struct BusyRow {
     ends_at: DateTime<Utc>,
 }
 
-/// Everything that blocks `providers` within `window`: active sessions held with their buffers,
-/// and time off; one query, served by the sessions' exclusion index and the time-off index.
+/// Everything that blocks `providers` within `window` at `now`: active sessions held with
+/// their buffers (but for `except`), holds still live, and time off; one query, served by the
+/// sessions' exclusion index and the holds' and time-off indexes.
 pub async fn busy(
     conn: &mut AsyncPgConnection,
     providers: &[Uuid],
     window: Span,
     except: &[Uuid],
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<(Uuid, Span)>> {
     let rows: Vec<BusyRow> = diesel::sql_query(
         "SELECT provider_id, starts_at, held_until AS ends_at FROM sessions \
          WHERE provider_id = ANY($1) AND status IN ('scheduled', 'confirmed', 'checked_in') \
            AND tstzrange(starts_at, held_until) && tstzrange($2, $3) AND id <> ALL($4) \
+         UNION ALL \
+         SELECT provider_id, starts_at, held_until FROM holds \
+         WHERE provider_id = ANY($1) AND released_at IS NULL AND expires_at > $5 \
+           AND starts_at < $3 AND held_until > $2 \
          UNION ALL \
          SELECT provider_id, starts_at, ends_at FROM time_off \
          WHERE provider_id = ANY($1) AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)",
@@ -41,6 +47,7 @@ pub async fn busy(
     .bind::<Timestamptz, _>(window.start)
     .bind::<Timestamptz, _>(window.end)
     .bind::<Array<SqlUuid>, _>(except)
+    .bind::<Timestamptz, _>(now)
     .load(conn)
     .await?;
     Ok(rows
@@ -155,24 +162,27 @@ FROM clinic_settings s
 LEFT JOIN locations l ON l.id = $3
 LEFT JOIN treatment_areas a ON a.id = $4";
 
-/// Reads everything a booking of `provider_id` for `patient_id` at `location_id` needs.
+/// Reads everything a booking of `provider_id` for `patient_id` at `location_id` needs (for
+/// a hold, which has no patient yet, `None`: the patient counts as active).
 pub async fn booking_facts(
     conn: &mut AsyncPgConnection,
-    patient_id: Uuid,
+    patient_id: Option<Uuid>,
     provider_id: Uuid,
     location_id: Uuid,
     treatment_area_id: Uuid,
 ) -> QueryResult<Result<BookingFacts, MissingRecord>> {
     use crate::schema::working_hours;
     let row: FactsRow = diesel::sql_query(FACTS_SQL)
-        .bind::<SqlUuid, _>(patient_id)
+        .bind::<Nullable<SqlUuid>, _>(patient_id)
         .bind::<SqlUuid, _>(provider_id)
         .bind::<SqlUuid, _>(location_id)
         .bind::<SqlUuid, _>(treatment_area_id)
         .get_result(conn)
         .await?;
-    let Some(patient_active) = row.patient_active else {
-        return Ok(Err(MissingRecord::Patient));
+    let patient_active = match (patient_id, row.patient_active) {
+        (None, _) => true,
+        (Some(_), Some(active)) => active,
+        (Some(_), None) => return Ok(Err(MissingRecord::Patient)),
     };
     let Some(provider_active) = row.provider_active else {
         return Ok(Err(MissingRecord::Provider));

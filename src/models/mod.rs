@@ -2,11 +2,14 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod booking_requests;
 pub mod calendars;
 pub mod courses;
 pub mod events;
+pub mod holds;
 pub mod inquiries;
 pub mod locations;
+pub mod manage_tokens;
 pub mod notifications;
 pub mod patients;
 pub mod providers;

@@ -96,10 +96,27 @@ pub struct SessionFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// A session's new time.
+#[derive(Debug, Clone, Copy)]
+pub struct Move {
+    pub id: Uuid,
+    pub provider_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub held_until: DateTime<Utc>,
+}
+
 /// Position after which a page of the list continues: the last (start, id) seen.
 pub type SessionCursor = (DateTime<Utc>, Uuid);
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: NewSession) -> QueryResult<Session> {
+/// Inserts the session; the provider's expired holds on its span are released first (they keep
+/// no slot), so only a session or a live hold stands in its way.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: NewSession,
+    now: DateTime<Utc>,
+) -> QueryResult<Session> {
+    super::holds::clear_expired(conn, new.provider_id, new.starts_at, new.held_until, now).await?;
     diesel::insert_into(sessions::table)
         .values(new)
         .returning(Session::as_returning())
@@ -174,14 +191,21 @@ pub async fn list(
     query.limit(limit + 1).load(conn).await
 }
 
-/// Moves the session (same id) and bumps its version.
+/// Moves the session (same id) and bumps its version; as [`insert`], the provider's expired
+/// holds on the new span are released first.
 pub async fn move_to(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    held_until: DateTime<Utc>,
+    moving: Move,
+    now: DateTime<Utc>,
 ) -> QueryResult<Session> {
+    let Move {
+        id,
+        provider_id,
+        starts_at,
+        ends_at,
+        held_until,
+    } = moving;
+    super::holds::clear_expired(conn, provider_id, starts_at, held_until, now).await?;
     diesel::update(sessions::table.find(id))
         .set((
             sessions::starts_at.eq(starts_at),

@@ -24,6 +24,8 @@ pub struct ClinicSettings {
     pub quiet_hours_end: Option<NaiveTime>,
     pub sender_name: Option<String>,
     pub reply_to: Option<String>,
+    pub hold_minutes: i32,
+    pub phone: Option<String>,
 }
 
 impl ClinicSettings {
@@ -54,6 +56,8 @@ pub struct SettingsChanges {
     pub quiet_hours_end: Option<Option<NaiveTime>>,
     pub sender_name: Option<Option<String>>,
     pub reply_to: Option<Option<String>>,
+    pub hold_minutes: Option<i32>,
+    pub phone: Option<Option<String>>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {

@@ -11,6 +11,7 @@ use crate::domain::contact::ContactMethod;
 use crate::domain::courses::{CourseStatus, Side};
 use crate::domain::inquiries::{InquiryKind, InquiryStatus, SymptomDuration};
 use crate::domain::notifications::{Channel, NotificationKind, NotificationStatus, SkipReason};
+use crate::domain::online::RequestStatus;
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 
 macro_rules! text_enums {
@@ -52,4 +53,5 @@ text_enums! {
     NotificationStatus => NotificationStatusColumn,
     SkipReason => SkipReasonColumn,
     Channel => ChannelColumn,
+    RequestStatus => RequestStatusColumn,
 }

@@ -20,13 +20,23 @@ pub struct Server {
 impl Server {
     /// Serves the app over the database at `url`, with `clock`.
     pub async fn start(url: &str, clock: Arc<FixedClock>) -> Self {
+        Self::start_with(url, clock, |state| state).await
+    }
+
+    /// As [`Server::start`], with the state changed by `adjust` (trusted proxies, a mailer).
+    pub async fn start_with(
+        url: &str,
+        clock: Arc<FixedClock>,
+        adjust: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let options = prolo_scheduler::config::PoolOptions {
             max_size: 8,
             timeout: std::time::Duration::from_secs(10),
         };
         let limits = RateLimits::UNLIMITED;
-        let state =
-            AppState::with_limits(db::pool(url, options).unwrap(), limits).with_clock(clock);
+        let state = adjust(
+            AppState::with_limits(db::pool(url, options).unwrap(), limits).with_clock(clock),
+        );
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server =

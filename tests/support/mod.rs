@@ -22,6 +22,7 @@ use prolo_scheduler::clock::{Clock, FixedClock};
 use prolo_scheduler::config::RateLimits;
 use prolo_scheduler::domain::access::Role;
 use prolo_scheduler::http::state::AppState;
+use prolo_scheduler::mail::Mailer;
 use prolo_scheduler::models::api_keys;
 use serde_json::Value;
 
@@ -365,9 +366,26 @@ impl TestApp {
         Self::build(db, RateLimits::UNLIMITED, origins).await
     }
 
+    /// The app over `db` with these rate limits, mailing what requests send (a booking's
+    /// code) through the SMTP server at `smtp_url`.
+    pub async fn with_mail(db: TestDatabase, limits: RateLimits, smtp_url: &str) -> Self {
+        let mailer = Mailer::new(Some(smtp_url), "desk@clinic.example", &std::env::temp_dir())
+            .expect("mailer");
+        Self::build_with(db, limits, vec![], Some(mailer)).await
+    }
+
     async fn build(db: TestDatabase, limits: RateLimits, origins: Vec<String>) -> Self {
+        Self::build_with(db, limits, origins, None).await
+    }
+
+    async fn build_with(
+        db: TestDatabase,
+        limits: RateLimits,
+        origins: Vec<String>,
+        mailer: Option<Mailer>,
+    ) -> Self {
         let clock = Arc::new(FixedClock::new(TEST_NOW.parse().unwrap()));
-        let service = Self::service_with(&db.url, limits, origins, clock.clone()).await;
+        let service = Self::service_with(&db.url, limits, origins, clock.clone(), mailer).await;
         let mut app = Self {
             service,
             db,
@@ -387,6 +405,7 @@ impl TestApp {
             RateLimits::UNLIMITED,
             vec![],
             Arc::new(FixedClock::new(TEST_NOW.parse().unwrap())),
+            None,
         )
         .await
     }
@@ -396,13 +415,17 @@ impl TestApp {
         limits: RateLimits,
         origins: Vec<String>,
         clock: Arc<FixedClock>,
+        mailer: Option<Mailer>,
     ) -> BoxedService {
         let options = prolo_scheduler::config::PoolOptions {
             max_size: 4,
             timeout: std::time::Duration::from_secs(2),
         };
-        let state =
+        let mut state =
             AppState::with_limits(db::pool(url, options).expect("pool"), limits).with_clock(clock);
+        if let Some(mailer) = mailer {
+            state = state.with_mailer(mailer);
+        }
         let service = test::init_service(prolo_scheduler::app(state, origins)).await;
         actix_service::boxed::service(actix_service::ServiceExt::map(
             service,
@@ -462,6 +485,26 @@ impl TestApp {
             all.push(("authorization", bearer));
         }
         send(&self.service, method, path, body, &all).await
+    }
+
+    /// Sends a request without a key from the client at `ip`.
+    pub async fn send_from(
+        &self,
+        ip: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .peer_addr(std::net::SocketAddr::new(ip.parse().unwrap(), 40000));
+        if let Some(body) = body {
+            request = request
+                .insert_header(("content-type", "application/json"))
+                .set_payload(body.to_string());
+        }
+        send_request(&self.service, request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

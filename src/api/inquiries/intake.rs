@@ -86,7 +86,7 @@ fn reachable(phone: &Option<String>) -> impl FnOnce(&Option<String>, &()) -> gar
 }
 
 /// `consent` in the schema: a boolean that must be `true`.
-fn consent_schema() -> utoipa::openapi::Object {
+pub fn consent_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::Boolean)
         .enum_values(Some([true]))
@@ -96,7 +96,7 @@ fn consent_schema() -> utoipa::openapi::Object {
         .build()
 }
 
-fn must_be_true(consent: &bool, _: &()) -> garde::Result {
+pub fn must_be_true(consent: &bool, _: &()) -> garde::Result {
     if *consent {
         Ok(())
     } else {

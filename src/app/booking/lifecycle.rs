@@ -117,7 +117,7 @@ fn clinical_row(
         sites: clinical.sites,
         adverse_events: serde_json::to_value(&clinical.adverse_events).unwrap_or_default(),
         note: clinical.note,
-        recorded_by: Some(caller.key_id),
+        recorded_by: caller.key_id,
         recorded_at: now,
     }
 }

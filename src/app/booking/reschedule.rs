@@ -79,14 +79,14 @@ pub async fn reschedule(
     let mut moved = None;
     let mut domain_events = Vec::new();
     for step in moves {
-        let row = model::move_to(
-            conn,
-            step.session_id,
-            step.span.start,
-            step.span.end,
-            step.held_until,
-        )
-        .await?;
+        let moving = model::Move {
+            id: step.session_id,
+            provider_id: current.provider_id,
+            starts_at: step.span.start,
+            ends_at: step.span.end,
+            held_until: step.held_until,
+        };
+        let row = model::move_to(conn, moving, now).await?;
         if step.session_id == id {
             moved = Some(row);
             continue;

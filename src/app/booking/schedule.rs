@@ -1,6 +1,6 @@
 //! A provider's day: its sessions and the free gaps in its working hours.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -29,12 +29,14 @@ pub struct Day {
 }
 
 /// The provider's sessions that start on `date` (in their location's zone) and the free gaps
-/// of its working hours that day; a provider key sees only its own day.
+/// of its working hours that day (time held by someone booking online at `now` is not free); a
+/// provider key sees only its own day.
 pub async fn provider_day(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     provider_id: Uuid,
     date: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<Day, AppError> {
     if !caller.sees_provider(provider_id) {
         return Err(AppError::Concealed("provider"));
@@ -55,7 +57,7 @@ pub async fn provider_day(
         ..SessionFilter::default()
     };
     let rows = sessions::list(conn, filter, None, 1000).await?;
-    let busy: Vec<Span> = calendars::busy(conn, &[provider_id], window, &[])
+    let busy: Vec<Span> = calendars::busy(conn, &[provider_id], window, &[], now)
         .await?
         .into_iter()
         .map(|(_, span)| span)

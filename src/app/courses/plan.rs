@@ -165,7 +165,7 @@ pub async fn plan_after(
             .filter_map(|row| row.interval())
             .collect();
         let mut provider_busy: Vec<Span> =
-            calendars::busy(conn, &[provider_id], horizon, &continuation.except)
+            calendars::busy(conn, &[provider_id], horizon, &continuation.except, now)
                 .await?
                 .into_iter()
                 .map(|(_, span)| span)

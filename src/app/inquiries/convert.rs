@@ -133,7 +133,7 @@ pub async fn convert(
         ..InquiryChanges::default()
     };
     let row = model::update(conn, id, changes, now).await?;
-    let mut entry = InquiryEvent::new(id, Some(caller.key_id), "converted", Some(from), to, now);
+    let mut entry = InquiryEvent::new(id, caller.key_id, "converted", Some(from), to, now);
     entry.patient_id = Some(patient_id);
     entry.session_id = session_id;
     model::add_event(conn, entry).await?;

@@ -25,7 +25,7 @@ pub enum Sender {
 impl Sender {
     fn key_id(&self) -> Option<Uuid> {
         match self {
-            Self::Key(caller) => Some(caller.key_id),
+            Self::Key(caller) => caller.key_id,
             Self::Visitor { .. } => None,
         }
     }
@@ -124,6 +124,72 @@ pub async fn receive(
     let received = InquiryEvent::new(row.id, sender.key_id(), "received", None, status, now);
     model::add_event(conn, received).await?;
     audit_events::append(conn, sender.audit(row.id)).await?;
+    let event = inquiry_event(EventType::InquiryReceived, &row, None);
+    events::record(conn, now, [event]).await?;
+    Ok(row)
+}
+
+/// What a patient who booked online wrote for the clinic.
+#[derive(Debug, Clone)]
+pub struct OnlineNote {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub message: String,
+    pub treatment_area_id: Uuid,
+    pub patient_id: Uuid,
+    pub session_id: Uuid,
+    /// When the patient consented, with the booking request.
+    pub consented_at: DateTime<Utc>,
+}
+
+/// Keeps the message of an online booking where the front desk reads messages: an
+/// appointment request already `scheduled`, linked to its patient and session, with its
+/// timeline entry and `inquiry.received`.
+pub async fn note_online_booking(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    note: OnlineNote,
+    now: DateTime<Utc>,
+) -> Result<model::Inquiry, AppError> {
+    let status = InquiryStatus::Scheduled;
+    let row = model::insert(
+        conn,
+        NewInquiry {
+            id: Uuid::now_v7(),
+            kind: InquiryKind::AppointmentRequest,
+            status,
+            name: Some(note.name),
+            email: Some(note.email),
+            phone: note.phone,
+            message: Some(note.message),
+            symptom_duration: None,
+            preferred_contact: None,
+            preferred_times: None,
+            source_page: Some("online booking".to_owned()),
+            treatment_area_id: Some(note.treatment_area_id),
+            consented_at: note.consented_at,
+            duplicate_of: None,
+            closed_at: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    let changes = model::InquiryChanges {
+        patient_id: Some(Some(note.patient_id)),
+        session_id: Some(Some(note.session_id)),
+        first_contacted_at: Some(Some(now)),
+        ..model::InquiryChanges::default()
+    };
+    let row = model::update(conn, row.id, changes, now).await?;
+    let received = InquiryEvent::new(row.id, caller.key_id, "received", None, status, now);
+    model::add_event(conn, received).await?;
+    audit_events::append(
+        conn,
+        caller.audit("inquiry.submit", "inquiries", Some(row.id), 201),
+    )
+    .await?;
     let event = inquiry_event(EventType::InquiryReceived, &row, None);
     events::record(conn, now, [event]).await?;
     Ok(row)

@@ -94,7 +94,7 @@ pub async fn update(
     }
     let from = current.status;
     let mut changes = InquiryChanges::default();
-    let mut entry = InquiryEvent::new(id, Some(caller.key_id), "updated", Some(from), from, now);
+    let mut entry = InquiryEvent::new(id, caller.key_id, "updated", Some(from), from, now);
     let moved = triage.status.filter(|to| *to != from);
     if let Some(to) = moved {
         check_transition(from, to, current.patient_id.is_some())

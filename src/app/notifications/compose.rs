@@ -65,7 +65,7 @@ pub fn local_when(at: DateTime<Utc>, zone: Tz) -> String {
     )
 }
 
-fn kind_label(kind: SessionKind) -> &'static str {
+pub fn kind_label(kind: SessionKind) -> &'static str {
     match kind {
         SessionKind::Assessment => "Assessment",
         SessionKind::Injection => "Injection",
@@ -73,7 +73,7 @@ fn kind_label(kind: SessionKind) -> &'static str {
     }
 }
 
-fn provider_label(provider: &providers::ProviderRow) -> String {
+pub fn provider_label(provider: &providers::ProviderRow) -> String {
     match &provider.credentials {
         Some(credentials) => format!("{}, {credentials}", provider.name),
         None => provider.name.clone(),
@@ -310,7 +310,7 @@ pub async fn compose(
         subject: context.subject,
         text,
         html,
-        unsubscribe_url,
+        unsubscribe_url: Some(unsubscribe_url),
         invites,
     })
 }

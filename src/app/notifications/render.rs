@@ -34,6 +34,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "course_booked.html",
     "aftercare.txt",
     "aftercare.html",
+    "code.txt",
+    "code.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -108,6 +110,32 @@ pub fn render(
     Ok((part("txt")?, part("html")?))
 }
 
+/// What the mail carrying a booking request's code shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeContext {
+    pub subject: String,
+    pub clinic: String,
+    pub given_name: String,
+    pub code: String,
+    /// How long the code may be used.
+    pub minutes: i64,
+    pub what: String,
+    pub when: String,
+    pub location: String,
+}
+
+/// The text and the HTML part of a code's mail.
+pub fn render_code(context: &CodeContext) -> Result<(String, String), AppError> {
+    let env = environment();
+    let value = minijinja::Value::from(minijinja::value::Serde(context));
+    let part = |format: &str| {
+        env.get_template(&format!("code.{format}"))
+            .and_then(|template| template.render(value.clone()))
+            .map_err(|e| AppError::Internal(Box::new(e)))
+    };
+    Ok((part("txt")?, part("html")?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +201,26 @@ mod tests {
         assert!(!text.contains("\n\n\n"), "{text}");
         let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();
         assert!(text.contains("Expect soreness") && !text.contains("Stop NSAIDs"));
+    }
+
+    #[test]
+    fn the_code_mail_shows_the_code_and_escapes_html() {
+        let context = CodeContext {
+            subject: "Your code".into(),
+            clinic: "Prolo & Co".into(),
+            given_name: "Jordan".into(),
+            code: "042917".into(),
+            minutes: 15,
+            what: "Assessment — Knee".into(),
+            when: "Monday 11 January 2027, 09:00 (America/Denver, MST)".into(),
+            location: "Main St <Clinic>".into(),
+        };
+        let (text, html) = render_code(&context).unwrap();
+        assert!(
+            text.contains("\n    042917\n") && text.contains("within 15 minutes"),
+            "{text}"
+        );
+        assert!(html.contains("042917") && html.contains("Prolo &amp; Co"));
+        assert!(!html.contains("<Clinic>"));
     }
 }

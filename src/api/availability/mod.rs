@@ -1,5 +1,8 @@
 //! `GET /v1/availability`: open slots, computed from the pattern and what is taken, fetched in a
-//! fixed number of queries whatever the range.
+//! fixed number of queries whatever the range; `calendar`: the month calendar of a booking
+//! page and the next open slots. Answers are gzipped for clients that accept it.
+
+pub mod calendar;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -51,7 +54,20 @@ pub struct Slot {
     pub ends_at: DateTime<FixedOffset>,
 }
 
-/// Open slots, by start.
+impl Slot {
+    /// The slot in its location's zone.
+    pub fn of(slot: crate::domain::slots::Slot) -> Self {
+        Self {
+            provider_id: slot.provider_id,
+            location_id: slot.location_id,
+            starts_at: slot.starts_at.with_timezone(&slot.offsets.0),
+            ends_at: slot.ends_at.with_timezone(&slot.offsets.1),
+        }
+    }
+}
+
+/// Open slots, by start. A slot names its provider by id: the providers' names are one call
+/// away, in the public `GET /v1/providers`.
 #[derive(Debug, ToSchema)]
 pub struct Availability {
     pub slots: Vec<Slot>,
@@ -146,7 +162,8 @@ fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
 /// provider and/or location. A slot is offered when the provider treats the area and works at the
 /// location at that local wall time (DST-correct), is not on time off, has no active session
 /// overlapping it (buffers included), and the start respects the minimum notice and the booking
-/// horizon. Starts are `slot_step_minutes` apart from the start of each working interval.
+/// horizon, and no one booking online holds it. Starts are `slot_step_minutes` apart from the
+/// start of each working interval. The providers' names are in the public `GET /v1/providers`.
 #[utoipa::path(
     tag = "sessions",
     params(AvailabilityQuery),
@@ -157,7 +174,7 @@ fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
         PublicErrors, ServerErrors,
     )
 )]
-#[get("/availability")]
+#[get("/availability", wrap = "actix_web::middleware::Compress::default()")]
 pub async fn find_availability(
     _caller: Public,
     state: web::Data<AppState>,
@@ -175,16 +192,7 @@ pub async fn find_availability(
     let calendars = availability::calendars(&mut conn, &query, state.now()).await?;
     // The connection goes back to the pool before the slots are computed.
     drop(conn);
-    let slots = calendars
-        .slots()
-        .into_iter()
-        .map(|slot| Slot {
-            provider_id: slot.provider_id,
-            location_id: slot.location_id,
-            starts_at: slot.starts_at.with_timezone(&slot.offsets.0),
-            ends_at: slot.ends_at.with_timezone(&slot.offsets.1),
-        })
-        .collect();
+    let slots = calendars.slots().into_iter().map(Slot::of).collect();
     Ok(HttpResponse::Ok()
         .content_type(mime::APPLICATION_JSON)
         .body(Availability { slots }.to_json()))

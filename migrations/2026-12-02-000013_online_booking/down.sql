@@ -1,0 +1,10 @@
+DROP TABLE manage_tokens;
+DROP TABLE booking_requests;
+DROP TABLE calendar_claims;
+DROP TRIGGER holds_claim ON holds;
+DROP FUNCTION holds_claim();
+DROP TRIGGER sessions_claim ON sessions;
+DROP FUNCTION sessions_claim();
+DROP TABLE holds;
+DROP FUNCTION client_digest(text);
+ALTER TABLE clinic_settings DROP COLUMN phone, DROP COLUMN hold_minutes;
