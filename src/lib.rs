@@ -80,11 +80,11 @@ pub fn app(
         .wrap(ErrorHandlers::new().default_handler(problem_safety_net))
         .wrap(cors(&cors_origins))
         .wrap_fn(|req, service| {
-            let is_docs = req.path().starts_with("/docs");
+            let page = http::security_headers::Page::of(req.path());
             let response = service.call(req);
             async move {
                 let mut response = response.await?;
-                http::security_headers::apply(response.headers_mut(), is_docs);
+                http::security_headers::apply(response.headers_mut(), page);
                 Ok(response)
             }
         })

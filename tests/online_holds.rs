@@ -53,6 +53,7 @@ async fn a_live_hold_takes_its_slot_from_availability_and_from_staff_bookings() 
     assert_eq!(held["ends_at"], "2027-01-05T10:45:00-07:00");
     // Ten minutes (`hold_minutes`) from 08:00 Denver.
     assert_eq!(held["expires_at"], "2027-01-04T08:10:00-07:00");
+    assert_eq!(held["expires_in_seconds"], 600);
     let after = tuesday_starts(&app, &c).await;
     // The 45-minute slots overlapping 10:00–10:45 are gone: 09:30 to 10:30.
     for gone in ["09:30", "09:45", "10:00", "10:15", "10:30"] {

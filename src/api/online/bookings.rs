@@ -91,6 +91,9 @@ pub struct BookingRequested {
     /// When the mailed code stops working (15 minutes); the slot is held as long.
     #[schema(value_type = String, format = DateTime, example = "2027-03-01T17:15:00Z")]
     pub expires_at: DateTime<FixedOffset>,
+    /// Seconds from this answer to `expires_at`.
+    #[schema(example = 900)]
+    pub expires_in_seconds: i64,
 }
 
 /// Request a booking
@@ -152,6 +155,7 @@ pub async fn create_booking(
         id: requested.id,
         status: "awaiting_verification",
         expires_at: requested.expires_at.fixed_offset(),
+        expires_in_seconds: (requested.expires_at - now).num_seconds(),
     }))
 }
 

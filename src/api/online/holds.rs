@@ -53,6 +53,10 @@ pub struct HoldCreated {
     /// When the slot is free again unless booked (`hold_minutes` from now).
     #[schema(value_type = String, format = DateTime, example = "2027-03-01T10:10:00-07:00")]
     pub expires_at: DateTime<FixedOffset>,
+    /// Seconds from this answer to `expires_at`, for a countdown that needs no clock on the
+    /// client's side.
+    #[schema(example = 600)]
+    pub expires_in_seconds: i64,
     #[schema(value_type = String, format = DateTime, example = "2027-03-15T09:00:00-06:00")]
     pub starts_at: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime, example = "2027-03-15T09:45:00-06:00")]
@@ -102,6 +106,7 @@ pub async fn create_hold(
         id: held.hold.id,
         token: held.token,
         expires_at: held.hold.expires_at.with_timezone(&zone).fixed_offset(),
+        expires_in_seconds: (held.hold.expires_at - now).num_seconds(),
         starts_at: held.hold.starts_at.with_timezone(&zone).fixed_offset(),
         ends_at: held.hold.ends_at.with_timezone(&zone).fixed_offset(),
     }))
