@@ -402,6 +402,13 @@ async fn hourly_purges(
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "could not purge events"),
         }
+        match crate::app::online::requests::erase_lapsed(&mut conn, state.now()).await {
+            Ok(erased) if erased > 0 => {
+                tracing::info!(erased, "erased the details of lapsed booking requests")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not erase lapsed booking requests"),
+        }
         if let Some(retention) = &retention {
             match crate::app::inquiries::retention::erase_expired(
                 &mut conn,

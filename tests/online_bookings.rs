@@ -93,8 +93,8 @@ async fn a_visitor_books_with_the_mailed_code_and_the_front_desk_sees_the_sessio
         .await
         .expect(202)
         .body;
-    // The code lives 15 minutes from 15:00Z, and the slot is held as long.
-    assert_eq!(requested["expires_at"], "2027-01-04T15:15:00Z");
+    // The code lives 15 minutes from 08:00 Denver, and the slot is held as long.
+    assert_eq!(requested["expires_at"], "2027-01-04T08:15:00-07:00");
     let id = requested["id"].as_str().unwrap();
     let code = code_for(&smtp, "sam.ortiz@example.com");
     app.clock.set(app.now() + Duration::minutes(12));
@@ -251,6 +251,21 @@ async fn a_code_lives_fifteen_minutes() {
     let id = request(&app, &c, "2027-01-05T10:00:00-07:00", "sam@example.com").await;
     let code = code_for(&smtp, "sam@example.com");
     app.clock.set(app.now() + Duration::minutes(15));
+    // The hourly purge voids it; the database's check then holds its details erased.
+    let mut conn = prolo_scheduler::db::establish(&app.db.url).await.unwrap();
+    let erase = prolo_scheduler::app::online::requests::erase_lapsed;
+    assert_eq!(
+        erase(&mut conn, app.now() - Duration::seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        erase(&mut conn, app.now() + Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
     verify(&app, &id, &code)
         .await
         .problem(409, "booking-request-closed");

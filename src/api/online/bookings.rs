@@ -88,8 +88,9 @@ pub struct BookingRequested {
     pub id: Uuid,
     #[schema(example = "awaiting_verification")]
     pub status: &'static str,
-    /// When the mailed code stops working (15 minutes); the slot is held as long.
-    #[schema(value_type = String, format = DateTime, example = "2027-03-01T17:15:00Z")]
+    /// When the mailed code stops working (15 minutes); the slot is held as long. In the
+    /// location's zone.
+    #[schema(value_type = String, format = DateTime, example = "2027-03-01T10:15:00-07:00")]
     pub expires_at: DateTime<FixedOffset>,
     /// Seconds from this answer to `expires_at`.
     #[schema(example = 900)]
@@ -154,7 +155,10 @@ pub async fn create_booking(
     Ok(HttpResponse::Accepted().json(BookingRequested {
         id: requested.id,
         status: "awaiting_verification",
-        expires_at: requested.expires_at.fixed_offset(),
+        expires_at: requested
+            .expires_at
+            .with_timezone(&requested.zone)
+            .fixed_offset(),
         expires_in_seconds: (requested.expires_at - now).num_seconds(),
     }))
 }

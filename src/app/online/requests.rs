@@ -49,6 +49,8 @@ pub struct Request {
 pub struct Requested {
     pub id: Uuid,
     pub expires_at: DateTime<Utc>,
+    /// The zone of the held slot's location, to speak its instants in.
+    pub zone: chrono_tz::Tz,
     pub letter: Option<Letter>,
 }
 
@@ -73,6 +75,7 @@ pub async fn request(
         return Ok(Requested {
             id,
             expires_at,
+            zone: crate::app::calendar::zone_of(conn, hold.location_id).await?,
             letter: None,
         });
     }
@@ -152,6 +155,7 @@ pub async fn request(
     Ok(Requested {
         id,
         expires_at,
+        zone: place.zone,
         letter: Some(letter),
     })
 }
@@ -294,4 +298,13 @@ async fn book_request(
 pub async fn abandon(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), AppError> {
     model::settle(conn, id, RequestStatus::Void, None).await?;
     Ok(())
+}
+
+/// Voids the requests whose code lapsed unused and erases their details (the hourly purge of
+/// `serve`): a visitor who never entered the code leaves nothing personal behind.
+pub async fn erase_lapsed(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    Ok(model::erase_expired(conn, now).await?)
 }
