@@ -318,6 +318,7 @@ diesel::table! {
         archived_at -> Nullable<Timestamptz>,
         identity_digest -> Nullable<Bytea>,
         email_notifications -> Bool,
+        source -> Text,
     }
 }
 

@@ -68,6 +68,7 @@ async fn an_inquiry_becomes_a_patient_with_a_booked_assessment_in_one_call() {
     assert_eq!(patient["email"], "sam.ortiz@example.com");
     assert_eq!(patient["phone"], "+1 303 555 0142");
     assert_eq!(patient["preferred_contact"], "phone");
+    assert_eq!(patient["source"], "inquiry");
     let session_id = result["session_id"].as_str().unwrap();
     let session = app
         .get(&format!("/v1/sessions/{session_id}"))

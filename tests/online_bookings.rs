@@ -134,6 +134,7 @@ async fn a_visitor_books_with_the_mailed_code_and_the_front_desk_sees_the_sessio
         (patient["given_name"].as_str(), patient["email"].as_str()),
         (Some("Sam"), Some("sam.ortiz@example.com"))
     );
+    assert_eq!(patient["source"], "online");
     let inquiries = app.get("/v1/inquiries").await.expect(200).body;
     let inquiry = &inquiries["items"][0];
     assert_eq!(inquiry["status"], "scheduled");

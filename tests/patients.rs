@@ -29,6 +29,7 @@ async fn patients_are_created_found_updated_and_archived() {
         Some(format!("/v1/patients/{id}").as_str())
     );
     assert_eq!(created.body["preferred_contact"], "email");
+    assert_eq!(created.body["source"], "staff");
 
     let fetched = app
         .send_as(

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::app::caller::Caller;
 use crate::app::patients::{self as app, PatientDetails, PatientUpdate};
 use crate::domain::contact::ContactMethod;
+use crate::domain::patients::PatientSource;
 use crate::error::AppError;
 use crate::http::auth::{AnyKey, ReaderKey, StaffKey};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -45,6 +46,9 @@ pub struct Patient {
     /// Whether confirmations and reminders are emailed (the patient can turn it off with the
     /// link in every message).
     pub email_notifications: bool,
+    /// Who registered the patient: `staff`, `inquiry` (converted from one) or `online` (the
+    /// booking page, after the emailed code; worth checking at the first visit).
+    pub source: PatientSource,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -63,6 +67,7 @@ impl From<model::Patient> for Patient {
             preferred_contact: row.preferred_contact,
             notes: row.notes,
             email_notifications: row.email_notifications,
+            source: row.source,
             active: row.archived_at.is_none(),
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -195,6 +200,7 @@ pub async fn create_patient(
         preferred_contact: body.preferred_contact,
         notes: body.notes,
         email_notifications: body.email_notifications.unwrap_or(true),
+        source: PatientSource::Staff,
     };
     let now = state.now();
     let mut conn = state.conn().await?;

@@ -9,6 +9,7 @@ use super::caller::{Caller, Expected};
 use super::{events, records};
 use crate::domain::contact::{ContactMethod, normalize_email};
 use crate::domain::events::{DomainEvent, EventType};
+use crate::domain::patients::PatientSource;
 use crate::error::AppError;
 use crate::models::audit_events::{self, NewAuditEvent};
 use crate::models::patients::{self as model, NewPatient, PatientChanges, PatientSearch};
@@ -26,6 +27,7 @@ pub struct PatientDetails {
     pub notes: Option<String>,
     /// Whether the patient gets email (default: yes).
     pub email_notifications: bool,
+    pub source: PatientSource,
 }
 
 /// Fields of a patient to change; `None` leaves one as it is, `Some(None)` clears it.
@@ -81,6 +83,7 @@ pub async fn create(
         preferred_contact: details.preferred_contact,
         notes: details.notes,
         email_notifications: details.email_notifications,
+        source: details.source,
     };
     // Named here for the common case; the unique index settles a race.
     if let Some(email) = &new.email

@@ -9,6 +9,7 @@ pub mod inquiries;
 pub mod invite;
 pub mod notifications;
 pub mod online;
+pub mod patients;
 pub mod planning;
 pub mod sessions;
 pub mod slots;

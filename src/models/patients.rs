@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::PageRequest;
 use crate::domain::contact::ContactMethod;
+use crate::domain::patients::PatientSource;
 use crate::schema::{patients, sessions};
 
 /// A row of `patients`.
@@ -26,6 +27,7 @@ pub struct Patient {
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
     pub email_notifications: bool,
+    pub source: PatientSource,
 }
 
 /// A patient to create.
@@ -41,6 +43,7 @@ pub struct NewPatient {
     pub preferred_contact: Option<ContactMethod>,
     pub notes: Option<String>,
     pub email_notifications: bool,
+    pub source: PatientSource,
 }
 
 /// Fields to change; `None` leaves a field as it is.

@@ -12,6 +12,7 @@ use crate::domain::courses::{CourseStatus, Side};
 use crate::domain::inquiries::{InquiryKind, InquiryStatus, SymptomDuration};
 use crate::domain::notifications::{Channel, NotificationKind, NotificationStatus, SkipReason};
 use crate::domain::online::RequestStatus;
+use crate::domain::patients::PatientSource;
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 
 macro_rules! text_enums {
@@ -54,4 +55,5 @@ text_enums! {
     SkipReason => SkipReasonColumn,
     Channel => ChannelColumn,
     RequestStatus => RequestStatusColumn,
+    PatientSource => PatientSourceColumn,
 }

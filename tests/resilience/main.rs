@@ -13,6 +13,7 @@ mod backpressure;
 mod crashes;
 mod hostile_input;
 mod notifications;
+mod online;
 mod outage;
 mod proxies;
 mod replica;

@@ -14,6 +14,7 @@ use crate::app::patients::{self, PatientDetails};
 use crate::domain::contact::ContactMethod;
 use crate::domain::events::EventType;
 use crate::domain::inquiries::{may_convert, split_name, status_after_conversion};
+use crate::domain::patients::PatientSource;
 use crate::domain::sessions::SessionKind;
 use crate::error::{AppError, ProblemType};
 use crate::models::audit_events;
@@ -191,6 +192,7 @@ async fn new_patient(
         preferred_contact: fields.preferred_contact.or(inquiry.preferred_contact),
         notes: fields.notes.clone(),
         email_notifications: true,
+        source: PatientSource::Inquiry,
     };
     let detail = ": convert with patient_id";
     Ok(patients::create(conn, caller, details, detail, now)

@@ -18,6 +18,7 @@ use crate::domain::notifications::Letter;
 use crate::domain::online::{
     CODE_MINUTES, RequestStatus, Verdict, code_hash, code_matches, generate_code, judge,
 };
+use crate::domain::patients::PatientSource;
 use crate::error::{AppError, ProblemType};
 use crate::models::booking_requests::{self as model, NewBookingRequest};
 use crate::models::{audit_events, holds, settings};
@@ -249,6 +250,7 @@ async fn book_request(
                     preferred_contact: None,
                     notes: None,
                     email_notifications: true,
+                    source: PatientSource::Online,
                 };
                 patients::create(conn, caller, details, "", now).await?.id
             }
