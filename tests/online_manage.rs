@@ -12,6 +12,7 @@ use crate::online_holds::{VISITOR, hold, slot};
 use crate::support::TestApp;
 use crate::support::clinic::{Clinic, clinic};
 use crate::support::http::{Server, WireReply, request as wire};
+use crate::support::smtp::{round, worker};
 
 /// Books `starts_at` online; the session's id and its link's token.
 async fn booked(
@@ -225,6 +226,72 @@ async fn inside_the_late_change_window_the_link_sends_the_patient_to_the_phone()
     manage(&app, Method::GET, &token, None)
         .await
         .problem(404, "not-found");
+}
+
+/// The manage link's token in a message's text.
+fn mailed_token(text: &str) -> String {
+    let (_, after) = text.split_once("/book#manage=").expect("a manage link");
+    after.split_whitespace().next().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn the_messages_of_a_session_booked_online_carry_a_link_that_a_move_renews() {
+    let (app, smtp) = app_with_mail(RateLimits::UNLIMITED).await;
+    let c = clinic(&app).await;
+    let (session_id, page_token) = booked(&app, &smtp, &c, "2027-01-07T10:00:00-07:00").await;
+    // A session the front desk booked gets no link: it was never managed online.
+    app.post(
+        "/v1/sessions",
+        c.booking("assessment", "2027-01-08T10:00:00-07:00"),
+    )
+    .await
+    .expect(201);
+    let dir = std::env::temp_dir().join(format!("prolo-manage-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let deliver = worker(&app, Some(&smtp.url()), &dir);
+    round(&deliver).await;
+    let mail = smtp.received();
+    let confirmations: Vec<_> = mail
+        .iter()
+        .filter(|m| m.subject().starts_with("Booked:"))
+        .collect();
+    assert_eq!(confirmations.len(), 2);
+    let (online, by_staff): (Vec<_>, Vec<_>) = confirmations
+        .into_iter()
+        .partition(|m| m.text().contains("#manage="));
+    assert_eq!((online.len(), by_staff.len()), (1, 1));
+    assert!(!by_staff[0].html().contains("#manage="));
+    let mailed = mailed_token(&online[0].text());
+    assert_ne!(mailed, page_token, "each message brings a link of its own");
+    assert!(
+        online[0].html().contains(&mailed),
+        "the HTML part links it too"
+    );
+    for token in [&page_token, &mailed] {
+        manage(&app, Method::GET, token, None).await.expect(200);
+    }
+
+    // The front desk moves it: every old link dies; the message of the move brings a new one.
+    app.post(
+        &format!("/v1/sessions/{session_id}/reschedule"),
+        json!({"starts_at": "2027-01-11T13:00:00-07:00"}),
+    )
+    .await
+    .expect(200);
+    for token in [&page_token, &mailed] {
+        manage(&app, Method::GET, token, None)
+            .await
+            .problem(404, "not-found");
+    }
+    round(&deliver).await;
+    let moved = smtp.received().into_iter().next_back().unwrap();
+    assert!(moved.subject().starts_with("Moved:"), "{}", moved.subject());
+    let renewed = mailed_token(&moved.text());
+    let shown = manage(&app, Method::GET, &renewed, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(shown["starts_at"], "2027-01-11T13:00:00-07:00");
 }
 
 fn count(replies: &[WireReply], status: u16) -> usize {

@@ -280,6 +280,10 @@ test("a patient books a knee assessment: errors beside the fields, the mailed co
   assert.equal(calendar.getFirstPropertyValue("method"), "REQUEST");
   const event = new ICAL.Event(calendar.getFirstSubcomponent("vevent"));
   assert.equal(event.startDate.toJSDate().getTime(), new Date(startsAt).getTime());
+  // It brings its own manage link, which works beside the page's.
+  const mailed = confirmation.text.match(/(http\S+\/book#manage=[A-Za-z0-9_-]+)/)[1];
+  assert.notEqual(mailed, manageUrl);
+  assert.equal((await fetch(`${api}/v1/manage/${mailed.split("#manage=")[1]}`)).status, 200);
   assert.deepEqual(failures, []);
   booked = { sessionId: session.id, manageUrl, startsAt };
   await page.context().close();

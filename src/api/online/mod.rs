@@ -9,11 +9,7 @@ pub mod page;
 
 use crate::http::state::AppState;
 
-/// The link a patient manages their session with: the booking page, the token in its
-/// fragment (a fragment is never sent to a server, so no log or `Referer` carries it).
+/// The link a patient manages their session with (`app::online::manage::link`).
 pub fn manage_url(state: &AppState, token: &str) -> String {
-    format!(
-        "{}/book#manage={token}",
-        state.outbox.public_url.trim_end_matches('/')
-    )
+    crate::app::online::manage::link(&state.outbox.public_url, token)
 }

@@ -11,8 +11,8 @@ use crate::app::events;
 use crate::domain::events::{EventData, EventType};
 use crate::domain::sessions::SessionStatus;
 use crate::error::{AppError, ProblemType};
-use crate::models::audit_events;
 use crate::models::sessions as model;
+use crate::models::{audit_events, manage_tokens};
 
 /// A new time for a session.
 #[derive(Debug, Clone)]
@@ -87,6 +87,8 @@ pub async fn reschedule(
             held_until: step.held_until,
         };
         let row = model::move_to(conn, moving, now).await?;
+        // Manage links name a time: a moved session's old links die (its message brings one).
+        manage_tokens::revoke_all(conn, row.id, now).await?;
         if step.session_id == id {
             moved = Some(row);
             continue;

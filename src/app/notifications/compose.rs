@@ -7,17 +7,18 @@ use diesel_async::AsyncPgConnection;
 
 use super::Outbox;
 use super::render::{CourseLines, MessageContext, SessionLines, render};
+use crate::app::online::manage;
 use crate::domain::access::generate_link_token;
 use crate::domain::courses::Side;
 use crate::domain::invite::{Invite, Method};
 use crate::domain::notifications::{Letter, NotificationKind};
 use crate::domain::sessions::{SessionKind, SessionStatus};
 use crate::error::AppError;
-use crate::models::courses;
 use crate::models::notifications::{self as model, Notification};
 use crate::models::patients::Patient;
 use crate::models::sessions::{self as sessions_model, Session};
 use crate::models::settings::ClinicSettings;
+use crate::models::{courses, manage_tokens};
 use crate::models::{locations, providers, treatment_areas};
 
 /// What a session message is about, read at the moment of sending.
@@ -225,6 +226,7 @@ pub async fn compose(
         post_care: None,
         reply_to: settings.reply_to.clone(),
         unsubscribe_url: unsubscribe_url.clone(),
+        manage_url: None,
     };
     let mut invites = Vec::new();
     if let Some(course_id) = notification
@@ -294,6 +296,18 @@ pub async fn compose(
                 context.pre_care = place.area.pre_care.clone()
             }
             _ => {}
+        }
+        let upcoming = matches!(
+            notification.kind,
+            NotificationKind::BookingConfirmation
+                | NotificationKind::Reminder
+                | NotificationKind::Rescheduled
+        );
+        // A session booked online is managed online: each such message brings a link of its
+        // own (only hashes are kept, so an earlier link cannot be sent again).
+        if upcoming && manage_tokens::has_any(conn, session.id).await? {
+            let token = manage::issue(conn, session.id, now).await?;
+            context.manage_url = Some(manage::link(&outbox.public_url, &token));
         }
         if notification.kind != NotificationKind::Aftercare {
             invites.push(invite(conn, outbox, &session, &place, &clinic, &to, now).await?);

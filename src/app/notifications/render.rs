@@ -22,6 +22,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "session.html",
     "prepare.txt",
     "prepare.html",
+    "manage.txt",
+    "manage.html",
     "booking_confirmation.txt",
     "booking_confirmation.html",
     "reminder.txt",
@@ -93,6 +95,8 @@ pub struct MessageContext {
     pub post_care: Option<String>,
     pub reply_to: Option<String>,
     pub unsubscribe_url: String,
+    /// For a session booked online: a fresh manage link (cancel or move it).
+    pub manage_url: Option<String>,
 }
 
 /// The text and the HTML part of a message of `kind`.
@@ -168,6 +172,7 @@ mod tests {
             post_care: Some("Expect soreness for 2-3 days.".into()),
             reply_to: Some("desk@clinic.example".into()),
             unsubscribe_url: "https://clinic.example/v1/unsubscribe/t".into(),
+            manage_url: None,
         }
     }
 
@@ -199,6 +204,15 @@ mod tests {
         let (text, _) = render(NotificationKind::BookingConfirmation, &plain).unwrap();
         assert!(text.contains("With:  Dr. Sam Ng, MD\n\nThe calendar invite attached adds it to your calendar.\n\nQuestions? Reply to this email.\n\nProlo & Co\n"), "{text}");
         assert!(!text.contains("\n\n\n"), "{text}");
+        // A session booked online: its link, a paragraph of its own, in both parts.
+        let mut online = context();
+        online.pre_care = None;
+        online.manage_url = Some("https://clinic.example/book#manage=t0k".into());
+        let (text, html) = render(NotificationKind::BookingConfirmation, &online).unwrap();
+        assert!(text.contains("With:  Dr. Sam Ng, MD\n\nTo cancel or move it online: https://clinic.example/book#manage=t0k\n(The link is yours alone: keep it to yourself.)\n\nThe calendar invite"), "{text}");
+        assert!(html.contains("manage&#x3d;t0k") || html.contains("manage=t0k"), "{html}");
+        let (text, _) = render(NotificationKind::Aftercare, &online).unwrap();
+        assert!(!text.contains("t0k"), "no link once the session is over");
         let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();
         assert!(text.contains("Expect soreness") && !text.contains("Stop NSAIDs"));
     }

@@ -26,6 +26,12 @@ pub struct Managed {
     pub allowed: Allowed,
 }
 
+/// The link a patient manages their session with: the booking page at `public_url`, the token
+/// in its fragment (a fragment is never sent to a server, so no log or `Referer` carries it).
+pub fn link(public_url: &str, token: &str) -> String {
+    format!("{}/book#manage={token}", public_url.trim_end_matches('/'))
+}
+
 /// Issues a new manage link's token for the session; only its hash is kept.
 pub async fn issue(
     conn: &mut AsyncPgConnection,
@@ -144,7 +150,6 @@ pub async fn move_to_hold(
         cascade: false,
     };
     let view = reschedule::reschedule(conn, caller, &command, now).await?;
-    manage_tokens::revoke_all(conn, row.id, now).await?;
     let token = issue(conn, row.id, now).await?;
     Ok((view, token))
 }
