@@ -78,6 +78,18 @@ pub async fn count_attempt(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResul
     Ok(())
 }
 
+/// Every personal column of a request set to `NULL`: what settling a request leaves.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = booking_requests, treat_none_as_null = true)]
+struct Erased {
+    given_name: Option<String>,
+    family_name: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    email: Option<String>,
+    phone: Option<String>,
+    message: Option<String>,
+}
+
 /// Settles the request (verified with its session, or void) and erases the visitor's details.
 pub async fn settle(
     conn: &mut AsyncPgConnection,
@@ -89,12 +101,7 @@ pub async fn settle(
         .set((
             booking_requests::status.eq(status),
             booking_requests::session_id.eq(session_id),
-            booking_requests::given_name.eq(None::<String>),
-            booking_requests::family_name.eq(None::<String>),
-            booking_requests::date_of_birth.eq(None::<NaiveDate>),
-            booking_requests::email.eq(None::<String>),
-            booking_requests::phone.eq(None::<String>),
-            booking_requests::message.eq(None::<String>),
+            Erased::default(),
         ))
         .execute(conn)
         .await?;
@@ -129,12 +136,7 @@ pub async fn erase_expired(
     )
     .set((
         booking_requests::status.eq(RequestStatus::Void),
-        booking_requests::given_name.eq(None::<String>),
-        booking_requests::family_name.eq(None::<String>),
-        booking_requests::date_of_birth.eq(None::<NaiveDate>),
-        booking_requests::email.eq(None::<String>),
-        booking_requests::phone.eq(None::<String>),
-        booking_requests::message.eq(None::<String>),
+        Erased::default(),
     ))
     .execute(conn)
     .await
