@@ -34,9 +34,10 @@ pub async fn catalog(conn: &mut AsyncPgConnection, patients: u32) -> Result<(), 
            SELECT gen_random_uuid(), id, now() + (20 + n * 3) * interval '1 day',
                   now() + (27 + n * 3) * interval '1 day', 'Conference'
            FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM providers) p;
-         INSERT INTO patients (id, given_name, family_name, date_of_birth, email, phone)
+         INSERT INTO patients (id, given_name, family_name, date_of_birth, email, phone, source)
            SELECT gen_random_uuid(), 'Given' || i, 'Family' || i, date '1940-01-01' + (i % 25000),
-                  'patient' || i || '@bench.example', '+1 303 555 ' || lpad((i % 10000)::text, 4, '0')
+                  'patient' || i || '@bench.example', '+1 303 555 ' || lpad((i % 10000)::text, 4, '0'),
+                  'staff'
            FROM generate_series(1, {patients}) i;"
     );
     conn.batch_execute(&sql)
