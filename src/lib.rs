@@ -14,6 +14,7 @@ pub mod mail;
 pub mod models;
 pub mod openapi;
 pub mod schema;
+pub mod webhook;
 pub mod worker;
 
 use actix_web::body::MessageBody;

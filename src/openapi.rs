@@ -28,6 +28,7 @@ use crate::http::problems::*;
         (name = "settings", description = "The clinic's scheduling rules"),
         (name = "events", description = "The event log: every change, in commit order, without personal details"),
         (name = "notifications", description = "Confirmations, reminders and notices emailed to patients with calendar invites, and the one-click unsubscribe link they carry"),
+        (name = "webhooks", description = "Signed events (Standard Webhooks v1) pushed to the receivers an admin registers, with every delivery and attempt"),
         (name = "online booking", description = "Patients book without a key: hold a slot, prove their email with a mailed code, and manage the session through its link; the booking page itself"),
     ),
     components(

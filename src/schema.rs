@@ -51,6 +51,7 @@ diesel::table! {
         reply_to -> Nullable<Text>,
         hold_minutes -> Int4,
         phone -> Nullable<Text>,
+        feed_full_names -> Bool,
     }
 }
 
@@ -70,6 +71,15 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         session_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (token_hash) {
+        token_hash -> Bytea,
+        provider_id -> Uuid,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -418,7 +428,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Uuid,
+        delivery_id -> Uuid,
+        attempted_at -> Timestamptz,
+        status_code -> Nullable<Int2>,
+        latency_ms -> Int4,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Int2,
+        next_attempt_at -> Timestamptz,
+        claim_token -> Nullable<Uuid>,
+        claimed_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        settled_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Nullable<Array<Text>>,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Bytea,
+        previous_secret -> Nullable<Bytea>,
+        previous_secret_until -> Nullable<Timestamptz>,
+        failing_since -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> providers (provider_id));
+diesel::joinable!(calendar_feeds -> providers (provider_id));
 diesel::joinable!(audit_events -> api_keys (key_id));
 diesel::joinable!(clinical_records -> sessions (session_id));
 diesel::joinable!(courses -> locations (location_id));
@@ -452,11 +510,14 @@ diesel::joinable!(sessions -> treatment_areas (treatment_area_id));
 diesel::joinable!(time_off -> providers (provider_id));
 diesel::joinable!(unsubscribe_tokens -> notifications (notification_id));
 diesel::joinable!(unsubscribe_tokens -> patients (patient_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
     booking_requests,
+    calendar_feeds,
     clinic_secrets,
     clinic_settings,
     clinical_records,
@@ -480,5 +541,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     time_off,
     treatment_areas,
     unsubscribe_tokens,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
     working_hours,
 );

@@ -106,6 +106,18 @@ const MATRIX: &[(&str, Rule)] = &[
     ("get_managed", Rule::Public),
     ("cancel_managed", Rule::Public),
     ("reschedule_managed", Rule::Public),
+    ("create_webhook_endpoint", ADMIN),
+    ("list_webhook_endpoints", ADMIN),
+    ("get_webhook_endpoint", ADMIN),
+    ("update_webhook_endpoint", ADMIN),
+    ("delete_webhook_endpoint", ADMIN),
+    ("rotate_webhook_secret", ADMIN),
+    ("test_webhook_endpoint", ADMIN),
+    ("list_webhook_deliveries", ADMIN),
+    ("retry_webhook_delivery", ADMIN),
+    ("create_calendar_feed", CLINICIAN),
+    ("delete_calendar_feed", CLINICIAN),
+    ("calendar_feed", Rule::Public),
 ];
 
 #[actix_web::test]

@@ -171,8 +171,8 @@ async fn open_insert(url: &str, email: &str, date_of_birth: &str) -> AsyncPgConn
     let mut conn = prolo_scheduler::db::establish(url).await.unwrap();
     conn.batch_execute("BEGIN").await.unwrap();
     diesel::sql_query(
-        "INSERT INTO patients (id, given_name, family_name, date_of_birth, email) \
-         VALUES (gen_random_uuid(), $1, $2, $3::date, $4)",
+        "INSERT INTO patients (id, given_name, family_name, date_of_birth, email, source) \
+         VALUES (gen_random_uuid(), $1, $2, $3::date, $4, 'staff')",
     )
     .bind::<Text, _>(CANARIES.given_name)
     .bind::<Text, _>(CANARIES.family_name)

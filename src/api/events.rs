@@ -4,14 +4,13 @@
 use std::borrow::Cow;
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Discriminator, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use crate::app::events::{self as app, EventQuery};
+use crate::app::events::{self as app, EventQuery, Published};
 use crate::domain::events::{
     CourseEventData, EventType, InquiryEventData, RecordEventData, ScheduleEventData,
     SessionEventData,
@@ -21,7 +20,6 @@ use crate::http::auth::EventReader;
 use crate::http::extract::Query;
 use crate::http::problems::*;
 use crate::http::state::AppState;
-use crate::models::events as model;
 
 const DEFAULT_LIMIT: u16 = 100;
 
@@ -72,8 +70,9 @@ impl EventsQuery {
     }
 }
 
-/// What an event is about.
+/// What an event is about (the documented shape of `app::events::Subject`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[allow(dead_code, reason = "documents the subject's schema")]
 pub struct EventSubject {
     /// `session`, `course`, `inquiry`, `patient`, `provider`, `location`, `treatment_area` or
     /// `time_off`.
@@ -83,37 +82,13 @@ pub struct EventSubject {
     pub id: Uuid,
 }
 
-/// One change, as the log keeps it. `data` has the shape of its `type`.
+/// One change, as the log keeps it (`app::events::Published`, documented here). `data` has the
+/// shape of its `type`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    pub id: Uuid,
-    /// Where the event stands in commit order; pass as `after` to read what follows it.
-    pub position: i64,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub occurred_at: DateTime<Utc>,
-    pub subject: EventSubject,
-    /// The patient the change concerns, if any.
-    pub patient_id: Option<Uuid>,
-    pub data: serde_json::Value,
-}
+#[serde(transparent)]
+pub struct Event(Published);
 
 impl Event {
-    fn from_row(row: model::Event) -> Self {
-        Self {
-            id: row.id,
-            position: row.position,
-            event_type: row.type_,
-            occurred_at: row.occurred_at,
-            subject: EventSubject {
-                subject_type: row.subject_type,
-                id: row.subject_id,
-            },
-            patient_id: row.patient_id,
-            data: row.data,
-        }
-    }
-
     /// The schema of one event type: the common fields, `type` fixed, `data` of its shape.
     fn schema_of(event_type: EventType) -> Schema {
         let data = Ref::from_schema_name(event_type.data_schema());
@@ -257,7 +232,11 @@ pub async fn list_events(
     let mut conn = state.conn().await?;
     let page = app::read(&mut conn, &caller, query).await?;
     Ok(HttpResponse::Ok().json(EventPage {
-        items: page.events.into_iter().map(Event::from_row).collect(),
+        items: page
+            .events
+            .into_iter()
+            .map(|row| Event(row.into()))
+            .collect(),
         next_cursor: page.next_after.to_string(),
     }))
 }

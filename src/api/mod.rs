@@ -5,6 +5,7 @@ pub mod audit;
 pub mod availability;
 pub mod courses;
 pub mod events;
+pub mod feeds;
 pub mod health;
 pub mod inquiries;
 pub mod locations;
@@ -18,6 +19,7 @@ pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;
 pub mod unsubscribe;
+pub mod webhooks;
 pub mod working_hours;
 
 use utoipa_actix_web::scope;
@@ -29,6 +31,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(health::readyz)
         .service(crate::http::problems::describe_problem_type)
         .service(online::page::booking_page)
+        .service(feeds::calendar_feed)
         .service(
             scope("/v1")
                 .service(api_keys::create_api_key)
@@ -88,6 +91,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(providers::get_provider)
                 .service(providers::update_provider)
                 .service(providers::archive_provider)
+                .service(feeds::create_calendar_feed)
+                .service(feeds::delete_calendar_feed)
                 .service(schedule::provider_schedule)
                 .service(working_hours::get_working_hours)
                 .service(working_hours::replace_working_hours)
@@ -106,6 +111,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(online::bookings::verify_booking)
                 .service(online::manage::get_managed)
                 .service(online::manage::cancel_managed)
-                .service(online::manage::reschedule_managed),
+                .service(online::manage::reschedule_managed)
+                .service(webhooks::endpoints::create_webhook_endpoint)
+                .service(webhooks::endpoints::list_webhook_endpoints)
+                .service(webhooks::endpoints::get_webhook_endpoint)
+                .service(webhooks::endpoints::update_webhook_endpoint)
+                .service(webhooks::endpoints::delete_webhook_endpoint)
+                .service(webhooks::endpoints::rotate_webhook_secret)
+                .service(webhooks::deliveries::test_webhook_endpoint)
+                .service(webhooks::deliveries::list_webhook_deliveries)
+                .service(webhooks::deliveries::retry_webhook_delivery),
         );
 }

@@ -60,6 +60,9 @@ pub struct ClinicSettings {
     /// (a change too close to the session).
     #[schema(example = "+1 303 555 0100")]
     pub phone: Option<String>,
+    /// Whether providers' calendar feeds name patients in full; by default only their
+    /// initials (a feed is read by calendar apps outside the clinic).
+    pub feed_full_names: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -78,6 +81,7 @@ impl From<model::ClinicSettings> for ClinicSettings {
             reply_to: row.reply_to,
             hold_minutes: row.hold_minutes,
             phone: row.phone,
+            feed_full_names: row.feed_full_names,
             updated_at: row.updated_at,
         }
     }
@@ -131,6 +135,8 @@ pub struct UpdateSettings {
     #[garde(inner(inner(custom(rules::phone))))]
     #[schema(value_type = Option<String>, max_length = 32, example = "+1 303 555 0100")]
     pub phone: Option<Option<String>>,
+    #[garde(skip)]
+    pub feed_full_names: Option<bool>,
 }
 
 /// The schema of one reminder offset: minutes before a session, 1 to 20,160 (14 days).
@@ -237,6 +243,7 @@ pub async fn update_settings(
         reply_to: body.reply_to,
         hold_minutes: body.hold_minutes,
         phone: body.phone.map(|phone| phone.map(|p| p.trim().to_owned())),
+        feed_full_names: body.feed_full_names,
     };
     let mut conn = state.conn().await?;
     let row = conn

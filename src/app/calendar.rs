@@ -389,6 +389,7 @@ pub async fn cancel(
         current.id,
         SessionStatus::Cancelled,
         Some((reason, note, late)),
+        now,
     )
     .await?;
     model::add_event(conn, entry).await?;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::caller::Caller;
@@ -34,6 +35,46 @@ pub async fn record(
         .collect::<Result<Vec<_>, AppError>>()?;
     model::append(conn, rows).await?;
     Ok(())
+}
+
+/// One change as integrators get it, from `GET /v1/events` and in webhooks alike.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    pub id: Uuid,
+    /// Where the event stands in commit order; pass as `after` to read what follows it.
+    pub position: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    pub subject: Subject,
+    /// The patient the change concerns, if any.
+    pub patient_id: Option<Uuid>,
+    pub data: serde_json::Value,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subject {
+    #[serde(rename = "type")]
+    pub subject_type: String,
+    pub id: Uuid,
+}
+
+impl From<model::Event> for Published {
+    fn from(row: model::Event) -> Self {
+        Self {
+            id: row.id,
+            position: row.position,
+            event_type: row.type_,
+            occurred_at: row.occurred_at,
+            subject: Subject {
+                subject_type: row.subject_type,
+                id: row.subject_id,
+            },
+            patient_id: row.patient_id,
+            data: row.data,
+        }
+    }
 }
 
 /// Events to read: after a position, of some types, so many.

@@ -152,6 +152,29 @@ pub struct MailArgs {
     pub notifications_poll_ms: u64,
 }
 
+/// How webhooks leave.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Allow `http://` endpoint URLs (else `https://` only).
+    #[arg(long, env = "PROLO_WEBHOOK_ALLOW_INSECURE")]
+    pub webhook_allow_insecure: bool,
+    /// Allow endpoints on loopback, private and link-local addresses (tests, local trials).
+    #[arg(long, env = "PROLO_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Do not run the webhook worker in this process (another replica runs it).
+    #[arg(long, env = "PROLO_NO_WEBHOOKS")]
+    pub no_webhooks: bool,
+    /// Milliseconds between the webhook worker's rounds.
+    #[arg(long, env = "PROLO_WEBHOOKS_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub webhooks_poll_ms: u64,
+    /// Seconds a worker's claim on a delivery holds (beyond the 10 s send deadline): how soon
+    /// another replica takes over from one that died mid-attempt. For the resilience tests.
+    #[arg(long, env = "PROLO_WEBHOOK_LEASE_SECS", default_value_t = 120, hide = true,
+          value_parser = clap::value_parser!(u32).range(15..=3600))]
+    pub webhook_lease_secs: u32,
+}
+
 /// Settings of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -222,6 +245,8 @@ pub struct ServeArgs {
     pub event_retention: EventRetentionArgs,
     #[command(flatten)]
     pub mail: MailArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// Run the clock from this RFC 3339 instant instead of the machine's date (time then
     /// passes as usual). For tests and demos that must not depend on today's date.
     #[arg(long, env = "PROLO_CLOCK_START", hide = true)]

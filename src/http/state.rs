@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::app::notifications::Outbox;
+use crate::app::webhooks::endpoints::UrlPolicy;
 use crate::clock::{Clock, SystemClock};
 use crate::config::RateLimits;
 use crate::db::{DbConn, DbPool};
@@ -38,6 +39,8 @@ pub struct AppState {
     /// The mail transport for what a request sends itself (a booking's code); none where the
     /// state was built without one.
     pub mailer: Option<Arc<Mailer>>,
+    /// What webhook endpoint URLs may be.
+    pub webhook_urls: UrlPolicy,
     /// Set once shutdown begins: readiness answers 503 while requests are still served.
     draining: Arc<AtomicBool>,
 }
@@ -64,6 +67,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             outbox: Arc::new(Outbox::default()),
             mailer: None,
+            webhook_urls: UrlPolicy::default(),
             draining: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -101,6 +105,12 @@ impl AppState {
     /// The same state sending messages from `outbox`.
     pub fn with_outbox(mut self, outbox: Outbox) -> Self {
         self.outbox = Arc::new(outbox);
+        self
+    }
+
+    /// The same state allowing webhook endpoint URLs by `policy`.
+    pub fn with_webhook_urls(mut self, policy: UrlPolicy) -> Self {
+        self.webhook_urls = policy;
         self
     }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::schema::{domain_event_sequence, domain_events};
+use crate::schema::{domain_event_sequence, domain_events, event_cursors};
 
 /// An event to append.
 #[derive(Debug, Clone, Insertable)]
@@ -161,4 +161,33 @@ pub async fn purge_batch(
     .bind::<diesel::sql_types::BigInt, _>(batch)
     .execute(conn)
     .await
+}
+
+/// Where `consumer` has read the event log to, locked until the transaction ends; `None` when
+/// another replica holds it (it is reading now).
+pub async fn lock_cursor(conn: &mut AsyncPgConnection, consumer: &str) -> QueryResult<Option<i64>> {
+    event_cursors::table
+        .find(consumer)
+        .select(event_cursors::position)
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Moves `consumer`'s cursor to `position`.
+pub async fn advance_cursor(
+    conn: &mut AsyncPgConnection,
+    consumer: &str,
+    position: i64,
+) -> QueryResult<()> {
+    diesel::update(event_cursors::table.find(consumer))
+        .set((
+            event_cursors::position.eq(position),
+            event_cursors::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod booking_requests;
+pub mod calendar_feeds;
 pub mod calendars;
 pub mod courses;
 pub mod events;
@@ -19,6 +20,7 @@ pub mod text_enums;
 pub mod time_off;
 pub mod treatment_areas;
 pub mod versioned;
+pub mod webhooks;
 pub mod working_hours;
 
 use uuid::Uuid;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::PageRequest;
 use crate::domain::notifications::{Channel, NotificationKind, NotificationStatus, SkipReason};
-use crate::schema::{event_cursors, notifications, session_events, unsubscribe_tokens};
+use crate::schema::{notifications, session_events, unsubscribe_tokens};
 
 /// A row of `notifications`.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -321,35 +321,6 @@ pub async fn count_with_status(
         .count()
         .get_result(conn)
         .await
-}
-
-/// Where `consumer` has read the event log to, locked until the transaction ends; `None` when
-/// another replica holds it (it is reading now).
-pub async fn lock_cursor(conn: &mut AsyncPgConnection, consumer: &str) -> QueryResult<Option<i64>> {
-    event_cursors::table
-        .find(consumer)
-        .select(event_cursors::position)
-        .for_update()
-        .skip_locked()
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// Moves `consumer`'s cursor to `position`.
-pub async fn advance_cursor(
-    conn: &mut AsyncPgConnection,
-    consumer: &str,
-    position: i64,
-) -> QueryResult<()> {
-    diesel::update(event_cursors::table.find(consumer))
-        .set((
-            event_cursors::position.eq(position),
-            event_cursors::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Stores an unsubscribe token's hash for the message that carries it.

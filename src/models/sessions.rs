@@ -212,7 +212,7 @@ pub async fn move_to(
             sessions::ends_at.eq(ends_at),
             sessions::held_until.eq(held_until),
             sessions::version.eq(sessions::version + 1),
-            sessions::updated_at.eq(diesel::dsl::now),
+            sessions::updated_at.eq(now),
         ))
         .returning(Session::as_returning())
         .get_result(conn)
@@ -225,6 +225,7 @@ pub async fn set_status(
     id: Uuid,
     status: SessionStatus,
     cancellation: Option<(CancelReason, Option<String>, bool)>,
+    now: DateTime<Utc>,
 ) -> QueryResult<Session> {
     let (reason, note, late) = match cancellation {
         Some((reason, note, late)) => (Some(reason), note, Some(late)),
@@ -237,7 +238,9 @@ pub async fn set_status(
             sessions::cancel_note.eq(note),
             sessions::late_cancellation.eq(late),
             sessions::version.eq(sessions::version + 1),
-            sessions::updated_at.eq(diesel::dsl::now),
+            // The service's clock, which the rules that read it (a feed's cancelled sessions)
+            // go by.
+            sessions::updated_at.eq(now),
         ))
         .returning(Session::as_returning())
         .get_result(conn)

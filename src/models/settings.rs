@@ -26,6 +26,7 @@ pub struct ClinicSettings {
     pub reply_to: Option<String>,
     pub hold_minutes: i32,
     pub phone: Option<String>,
+    pub feed_full_names: bool,
 }
 
 impl ClinicSettings {
@@ -58,6 +59,7 @@ pub struct SettingsChanges {
     pub reply_to: Option<Option<String>>,
     pub hold_minutes: Option<i32>,
     pub phone: Option<Option<String>>,
+    pub feed_full_names: Option<bool>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {

@@ -3,3 +3,4 @@
 //! cursor and the rows to deliver are claimed in the database.
 
 pub mod notifications;
+pub mod webhooks;

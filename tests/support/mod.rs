@@ -4,6 +4,7 @@
 pub mod clinic;
 pub mod http;
 pub mod smtp;
+pub mod webhooks;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use diesel_async::SimpleAsyncConnection;
 use prolo_scheduler::db;
 use std::sync::Arc;
 
+use prolo_scheduler::app::webhooks::endpoints::UrlPolicy;
 use prolo_scheduler::clock::{Clock, FixedClock};
 use prolo_scheduler::config::RateLimits;
 use prolo_scheduler::domain::access::Role;
@@ -374,6 +376,15 @@ impl TestApp {
         Self::build_with(db, limits, vec![], Some(mailer)).await
     }
 
+    /// The app over `db` refusing webhook URLs as production does: `https://` to public
+    /// addresses only (other apps allow what the tests' local receiver needs).
+    pub async fn with_strict_webhooks(db: TestDatabase) -> Self {
+        let clock = Arc::new(FixedClock::new(TEST_NOW.parse().unwrap()));
+        let state = Self::state(&db.url, RateLimits::UNLIMITED, clock.clone(), None)
+            .with_webhook_urls(UrlPolicy::default());
+        Self::assemble(db, Self::service_of(state, vec![]).await, clock).await
+    }
+
     async fn build(db: TestDatabase, limits: RateLimits, origins: Vec<String>) -> Self {
         Self::build_with(db, limits, origins, None).await
     }
@@ -386,6 +397,10 @@ impl TestApp {
     ) -> Self {
         let clock = Arc::new(FixedClock::new(TEST_NOW.parse().unwrap()));
         let service = Self::service_with(&db.url, limits, origins, clock.clone(), mailer).await;
+        Self::assemble(db, service, clock).await
+    }
+
+    async fn assemble(db: TestDatabase, service: BoxedService, clock: Arc<FixedClock>) -> Self {
         let mut app = Self {
             service,
             db,
@@ -417,15 +432,33 @@ impl TestApp {
         clock: Arc<FixedClock>,
         mailer: Option<Mailer>,
     ) -> BoxedService {
+        Self::service_of(Self::state(url, limits, clock, mailer), origins).await
+    }
+
+    /// The state the tests' apps share: webhook URLs to the local receiver allowed.
+    fn state(
+        url: &str,
+        limits: RateLimits,
+        clock: Arc<FixedClock>,
+        mailer: Option<Mailer>,
+    ) -> AppState {
         let options = prolo_scheduler::config::PoolOptions {
             max_size: 4,
             timeout: std::time::Duration::from_secs(2),
         };
-        let mut state =
-            AppState::with_limits(db::pool(url, options).expect("pool"), limits).with_clock(clock);
+        let mut state = AppState::with_limits(db::pool(url, options).expect("pool"), limits)
+            .with_clock(clock)
+            .with_webhook_urls(UrlPolicy {
+                allow_insecure: true,
+                allow_private: true,
+            });
         if let Some(mailer) = mailer {
             state = state.with_mailer(mailer);
         }
+        state
+    }
+
+    async fn service_of(state: AppState, origins: Vec<String>) -> BoxedService {
         let service = test::init_service(prolo_scheduler::app(state, origins)).await;
         actix_service::boxed::service(actix_service::ServiceExt::map(
             service,

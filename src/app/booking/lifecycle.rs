@@ -82,7 +82,7 @@ pub async fn change_status(
                 model::add_record(conn, row.clone()).await?;
                 record = Some(row);
             }
-            let row = model::set_status(conn, current.id, next, None).await?;
+            let row = model::set_status(conn, current.id, next, None, now).await?;
             let entry = calendar::history(caller, current.id, next.as_str(), Some(status), next);
             model::add_event(conn, entry).await?;
             let event = session_event(calendar::event_type_of(next), &row, Some(status));

@@ -39,7 +39,7 @@ pub async fn plan_pending(
         let batch = conn
             .transaction::<_, AppError, _>(async |conn| {
                 // Another replica planning now holds the row: it will plan these events.
-                let Some(position) = model::lock_cursor(conn, CONSUMER).await? else {
+                let Some(position) = events_model::lock_cursor(conn, CONSUMER).await? else {
                     return Ok(0);
                 };
                 let events = events_model::placed_after(conn, position, None, BATCH).await?;
@@ -50,7 +50,7 @@ pub async fn plan_pending(
                 for event in &events {
                     planner.plan(conn, event).await?;
                 }
-                model::advance_cursor(conn, CONSUMER, last).await?;
+                events_model::advance_cursor(conn, CONSUMER, last).await?;
                 Ok(events.len())
             })
             .await?;

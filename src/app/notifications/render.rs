@@ -210,7 +210,10 @@ mod tests {
         online.manage_url = Some("https://clinic.example/book#manage=t0k".into());
         let (text, html) = render(NotificationKind::BookingConfirmation, &online).unwrap();
         assert!(text.contains("With:  Dr. Sam Ng, MD\n\nTo cancel or move it online: https://clinic.example/book#manage=t0k\n(The link is yours alone: keep it to yourself.)\n\nThe calendar invite"), "{text}");
-        assert!(html.contains("manage&#x3d;t0k") || html.contains("manage=t0k"), "{html}");
+        assert!(
+            html.contains("manage&#x3d;t0k") || html.contains("manage=t0k"),
+            "{html}"
+        );
         let (text, _) = render(NotificationKind::Aftercare, &online).unwrap();
         assert!(!text.contains("t0k"), "no link once the session is over");
         let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();

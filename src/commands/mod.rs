@@ -9,14 +9,18 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::app::notifications::Outbox;
+use crate::app::webhooks::endpoints::UrlPolicy;
 use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeEventsArgs, PurgeInquiriesArgs};
-use crate::config::{DatabaseArgs, RetentionArgs, ServeArgs};
+use crate::config::{DatabaseArgs, ServeArgs};
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
 use crate::http::state::AppState;
 use crate::mail::Mailer;
 use crate::models::api_keys::{self, NewApiKey};
-use crate::worker::notifications::NotificationWorker;
+
+mod background;
+
+use background::{flush_refusals, hourly_purges, notification_worker, webhook_worker};
 
 /// Runs `work` against the configured database; an embedded cluster this process started is
 /// stopped afterwards, one that was already running is left as found.
@@ -269,6 +273,14 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         let poll = Duration::from_millis(args.mail.notifications_poll_ms);
         tokio::spawn(worker.run(poll));
     }
+    let hooks = &args.webhooks;
+    state = state.with_webhook_urls(UrlPolicy {
+        allow_insecure: hooks.webhook_allow_insecure,
+        allow_private: hooks.webhook_allow_private,
+    });
+    if let Some(worker) = webhook_worker(args, &state)? {
+        tokio::spawn(worker.run(Duration::from_millis(hooks.webhooks_poll_ms)));
+    }
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one
     // opened and used by the same worker thread answers without crossing threads (measured:
@@ -313,27 +325,6 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     Ok(())
 }
 
-/// The notification worker, unless this replica leaves it to others; says in one line where
-/// messages go.
-fn notification_worker(
-    args: &ServeArgs,
-    state: &AppState,
-    mailer: Mailer,
-) -> Option<NotificationWorker> {
-    if args.mail.no_notifications {
-        tracing::info!("notifications: not delivered by this process (--no-notifications)");
-        return None;
-    }
-    Some(NotificationWorker {
-        pool: state.pool.clone(),
-        clock: state.clock.clone(),
-        mailer,
-        outbox: (*state.outbox).clone(),
-        batch: 50,
-        concurrency: 4,
-    })
-}
-
 /// On SIGTERM: readiness turns 503 while requests are still served for `drain`, then the
 /// server stops accepting and gives in-flight requests the shutdown timeout. On SIGINT (or
 /// a second signal) it stops at once, as gracefully.
@@ -364,80 +355,6 @@ async fn stop_on_signal(server: actix_web::dev::ServerHandle, state: AppState, d
     }
     tracing::info!("stopping: no new connections; in-flight requests may finish");
     server.stop(true).await;
-}
-
-/// Every few seconds, writes the tallies of refusals whose minute is over, even when no
-/// further request comes to trigger it.
-async fn flush_refusals(state: AppState) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(15));
-    loop {
-        every.tick().await;
-        crate::http::refusals::flush(&state.refusals, &state.pool, state.now(), false).await;
-    }
-}
-
-/// Now and every hour after: forgets expired idempotency keys, purges events older than
-/// `event_retention_days` and, with `retention`, erases the personal data of expired
-/// inquiries; with `audit_retention`, purges old audit events.
-async fn hourly_purges(
-    state: AppState,
-    retention: Option<RetentionArgs>,
-    audit_retention: Option<crate::config::AuditRetentionArgs>,
-    event_retention_days: u32,
-) {
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        let Ok(mut conn) = state.pool.get().await else {
-            continue;
-        };
-        match crate::http::idempotency::purge_expired(&mut conn, state.now()).await {
-            Ok(purged) if purged > 0 => tracing::info!(purged, "forgot expired idempotency keys"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not purge idempotency keys"),
-        }
-        match crate::app::events::purge_expired(&mut conn, event_retention_days, state.now()).await
-        {
-            Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired events"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not purge events"),
-        }
-        match crate::app::online::requests::erase_lapsed(&mut conn, state.now()).await {
-            Ok(erased) if erased > 0 => {
-                tracing::info!(erased, "erased the details of lapsed booking requests")
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "could not erase lapsed booking requests"),
-        }
-        if let Some(retention) = &retention {
-            match crate::app::inquiries::retention::erase_expired(
-                &mut conn,
-                retention.inquiry_retention_days,
-                state.now(),
-            )
-            .await
-            {
-                Ok(erased) if erased > 0 => {
-                    tracing::info!(erased, "erased the personal data of expired inquiries")
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "could not erase expired inquiries"),
-            }
-        }
-        if let Some(retention) = &audit_retention {
-            match crate::app::audit::purge_expired(
-                &mut conn,
-                retention.audit_retention_days,
-                state.now(),
-            )
-            .await
-            {
-                Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired audit events"),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "could not purge audit events"),
-            }
-        }
-    }
 }
 
 /// Makes sure `PROLO_BOOTSTRAP_ADMIN_KEY` exists as an admin key (stored hashed).

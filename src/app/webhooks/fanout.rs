@@ -1,0 +1,80 @@
+//! The fan-out: reads the event log from the `webhooks` cursor and writes one delivery per
+//! enabled endpoint that wants the event, in one transaction with the cursor's advance, so
+//! every event is fanned out exactly once, by whichever replica holds the cursor.
+
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::app::events::Published;
+use crate::error::AppError;
+use crate::models::events as events_model;
+use crate::models::webhooks::{self as model, NewDelivery};
+
+/// The fan-out's name on its cursor.
+pub const CONSUMER: &str = "webhooks";
+
+/// Events fanned out per transaction.
+const BATCH: i64 = 500;
+
+/// The body of an event's webhook (Standard Webhooks: `type`, `timestamp`, `data`); `data` is
+/// the event exactly as `GET /v1/events` lists it: ids, times and statuses, nothing personal.
+pub fn body(event: &Published) -> String {
+    json!({"type": event.event_type, "timestamp": event.occurred_at, "data": event}).to_string()
+}
+
+/// Fans out what has happened since the cursor, a batch per transaction, until the log is read
+/// or another replica holds the cursor. Returns how many events were read.
+pub async fn fan_out_pending(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    events_model::sequence(conn).await?;
+    let mut read = 0;
+    loop {
+        let batch = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let Some(position) = events_model::lock_cursor(conn, CONSUMER).await? else {
+                    return Ok(0);
+                };
+                let events = events_model::placed_after(conn, position, None, BATCH).await?;
+                let Some(last) = events.last().map(|e| e.position) else {
+                    return Ok(0);
+                };
+                let endpoints = model::enabled(conn).await?;
+                let mut deliveries = Vec::new();
+                let count = events.len();
+                for event in events {
+                    let event = Published::from(event);
+                    let wanting: Vec<_> = endpoints
+                        .iter()
+                        // An endpoint gets what happens from its registration on.
+                        .filter(|e| e.wants(&event.event_type) && e.created_at <= event.occurred_at)
+                        .collect();
+                    if wanting.is_empty() {
+                        continue;
+                    }
+                    let body = body(&event);
+                    deliveries.extend(wanting.into_iter().map(|endpoint| NewDelivery {
+                        id: Uuid::now_v7(),
+                        endpoint_id: endpoint.id,
+                        event_id: event.id,
+                        event_type: event.event_type.clone(),
+                        body: body.clone(),
+                        status: "pending",
+                        next_attempt_at: now,
+                        created_at: now,
+                    }));
+                }
+                model::add_deliveries(conn, deliveries).await?;
+                events_model::advance_cursor(conn, CONSUMER, last).await?;
+                Ok(count)
+            })
+            .await?;
+        read += batch;
+        if (batch as i64) < BATCH {
+            return Ok(read);
+        }
+    }
+}
