@@ -302,6 +302,17 @@ async fn keys_are_created_shown_once_used_and_revoked() {
     app.delete(&format!("/v1/api-keys/{}", uuid::Uuid::now_v7()))
         .await
         .problem(404, "not-found");
+    // The key a request is made with cannot revoke itself: its holder would be locked out.
+    let own = app.get("/v1/me").await.expect(200).body["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .delete(&format!("/v1/api-keys/{own}"))
+        .await
+        .problem(422, "unprocessable-values");
+    assert_eq!(refused["errors"][0]["field"], "id");
+    app.get("/v1/me").await.expect(200);
 }
 
 #[actix_web::test]
@@ -315,6 +326,17 @@ async fn key_requests_are_validated() {
         .post(
             "/v1/api-keys",
             json!({"role": "staff", "label": "x", "provider_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!(reply.broken_rules(), ["provider_id"]);
+    // A real provider does not make a provider-bound key of another role (found by
+    // schemathesis: it was a 500 from the database's check).
+    let location = app.location("Denver", "America/Denver").await;
+    let provider = app.provider(&[], &[&location]).await;
+    let reply = app
+        .post(
+            "/v1/api-keys",
+            json!({"role": "integration", "label": "x", "provider_id": provider}),
         )
         .await;
     assert_eq!(reply.broken_rules(), ["provider_id"]);

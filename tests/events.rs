@@ -165,7 +165,7 @@ async fn types_filter_and_the_cursor_moves_past_what_was_filtered_out() {
     assert_eq!(
         app.get("/v1/events?types=session.exploded")
             .await
-            .invalid_fields(),
+            .broken_rules(),
         ["types"]
     );
     let beyond = format!("/v1/events?after={}", head.parse::<i64>().unwrap() + 1);

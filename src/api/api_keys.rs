@@ -175,7 +175,8 @@ pub async fn list_api_keys(
 
 /// Revoke an API key
 ///
-/// Takes effect on the next request, on every replica. Revoking twice is harmless.
+/// Takes effect on the next request, on every replica. Revoking twice is harmless. The key a
+/// request is made with cannot revoke itself (422): that would lock its holder out.
 #[utoipa::path(
     tag = "access",
     security(("bearer" = [])),
@@ -183,6 +184,7 @@ pub async fn list_api_keys(
         (status = 204, description = "Revoked"),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
+        (status = 422, response = crate::http::problems::UnprocessableValues),
         AuthErrors, ServerErrors,
     )
 )]

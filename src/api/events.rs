@@ -58,7 +58,8 @@ impl EventsQuery {
         let mut types = Vec::new();
         for name in self.types.iter().flat_map(|t| t.split(',')) {
             let event_type = EventType::parse(name.trim()).ok_or_else(|| {
-                AppError::field("types", format!("`{name}` is not an event type"))
+                // Well-formed but unknown: a rule the pattern cannot state (422).
+                AppError::rule("types", format!("`{name}` is not an event type"))
             })?;
             types.push(event_type);
         }
@@ -219,6 +220,7 @@ pub struct EventPage {
     responses(
         (status = 200, description = "One page of events, in commit order", body = EventPage),
         (status = 400, response = BadRequest),
+        (status = 422, response = UnprocessableValues),
         AuthErrors, ServerErrors,
     )
 )]

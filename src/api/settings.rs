@@ -122,7 +122,7 @@ pub struct UpdateSettings {
     pub quiet_hours: Option<Option<QuietHours>>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(custom(rules::nullable_text::<100>), custom(plain_name))]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, format = "name")]
     pub sender_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "rules::nullable")]
     #[garde(inner(inner(custom(rules::email))))]
@@ -166,13 +166,11 @@ fn quiet_hours_span(value: &Option<Option<QuietHours>>, _: &()) -> garde::Result
     }
 }
 
-/// A name for a `From` header: not blank, no control characters.
+/// A name for a `From` header: a name's form (not blank, no control characters or bidi
+/// overrides), as the document's `name` pattern says.
 fn plain_name(value: &Option<Option<String>>, _: &()) -> garde::Result {
     match value {
-        Some(Some(name)) if name.trim().is_empty() => Err(garde::Error::new("must not be blank")),
-        Some(Some(name)) if name.chars().any(char::is_control) => {
-            Err(garde::Error::new("must not contain control characters"))
-        }
+        Some(Some(name)) => rules::name(name, &()),
         _ => Ok(()),
     }
 }

@@ -30,6 +30,22 @@ pub async fn issue(
     if command.expires_at.is_some_and(|at| at <= now) {
         return Err(AppError::rule("expires_at", "must be in the future"));
     }
+    // The database holds the same rule (`api_keys_provider_role`); named here for the field.
+    match (command.role, command.provider_id) {
+        (Role::Provider, None) => {
+            return Err(AppError::rule(
+                "provider_id",
+                "is required for a provider key",
+            ));
+        }
+        (role, Some(_)) if role != Role::Provider => {
+            return Err(AppError::rule(
+                "provider_id",
+                "is only for provider keys: other roles are not bound to a provider",
+            ));
+        }
+        _ => {}
+    }
     if let Some(provider_id) = command.provider_id {
         match model::provider_is_active(conn, provider_id).await? {
             Some(true) => {}
@@ -64,6 +80,14 @@ pub async fn revoke(
     caller: &Caller,
     id: Uuid,
 ) -> Result<(), AppError> {
+    // An admin revoking the key it calls with would lock itself out mid-session.
+    if caller.key_id == Some(id) {
+        return Err(AppError::rule(
+            "id",
+            "is the key this request is made with: revoke it with another admin key, or with \
+             `prolo-scheduler api-keys revoke`",
+        ));
+    }
     model::revoke(conn, id)
         .await?
         .ok_or(AppError::NotFound("API key"))?;

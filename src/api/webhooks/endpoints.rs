@@ -33,11 +33,11 @@ pub struct CreateWebhookEndpoint {
     #[schema(min_length = 1, max_length = 2000, format = "uri")]
     pub url: String,
     /// The event types to send (as `GET /v1/events` names them); omitted: every type.
-    #[garde(inner(length(min = 1, max = 100), inner(length(chars, min = 1, max = 100))))]
+    #[garde(inner(length(min = 1, max = 100)))]
     #[schema(min_items = 1, max_items = 100)]
     pub event_types: Option<Vec<String>>,
     #[garde(inner(length(chars, min = 1, max = 500), custom(rules::single_line)))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, format = "single-line")]
     pub description: Option<String>,
 }
 
@@ -50,16 +50,23 @@ pub struct UpdateWebhookEndpoint {
     #[schema(min_length = 1, max_length = 2000, format = "uri")]
     pub url: Option<String>,
     #[serde(default, deserialize_with = "rules::nullable")]
-    #[garde(inner(inner(length(min = 1, max = 100), inner(length(chars, min = 1, max = 100)))))]
+    #[garde(inner(inner(length(min = 1, max = 100))))]
     #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub event_types: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "rules::nullable")]
-    #[garde(custom(rules::nullable_text::<500>))]
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[garde(custom(rules::nullable_text::<500>), custom(single_line))]
+    #[schema(value_type = Option<String>, max_length = 500, format = "single-line")]
     pub description: Option<Option<String>>,
     /// `true` turns a disabled endpoint back on: its waiting deliveries resume.
     #[garde(skip)]
     pub enabled: Option<bool>,
+}
+
+fn single_line(value: &Option<Option<String>>, _: &()) -> garde::Result {
+    match value {
+        Some(Some(text)) => rules::single_line(text, &()),
+        _ => Ok(()),
+    }
 }
 
 fn with_secret(made: WithSecret) -> WebhookEndpointWithSecret {

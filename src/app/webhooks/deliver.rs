@@ -77,6 +77,11 @@ pub async fn settle(
 ) -> Result<bool, AppError> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let delivery = &claim.delivery;
+        // The endpoint first, as its deletion locks it before its deliveries (no deadlock);
+        // gone, its deliveries went with it and there is nothing to record.
+        let Some(endpoint) = model::find_for_update(conn, delivery.endpoint_id).await? else {
+            return Ok(false);
+        };
         model::add_attempt(
             conn,
             Attempt {
@@ -102,9 +107,6 @@ pub async fn settle(
         if !model::settle(conn, delivery.id, claim.token, outcome, now).await? {
             return Ok(false);
         }
-        let Some(endpoint) = model::find_for_update(conn, delivery.endpoint_id).await? else {
-            return Ok(true);
-        };
         let disable = |reason: String| EndpointChanges {
             enabled: Some(false),
             disabled_reason: Some(Some(reason)),
