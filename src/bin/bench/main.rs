@@ -284,9 +284,11 @@ fn start_service(args: &Args, url: &str, scratch: &std::path::Path) -> Result<Ru
         .env("PROLO_BIND", addr.to_string())
         .env("PROLO_RATE_LIMIT_PUBLIC", "0")
         .env("PROLO_RATE_LIMIT_KEY", "0")
-        // The API's own figures, comparable run to run: the notification worker (which would
-        // plan and write a message per booking) is measured on its own.
+        // The API's own figures, comparable run to run: the notification and webhook workers
+        // (which would plan a message and fan out each booking's event) are measured on their
+        // own, and their statements stay out of the SQL captured for the replay.
         .env("PROLO_NO_NOTIFICATIONS", "true")
+        .env("PROLO_NO_WEBHOOKS", "true")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
