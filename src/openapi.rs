@@ -24,6 +24,7 @@ use crate::http::problems::*;
         (name = "inquiries", description = "The website's contact form: public intake, the front desk's triage, and conversion into a patient with a booked assessment"),
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
+        (name = "resources", description = "Rooms and devices (a procedure room, an ultrasound machine) that sessions need besides their provider, and their downtime"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
         (name = "settings", description = "The clinic's scheduling rules"),
         (name = "events", description = "The event log: every change, in commit order, without personal details"),
@@ -34,7 +35,7 @@ use crate::http::problems::*;
     components(
         schemas(Problem, FieldError),
         responses(
-            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, OutsideVisitWindow, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, HoldExpired, BookingRequestClosed, PreconditionFailed,
+            BadRequest, UnprocessableValues, Unauthorized, Forbidden, RateLimited, NotFound, SlugTaken, Duplicate, InUse, ScheduleConflict, OutsideWorkingHours, ProviderOnTimeOff, ProviderNotEligible, TooShortNotice, BeyondHorizon, TimeWithoutOffset, InactiveRecord, TooEarly, OutsideVisitWindow, IdempotencyKeyReused, CourseNotPlannable, CourseWindowBroken, SlotTaken, ResourceUnavailable, PatientDoubleBooked, InvalidTransition, AlreadyConverted, InquiryErased, HoldExpired, BookingRequestClosed, PreconditionFailed,
             PreconditionRequired, PayloadTooLarge, RequestTimeout, UnsupportedMediaType, ServiceUnavailable, InternalError,
         )
     ),

@@ -333,6 +333,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    resource_downtime (id) {
+        id -> Uuid,
+        resource_id -> Uuid,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    resources (id) {
+        id -> Uuid,
+        location_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        tags -> Array<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        archived_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     session_events (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -402,6 +427,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         archived_at -> Nullable<Timestamptz>,
         assessment_gap_days -> Int4,
+        requirements -> Jsonb,
     }
 }
 
@@ -506,6 +532,8 @@ diesel::joinable!(session_events -> sessions (session_id));
 diesel::joinable!(sessions -> locations (location_id));
 diesel::joinable!(sessions -> patients (patient_id));
 diesel::joinable!(sessions -> providers (provider_id));
+diesel::joinable!(resource_downtime -> resources (resource_id));
+diesel::joinable!(resources -> locations (location_id));
 diesel::joinable!(sessions -> treatment_areas (treatment_area_id));
 diesel::joinable!(time_off -> providers (provider_id));
 diesel::joinable!(unsubscribe_tokens -> notifications (notification_id));
@@ -536,6 +564,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     provider_locations,
     provider_treatment_areas,
     providers,
+    resource_downtime,
+    resources,
     session_events,
     sessions,
     time_off,

@@ -87,6 +87,14 @@ const MATRIX: &[(&str, Rule)] = &[
     ("provider_schedule", ANY_KEY),
     ("get_working_hours", Rule::Public),
     ("replace_working_hours", ADMIN),
+    ("create_resource", ADMIN),
+    ("list_resources", ANY_KEY),
+    ("get_resource", ANY_KEY),
+    ("update_resource", ADMIN),
+    ("archive_resource", ADMIN),
+    ("create_downtime", ADMIN),
+    ("list_downtime", ANY_KEY),
+    ("delete_downtime", ADMIN),
     ("create_time_off", ADMIN),
     ("list_time_off", ANY_KEY),
     ("delete_time_off", ADMIN),
@@ -164,6 +172,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
             let path = template
                 .replace("{id}", &provider)
                 .replace("{time_off_id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{downtime_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{slug}", "not-found");
             let method: Method = method.to_uppercase().parse().unwrap();
             let body = operation.get("requestBody").map(|_| json!({}));

@@ -529,6 +529,32 @@ async fn every_change_is_logged_and_no_event_holds_personal_data() {
     app.post(&format!("/v1/treatment-areas/{area}/archive"), json!(null))
         .await
         .expect(200);
+    // A room, changed, taken down for a while, and archived.
+    let room = app
+        .post(
+            "/v1/resources",
+            json!({"location_id": location_id, "kind": "room", "name": mark("Room"), "tags": ["procedure-room"]}),
+        )
+        .await
+        .expect(201);
+    let room_path = format!("/v1/resources/{}", room.body["id"].as_str().unwrap());
+    app.patch(&room_path, &etag(&room), json!({"name": mark("Room One")}))
+        .await
+        .expect(200);
+    let down = app
+        .post(
+            &format!("{room_path}/downtime"),
+            json!({"starts_at": "2027-02-01T00:00:00Z", "ends_at": "2027-02-02T00:00:00Z", "reason": mark("repair")}),
+        )
+        .await
+        .expect(201);
+    let down_id = down.body["id"].as_str().unwrap();
+    app.delete(&format!("{room_path}/downtime/{down_id}"))
+        .await
+        .expect(204);
+    app.post(&format!("{room_path}/archive"), json!({}))
+        .await
+        .expect(200);
     let location = app
         .get(&format!("/v1/locations/{location_id}"))
         .await

@@ -27,5 +27,6 @@ mod openapi;
 mod patients;
 mod problems;
 mod query_input;
+mod resources;
 mod sessions;
 mod webhooks;

@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod online;
 pub mod patients;
 pub mod providers;
+pub mod resources;
 pub mod schedule;
 pub mod sessions;
 pub mod settings;
@@ -86,6 +87,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(treatment_areas::get_treatment_area)
                 .service(treatment_areas::update_treatment_area)
                 .service(treatment_areas::archive_treatment_area)
+                .service(resources::create_resource)
+                .service(resources::list_resources)
+                .service(resources::get_resource)
+                .service(resources::update_resource)
+                .service(resources::archive_resource)
+                .service(resources::downtime::create_downtime)
+                .service(resources::downtime::list_downtime)
+                .service(resources::downtime::delete_downtime)
                 .service(providers::create_provider)
                 .service(providers::list_providers)
                 .service(providers::get_provider)

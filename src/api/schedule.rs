@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::sessions::Session;
 use crate::app::booking::schedule;
+use crate::domain::sessions::SessionKind;
 use crate::error::AppError;
 use crate::http::auth::AnyKey;
 use crate::http::extract::Query;
@@ -23,6 +24,13 @@ pub struct ScheduleQuery {
     #[param(value_type = String, format = Date, example = "2027-03-15")]
     #[garde(skip)]
     pub date: NaiveDate,
+    /// Cut the free gaps also where a session of this area (and `kind`) would find every room
+    /// or device of a tag it needs taken.
+    #[garde(skip)]
+    pub treatment_area_id: Option<Uuid>,
+    /// With `treatment_area_id`: the kind of session the gaps must fit; injections by default.
+    #[garde(skip)]
+    pub kind: Option<SessionKind>,
 }
 
 /// Free time within working hours.
@@ -43,7 +51,8 @@ pub struct DaySchedule {
     pub date: NaiveDate,
     /// Every session of the day, cancelled ones included, by start.
     pub sessions: Vec<Session>,
-    /// Working time not taken by active sessions (with buffers) or time off.
+    /// Working time not taken by active sessions (with buffers), live holds or time off, nor
+    /// (with `treatment_area_id`) by the session's rooms and devices all being taken.
     pub free: Vec<FreeGap>,
 }
 
@@ -69,9 +78,18 @@ pub async fn provider_schedule(
     Query(query): Query<ScheduleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let provider_id = *id;
+    let free_for = match (query.treatment_area_id, query.kind) {
+        (Some(treatment_area_id), kind) => Some(schedule::FreeFor {
+            treatment_area_id,
+            kind: kind.unwrap_or(SessionKind::Injection),
+        }),
+        (None, Some(_)) => return Err(AppError::rule("kind", "needs treatment_area_id")),
+        (None, None) => None,
+    };
     let mut conn = state.conn().await?;
+    let now = state.now();
     let day =
-        schedule::provider_day(&mut conn, &caller, provider_id, query.date, state.now()).await?;
+        schedule::provider_day(&mut conn, &caller, provider_id, query.date, free_for, now).await?;
     let free = day
         .free
         .into_iter()

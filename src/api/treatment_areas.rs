@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::api::resources::ResourceNeeds;
 use crate::app::{catalog, records};
+use crate::domain::resources::Requirements;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, Public};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -111,6 +113,8 @@ pub struct TreatmentArea {
     pub pre_care: Option<String>,
     /// Instructions for the patient after a session.
     pub post_care: Option<String>,
+    /// The tags of the rooms and devices each kind of session needs (`{}`: none).
+    pub requirements: ResourceNeeds,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -119,6 +123,7 @@ pub struct TreatmentArea {
 
 impl From<model::TreatmentArea> for TreatmentArea {
     fn from(row: model::TreatmentArea) -> Self {
+        let requirements = row.requirements().into();
         Self {
             id: row.id,
             slug: row.slug,
@@ -139,6 +144,7 @@ impl From<model::TreatmentArea> for TreatmentArea {
                 max: row.interval_max_days,
             },
             assessment_gap_days: row.assessment_gap_days,
+            requirements,
             pre_care: row.pre_care,
             post_care: row.post_care,
             active: row.archived_at.is_none(),
@@ -186,6 +192,10 @@ pub struct CreateTreatmentArea {
     #[garde(inner(range(min = 0, max = 60)))]
     #[schema(minimum = 0, maximum = 60, default = 1)]
     pub assessment_gap_days: Option<i32>,
+    /// The tags of the rooms and devices each kind of session needs; none by default. Each tag
+    /// must be carried by an active resource (422 naming the tag otherwise).
+    #[garde(dive)]
+    pub requirements: Option<ResourceNeeds>,
 }
 
 /// Fields of a treatment area to change; nested objects are replaced whole; `null` clears text.
@@ -220,6 +230,10 @@ pub struct UpdateTreatmentArea {
     #[garde(inner(range(min = 0, max = 60)))]
     #[schema(minimum = 0, maximum = 60)]
     pub assessment_gap_days: Option<i32>,
+    /// Replaces the requirements whole (`{}`: none). Each tag must be carried by an active
+    /// resource at every location where the area is booked (422 naming the tag and location).
+    #[garde(dive)]
+    pub requirements: Option<ResourceNeeds>,
 }
 
 /// Filters of the treatment-area list.
@@ -266,6 +280,7 @@ pub async fn create_treatment_area(
         pre_care: body.pre_care,
         post_care: body.post_care,
         assessment_gap_days: body.assessment_gap_days.unwrap_or(1),
+        requirements: Requirements::from(body.requirements.unwrap_or_default()).to_stored(),
     };
     let now = state.now();
     let row = conn
@@ -374,6 +389,9 @@ pub async fn update_treatment_area(
         pre_care: body.pre_care,
         post_care: body.post_care,
         assessment_gap_days: body.assessment_gap_days,
+        requirements: body
+            .requirements
+            .map(|needs| Requirements::from(needs).to_stored()),
     };
     let now = state.now();
     let mut conn = state.conn().await?;

@@ -2,15 +2,19 @@
 //! of queries whatever the range, then the slots computed from them without the database.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::domain::resources::{Busy, Pools};
 use crate::domain::sessions::SessionKind;
 use crate::domain::slots::{Calendar, Slot, SlotRequest, Span, open_slots};
 use crate::error::{AppError, ProblemType};
-use crate::models::{calendars, locations, providers, settings, treatment_areas, working_hours};
+use crate::models::{
+    allocations, calendars, locations, providers, settings, treatment_areas, working_hours,
+};
 
 /// The longest range one request for slots may ask for.
 pub const MAX_DAYS: i64 = 62;
@@ -195,6 +199,7 @@ pub async fn calendars_within(
         end: midnight(query.to) + Duration::days(2),
     };
     let busy = calendars::busy(conn, &provider_ids, window, &[], now).await?;
+    let pools = pools_by_location(conn, &area, query.kind, &location_ids, window, now).await?;
     let mut busy_by_provider: HashMap<Uuid, Vec<Span>> = HashMap::new();
     for (provider, span) in busy {
         busy_by_provider.entry(provider).or_default().push(span);
@@ -214,6 +219,7 @@ pub async fn calendars_within(
                 .get(&provider_id)
                 .cloned()
                 .unwrap_or_default(),
+            pools: pools.get(&location_id).cloned().unwrap_or_default(),
         })
         .collect();
     let minutes = match query.kind {
@@ -235,4 +241,30 @@ pub async fn calendars_within(
         latest: now + Duration::days(i64::from(settings.booking_horizon_days)),
     };
     Ok(Calendars { request, calendars })
+}
+
+/// The pools of the resources a session of `kind` in `area` needs at each of `locations`,
+/// busy as of `now` within `window`: one query however many resources there are.
+async fn pools_by_location(
+    conn: &mut AsyncPgConnection,
+    area: &treatment_areas::TreatmentArea,
+    kind: SessionKind,
+    locations: &[Uuid],
+    window: Span,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Arc<Pools>>, AppError> {
+    let requirements = area.requirements();
+    let needs = requirements.of(kind);
+    let mut pools = HashMap::new();
+    if needs.is_empty() {
+        return Ok(pools);
+    }
+    let mut at: HashMap<Uuid, Vec<Busy>> = locations.iter().map(|id| (*id, Vec::new())).collect();
+    for (location_id, busy) in allocations::busy(conn, locations, needs, window, &[], now).await? {
+        at.entry(location_id).or_default().push(busy);
+    }
+    for (location_id, busy) in at {
+        pools.insert(location_id, Arc::new(Pools::new(needs, &busy)));
+    }
+    Ok(pools)
 }

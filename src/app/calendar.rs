@@ -11,23 +11,61 @@ use uuid::Uuid;
 
 use super::caller::Caller;
 use super::events;
+use super::resources::allocate::{self, Needs};
 use crate::domain::events::{DomainEvent, EventData, EventType, SessionEventData};
 use crate::domain::sessions::{
     BookingCheck, BookingRefusal, CancelReason, SessionKind, SessionStatus, check_booking,
 };
 use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
+use crate::models::allocations::{self, Allocated, Owner};
 use crate::models::calendars::{self, BookingFacts, MissingRecord};
 use crate::models::locations;
 use crate::models::sessions::{self as model, NewSession};
 
-/// A session as a use case hands it back: the row, its location's zone, and its clinical
-/// record when the caller may see one.
+/// A session as a use case hands it back: the row, its location's zone, its clinical record
+/// when the caller may see one, and the rooms and devices it was given.
 #[derive(Debug, Clone)]
 pub struct SessionView {
     pub row: model::Session,
     pub zone: Tz,
     pub record: Option<model::ClinicalRecord>,
+    pub resources: Vec<Allocated>,
+}
+
+impl SessionView {
+    /// The view of `row`, its resources still to be read ([`with_resources`]).
+    pub fn new(row: model::Session, zone: Tz, record: Option<model::ClinicalRecord>) -> Self {
+        Self {
+            row,
+            zone,
+            record,
+            resources: Vec::new(),
+        }
+    }
+}
+
+/// Reads the resources of `views`' sessions, in one query.
+pub async fn with_resources(
+    conn: &mut AsyncPgConnection,
+    mut views: Vec<SessionView>,
+) -> Result<Vec<SessionView>, AppError> {
+    let ids: Vec<Uuid> = views.iter().map(|view| view.row.id).collect();
+    for allocated in allocations::of_sessions(conn, &ids).await? {
+        if let Some(view) = views.iter_mut().find(|v| v.row.id == allocated.session_id) {
+            view.resources.push(allocated);
+        }
+    }
+    Ok(views)
+}
+
+/// [`with_resources`] for one view.
+pub async fn with_resources_of(
+    conn: &mut AsyncPgConnection,
+    view: SessionView,
+) -> Result<SessionView, AppError> {
+    let mut views = with_resources(conn, vec![view]).await?;
+    views.pop().ok_or(AppError::NotFound("session"))
 }
 
 /// Which sessions a booking involves.
@@ -83,6 +121,19 @@ impl Checked {
     /// The location's zone.
     pub fn zone(&self) -> Tz {
         self.facts.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The resources a session of `kind` at `location_id` needs.
+    pub fn needs(&self, kind: SessionKind, location_id: Uuid) -> Needs {
+        Needs::of(&self.facts.requirements, kind, location_id, self.zone())
+    }
+
+    /// The span a session takes its resources for: its own, with the buffer.
+    pub fn held(&self) -> Span {
+        Span {
+            start: self.span.start,
+            end: self.held_until,
+        }
     }
 }
 
@@ -328,16 +379,22 @@ pub enum Booked {
     WithCourse,
 }
 
-/// Inserts a booked session with its history entry and its `session.booked` event; overlaps
-/// fail here, at the database's exclusion constraints.
+/// Inserts a booked session with the resources it `needs`, its history entry and its
+/// `session.booked` event; overlaps fail here, at the database's exclusion constraints.
 pub async fn insert_booked(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     new: NewSession,
+    needs: &Needs,
     booked: Booked,
     now: DateTime<Utc>,
-) -> Result<model::Session, AppError> {
+) -> Result<(model::Session, Vec<Allocated>), AppError> {
     let row = model::insert(conn, new, now).await?;
+    let held = Span {
+        start: row.starts_at,
+        end: row.held_until,
+    };
+    let resources = allocate::allocate(conn, Owner::Session(row.id), needs, held, now).await?;
     let mut entry = history(caller, row.id, "booked", None, SessionStatus::Scheduled);
     entry.new_starts_at = Some(row.starts_at);
     model::add_event(conn, entry).await?;
@@ -346,7 +403,7 @@ pub async fn insert_booked(
         data.course_booking = Some(true);
     }
     events::record(conn, now, [event]).await?;
-    Ok(row)
+    Ok((row, resources))
 }
 
 /// Why a session is cancelled, and whether it is late.

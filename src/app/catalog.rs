@@ -56,6 +56,8 @@ pub async fn create_treatment_area(
     new: NewTreatmentArea,
     now: DateTime<Utc>,
 ) -> Result<TreatmentArea, AppError> {
+    let requirements = crate::domain::resources::Requirements::from_stored(&new.requirements);
+    super::resources::check_requirements(conn, None, &requirements).await?;
     let row = treatment_areas::insert(conn, new).await?;
     created(conn, EventType::TreatmentAreaCreated, row.id, now).await?;
     Ok(row)
@@ -72,7 +74,11 @@ pub async fn update_treatment_area(
     let fields = changed_fields!(changes;
         slug, name, description, assessment_minutes, injection_minutes, follow_up_minutes,
         sessions_min, sessions_max, interval_min_days, interval_target_days, interval_max_days,
-        pre_care, post_care, assessment_gap_days);
+        pre_care, post_care, assessment_gap_days, requirements);
+    if let Some(stored) = &changes.requirements {
+        let requirements = crate::domain::resources::Requirements::from_stored(stored);
+        super::resources::check_requirements(conn, Some(id), &requirements).await?;
+    }
     records::update(conn, id, expected, changes, &fields, now).await
 }
 

@@ -127,6 +127,7 @@ async fn seed(conn: &mut AsyncPgConnection) -> QueryResult<()> {
                 pre_care: Some(PRE_CARE.into()),
                 post_care: Some(POST_CARE.into()),
                 assessment_gap_days: 1,
+                requirements: serde_json::json!({}),
             },
         )
         .await?;

@@ -19,4 +19,5 @@ pub mod notifications;
 pub mod online;
 pub mod patients;
 pub mod records;
+pub mod resources;
 pub mod webhooks;

@@ -87,6 +87,14 @@ event_types! {
     WorkingHoursUpdated = "working_hours.updated", "provider", ScheduleEventData;
     TimeOffCreated = "time_off.created", "time_off", ScheduleEventData;
     TimeOffDeleted = "time_off.deleted", "time_off", ScheduleEventData;
+    ResourceCreated = "resource.created", "resource", RecordEventData;
+    /// `fields` names what changed.
+    ResourceUpdated = "resource.updated", "resource", RecordEventData;
+    /// Archived; with `reassign`, its future sessions moved to other resources first.
+    ResourceArchived = "resource.archived", "resource", RecordEventData;
+    /// Downtime was added to the resource (the subject); its times are in the resource's list.
+    ResourceDowntimeCreated = "resource.downtime_created", "resource", RecordEventData;
+    ResourceDowntimeDeleted = "resource.downtime_deleted", "resource", RecordEventData;
 }
 
 impl EventType {

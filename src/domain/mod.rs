@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod online;
 pub mod patients;
 pub mod planning;
+pub mod resources;
 pub mod sessions;
 pub mod slots;
 pub mod time;

@@ -118,6 +118,14 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::Duplicate,
             "a patient with this email and date of birth exists already".into(),
         ),
+        "resources_name_key" => AppError::Problem(
+            ProblemType::Duplicate,
+            "an active resource at this location has this name already".into(),
+        ),
+        "resources_location_id_fkey" => {
+            AppError::rule("location_id", "names a location that does not exist")
+        }
+        "resource_downtime_resource_id_fkey" => AppError::NotFound("resource"),
         "api_keys_provider_id_fkey" => {
             AppError::rule("provider_id", "names a provider that does not exist")
         }

@@ -65,6 +65,15 @@ pub enum AppError {
         from: chrono::DateTime<chrono::FixedOffset>,
         until: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
+    /// No free resource carries `tag` at the session's location then.
+    #[error("no resource tagged `{0}` is free at this location then")]
+    ResourceUnavailable(String),
+    /// Sessions still rely on the record; `session_ids` lists them.
+    #[error("{detail}")]
+    SessionsInUse {
+        detail: String,
+        session_ids: Vec<uuid::Uuid>,
+    },
     #[error("the resource has changed: its ETag no longer matches If-Match")]
     PreconditionFailed,
     #[error("this change requires an If-Match header with the resource's current ETag")]
@@ -118,6 +127,8 @@ impl AppError {
             Self::Duplicate(..) => ProblemType::Duplicate,
             Self::AlreadyConverted { .. } => ProblemType::AlreadyConverted,
             Self::OutsideVisitWindow { .. } => ProblemType::OutsideVisitWindow,
+            Self::ResourceUnavailable(_) => ProblemType::ResourceUnavailable,
+            Self::SessionsInUse { .. } => ProblemType::InUse,
             Self::PreconditionFailed => ProblemType::PreconditionFailed,
             Self::PreconditionRequired => ProblemType::PreconditionRequired,
             Self::PayloadTooLarge => ProblemType::PayloadTooLarge,

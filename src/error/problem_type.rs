@@ -26,6 +26,7 @@ pub enum ProblemType {
     CourseNotPlannable,
     CourseWindowBroken,
     SlotTaken,
+    ResourceUnavailable,
     PatientDoubleBooked,
     InvalidTransition,
     AlreadyConverted,
@@ -47,7 +48,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 40] = [
+    pub const ALL: [ProblemType; 41] = [
         Self::ValidationFailed,
         Self::UnprocessableValues,
         Self::Unauthorized,
@@ -71,6 +72,7 @@ impl ProblemType {
         Self::CourseNotPlannable,
         Self::CourseWindowBroken,
         Self::SlotTaken,
+        Self::ResourceUnavailable,
         Self::PatientDoubleBooked,
         Self::InvalidTransition,
         Self::AlreadyConverted,
@@ -117,6 +119,7 @@ impl ProblemType {
             Self::CourseNotPlannable => "course-not-plannable",
             Self::CourseWindowBroken => "course-window-broken",
             Self::SlotTaken => "slot-taken",
+            Self::ResourceUnavailable => "resource-unavailable",
             Self::PatientDoubleBooked => "patient-double-booked",
             Self::InvalidTransition => "invalid-transition",
             Self::AlreadyConverted => "already-converted",
@@ -162,7 +165,7 @@ impl ProblemType {
             Self::TooEarly | Self::OutsideVisitWindow => 422,
             Self::IdempotencyKeyReused => 422,
             Self::CourseNotPlannable | Self::CourseWindowBroken => 422,
-            Self::SlotTaken => 409,
+            Self::SlotTaken | Self::ResourceUnavailable => 409,
             Self::PatientDoubleBooked => 409,
             Self::InvalidTransition | Self::AlreadyConverted | Self::InquiryErased => 409,
             Self::TooManyHolds => 429,
@@ -205,6 +208,7 @@ impl ProblemType {
             Self::CourseNotPlannable => "Not every session of the course can be placed",
             Self::CourseWindowBroken => "The move breaks the course's interval window",
             Self::SlotTaken => "The provider is already booked then",
+            Self::ResourceUnavailable => "No room or device the session needs is free then",
             Self::PatientDoubleBooked => "The patient is already booked then",
             Self::InvalidTransition => "The resource cannot change this way",
             Self::AlreadyConverted => "The inquiry was converted already",
@@ -244,7 +248,9 @@ impl ProblemType {
             Self::MethodNotAllowed => "The URL exists but not with this method; see `Allow`.",
             Self::SlugTaken => "Another treatment area already uses this slug.",
             Self::Duplicate => "The same record exists already; `existing_id` names it.",
-            Self::InUse => "Other records still refer to this one; change those first.",
+            Self::InUse => {
+                "Other records still refer to this one; change those first. When sessions rely on it, `session_ids` lists them."
+            }
             Self::ScheduleConflict => "The change would overlap an existing schedule entry.",
             Self::OutsideWorkingHours => {
                 "The provider does not work at that location at that local time."
@@ -274,6 +280,9 @@ impl ProblemType {
             }
             Self::SlotTaken => {
                 "Another active session of the provider (with its buffer) overlaps this time, or someone booking online holds it."
+            }
+            Self::ResourceUnavailable => {
+                "The treatment area needs a room or device with the tag named in `tag` for this kind of session, and every one at the location is taken, held or down then. Pick another time (availability offers only times with every tag free)."
             }
             Self::PatientDoubleBooked => {
                 "The patient has another active session overlapping this time."

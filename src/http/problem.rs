@@ -46,6 +46,13 @@ pub struct Problem {
     /// For `already-converted`: the session booked by the conversion, if one was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<uuid::Uuid>,
+    /// For `resource-unavailable`: the tag no free resource carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "ultrasound")]
+    pub tag: Option<String>,
+    /// For `in-use`: the sessions that still rely on the record, by start.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub session_ids: Vec<uuid::Uuid>,
     /// For `outside-visit-window`: the first moment the step is accepted, in the location's zone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_from: Option<chrono::DateTime<chrono::FixedOffset>>,
@@ -66,6 +73,8 @@ impl Problem {
             existing_id: None,
             patient_id: None,
             session_id: None,
+            tag: None,
+            session_ids: Vec::new(),
             allowed_from: None,
             allowed_until: None,
         }
@@ -128,6 +137,10 @@ impl ResponseError for AppError {
             } => {
                 problem.patient_id = Some(*patient_id);
                 problem.session_id = *session_id;
+            }
+            AppError::ResourceUnavailable(tag) => problem.tag = Some(tag.clone()),
+            AppError::SessionsInUse { session_ids, .. } => {
+                problem.session_ids = session_ids.clone();
             }
             AppError::OutsideVisitWindow { from, until, .. } => {
                 problem.allowed_from = Some(*from);

@@ -108,6 +108,8 @@ problem_responses! {
     IdempotencyKeyReused => ProblemType::IdempotencyKeyReused, vec![];
     /// CONFLICT: The provider is already booked then.
     SlotTaken => ProblemType::SlotTaken, vec![];
+    /// 409: no free room or device carries a tag the session needs (`tag` names it).
+    ResourceUnavailable => ProblemType::ResourceUnavailable, vec![];
     /// CONFLICT: The patient is already booked then.
     PatientDoubleBooked => ProblemType::PatientDoubleBooked, vec![];
     /// CONFLICT: The session cannot change this way.

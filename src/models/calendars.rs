@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -103,6 +103,8 @@ pub struct BookingFacts {
     pub buffer_after_injection_minutes: i32,
     /// The provider's weekly intervals at the location.
     pub hours: Vec<crate::domain::working_hours::WeeklyInterval>,
+    /// The tags the area's sessions need, by kind.
+    pub requirements: crate::domain::resources::Requirements,
 }
 
 /// Why facts could not be gathered: a record the booking names does not exist.
@@ -133,6 +135,8 @@ struct FactsRow {
     injection_minutes: Option<i32>,
     #[diesel(sql_type = Nullable<Int4>)]
     follow_up_minutes: Option<i32>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    requirements: Option<serde_json::Value>,
     #[diesel(sql_type = Bool)]
     treats_area: bool,
     #[diesel(sql_type = Bool)]
@@ -152,7 +156,7 @@ SELECT (SELECT p.archived_at IS NULL FROM patients p WHERE p.id = $1) AS patient
        (SELECT v.archived_at IS NULL FROM providers v WHERE v.id = $2) AS provider_active,
        l.archived_at IS NULL AS location_active, l.time_zone,
        a.archived_at IS NULL AS area_active,
-       a.assessment_minutes, a.injection_minutes, a.follow_up_minutes,
+       a.assessment_minutes, a.injection_minutes, a.follow_up_minutes, a.requirements,
        EXISTS (SELECT 1 FROM provider_treatment_areas t
                WHERE t.provider_id = $2 AND t.treatment_area_id = $4) AS treats_area,
        EXISTS (SELECT 1 FROM provider_locations w
@@ -222,6 +226,11 @@ pub async fn booking_facts(
         booking_horizon_days: row.booking_horizon_days,
         buffer_after_injection_minutes: row.buffer_after_injection_minutes,
         hours,
+        requirements: row
+            .requirements
+            .as_ref()
+            .map(crate::domain::resources::Requirements::from_stored)
+            .unwrap_or_default(),
     }))
 }
 

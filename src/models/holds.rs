@@ -173,3 +173,25 @@ pub async fn clear_expired(
     .await?;
     Ok(())
 }
+
+/// Releases the expired holds at `location_id` overlapping `span`: their resources' rows
+/// would stand in a session's way as their provider claims do.
+pub async fn clear_expired_at(
+    conn: &mut AsyncPgConnection,
+    location_id: Uuid,
+    span: crate::domain::slots::Span,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE holds SET released_at = $4 \
+         WHERE location_id = $1 AND released_at IS NULL AND expires_at <= $4 \
+           AND tstzrange(starts_at, held_until) && tstzrange($2, $3)",
+    )
+    .bind::<SqlUuid, _>(location_id)
+    .bind::<Timestamptz, _>(span.start)
+    .bind::<Timestamptz, _>(span.end)
+    .bind::<Timestamptz, _>(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

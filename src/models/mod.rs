@@ -1,5 +1,6 @@
 //! Diesel rows and the queries that read and write them, one module per table or aggregate.
 
+pub mod allocations;
 pub mod api_keys;
 pub mod audit_events;
 pub mod booking_requests;
@@ -14,6 +15,7 @@ pub mod manage_tokens;
 pub mod notifications;
 pub mod patients;
 pub mod providers;
+pub mod resources;
 pub mod sessions;
 pub mod settings;
 pub mod text_enums;

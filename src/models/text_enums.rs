@@ -13,6 +13,7 @@ use crate::domain::inquiries::{InquiryKind, InquiryStatus, SymptomDuration};
 use crate::domain::notifications::{Channel, NotificationKind, NotificationStatus, SkipReason};
 use crate::domain::online::RequestStatus;
 use crate::domain::patients::PatientSource;
+use crate::domain::resources::ResourceKind;
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
 
 macro_rules! text_enums {
@@ -56,4 +57,5 @@ text_enums! {
     Channel => ChannelColumn,
     RequestStatus => RequestStatusColumn,
     PatientSource => PatientSourceColumn,
+    ResourceKind => ResourceKindColumn,
 }

@@ -31,6 +31,8 @@ pub struct TreatmentArea {
     pub updated_at: DateTime<Utc>,
     pub archived_at: Option<DateTime<Utc>>,
     pub assessment_gap_days: i32,
+    /// The tags each kind of session needs (`domain::resources::Requirements`).
+    pub requirements: serde_json::Value,
 }
 
 /// A treatment area to create.
@@ -52,6 +54,7 @@ pub struct NewTreatmentArea {
     pub pre_care: Option<String>,
     pub post_care: Option<String>,
     pub assessment_gap_days: i32,
+    pub requirements: serde_json::Value,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -72,6 +75,7 @@ pub struct TreatmentAreaChanges {
     pub pre_care: Option<Option<String>>,
     pub post_care: Option<Option<String>>,
     pub assessment_gap_days: Option<i32>,
+    pub requirements: Option<serde_json::Value>,
 }
 
 pub async fn insert(
@@ -134,3 +138,10 @@ super::versioned::versioned!(
     TreatmentAreaUpdated,
     TreatmentAreaArchived
 );
+
+impl TreatmentArea {
+    /// The tags its sessions need.
+    pub fn requirements(&self) -> crate::domain::resources::Requirements {
+        crate::domain::resources::Requirements::from_stored(&self.requirements)
+    }
+}

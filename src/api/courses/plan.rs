@@ -54,7 +54,7 @@ pub async fn plan_course(
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key and body replay the first answer")),
     responses(
         (status = 201, description = "Created (and booked)", body = Course, headers(("Location" = String), ("ETag" = String))),
-        (status = 409, response = SlotTaken),
+        (status = 409, description = "The provider's time is taken (`slot-taken`), or a room or device it needs (`resource-unavailable` naming the `tag`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, response = CourseNotPlannable),
         BodyErrors, AuthErrors, ServerErrors,
     )

@@ -75,7 +75,7 @@ pub struct HoldCreated {
     request_body = CreateHold,
     responses(
         (status = 201, description = "Held", body = HoldCreated),
-        (status = 409, response = SlotTaken),
+        (status = 409, description = "The provider's time is taken (`slot-taken`), or a room or device it needs (`resource-unavailable` naming the `tag`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A booking rule is broken: `outside-working-hours`, `provider-on-time-off`, `provider-not-eligible`, `too-short-notice`, `beyond-horizon`, `inactive-record`, or `unprocessable-values` (a record that does not exist, a kind not booked online)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, PublicErrors, ServerErrors,
     )

@@ -236,7 +236,7 @@ pub struct ManagedMove {
     responses(
         (status = 200, description = "Moved", body = ManagedMove),
         (status = 404, response = NotFound),
-        (status = 409, description = "`hold-expired`, or `slot-taken`", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`hold-expired`, `slot-taken`, or `resource-unavailable`", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`too-late-to-change` (the clinic's phone number is in `detail`), a booking rule (`outside-working-hours`, `provider-on-time-off`, `too-short-notice`, `beyond-horizon`), or `unprocessable-values` (a hold for another provider, place or kind)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, PublicErrors, ServerErrors,
     )

@@ -62,7 +62,7 @@ pub struct BookSession {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body replay the first answer")),
     responses(
         (status = 201, description = "Booked", body = Session, headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "The provider or the patient is taken then (`slot-taken`, `patient-double-booked`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The provider, the patient or a room or device the session needs is taken then (`slot-taken`, `patient-double-booked`, `resource-unavailable` naming the `tag`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A booking rule is broken: `outside-working-hours`, `provider-on-time-off`, `provider-not-eligible`, `too-short-notice`, `beyond-horizon`, `time-without-offset`, `inactive-record`, `idempotency-key-reused`", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, ServerErrors,
     )

@@ -73,7 +73,7 @@ pub struct Cancel {
     responses(
         (status = 200, description = "Moved", body = Session, headers(("ETag" = String))),
         (status = 404, response = NotFound),
-        (status = 409, description = "Taken, or the status does not allow a move", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Taken (`slot-taken`, `patient-double-booked`, `resource-unavailable`), or the status does not allow a move", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 412, response = PreconditionFailed),
         (status = 422, description = "A booking rule is broken", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, ServerErrors,

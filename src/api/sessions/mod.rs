@@ -42,6 +42,9 @@ pub struct Session {
     pub late_cancellation: Option<bool>,
     /// What happened, once completed.
     pub clinical_record: Option<ClinicalRecord>,
+    /// The rooms and devices the session was given, one per tag its treatment area requires
+    /// (empty when it requires none).
+    pub resources: Vec<crate::api::resources::SessionResource>,
     /// Increases with every change; the `ETag`.
     pub version: i32,
     #[schema(value_type = String, format = DateTime)]
@@ -53,7 +56,12 @@ pub struct Session {
 impl Session {
     /// The API form of a session, with times in its location's zone.
     pub fn from_view(view: SessionView) -> Self {
-        let SessionView { row, zone, record } = view;
+        let SessionView {
+            row,
+            zone,
+            record,
+            resources,
+        } = view;
         let local = |at: DateTime<Utc>| at.with_timezone(&zone).fixed_offset();
         Self {
             id: row.id,
@@ -72,6 +80,7 @@ impl Session {
             cancel_note: row.cancel_note,
             late_cancellation: row.late_cancellation,
             clinical_record: record.map(clinical_record),
+            resources: resources.into_iter().map(Into::into).collect(),
             version: row.version,
             created_at: local(row.created_at),
             updated_at: local(row.updated_at),

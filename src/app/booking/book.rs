@@ -51,7 +51,9 @@ pub async fn book(
         ends_at: checked.span.end,
         held_until: checked.held_until,
     };
-    let row = calendar::insert_booked(conn, caller, new, calendar::Booked::Alone, now).await?;
+    let needs = checked.needs(command.kind, parties.location_id);
+    let (row, resources) =
+        calendar::insert_booked(conn, caller, new, &needs, calendar::Booked::Alone, now).await?;
     let audit = caller
         .audit("session.book", "sessions", Some(row.id), 201)
         .patient(row.patient_id);
@@ -60,5 +62,6 @@ pub async fn book(
         row,
         zone: checked.zone(),
         record: None,
+        resources,
     })
 }

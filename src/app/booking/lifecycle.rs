@@ -98,7 +98,7 @@ pub async fn change_status(
         .audit(&action, "sessions", Some(row.id), 200)
         .patient(row.patient_id);
     audit_events::append(conn, audit).await?;
-    Ok(SessionView { row, zone, record })
+    calendar::with_resources_of(conn, SessionView::new(row, zone, record)).await
 }
 
 fn clinical_row(

@@ -31,7 +31,7 @@ pub async fn get(
         .audit("session.read", "sessions", Some(row.id), 200)
         .patient(row.patient_id);
     audit_events::append(conn, audit).await?;
-    Ok(SessionView { row, zone, record })
+    calendar::with_resources_of(conn, SessionView::new(row, zone, record)).await
 }
 
 /// A page of sessions by start: those after `after` (a start and an id), at most `limit`, and
@@ -69,13 +69,13 @@ pub async fn list(
     audit_events::append(conn, audit).await?;
     let views = rows
         .into_iter()
-        .map(|row| SessionView {
-            zone: zone_in(&zones, row.location_id),
-            record: records.remove(&row.id),
-            row: redacted(caller, row),
+        .map(|row| {
+            let zone = zone_in(&zones, row.location_id);
+            let record = records.remove(&row.id);
+            SessionView::new(redacted(caller, row), zone, record)
         })
         .collect();
-    Ok((views, has_more))
+    Ok((calendar::with_resources(conn, views).await?, has_more))
 }
 
 /// A session's history, oldest first, and its location's zone. The entries' free-text reasons

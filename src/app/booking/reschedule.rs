@@ -8,8 +8,10 @@ use crate::app::calendar::{self, Parties, SessionView, session_event, visible_to
 use crate::app::caller::{Caller, Expected};
 use crate::app::courses::windows::{self, Move, WindowRules};
 use crate::app::events;
+use crate::app::resources::allocate;
 use crate::domain::events::{EventData, EventType};
 use crate::domain::sessions::SessionStatus;
+use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
 use crate::models::sessions as model;
 use crate::models::{audit_events, manage_tokens};
@@ -77,6 +79,7 @@ pub async fn reschedule(
         moves.reverse();
     }
     let mut moved = None;
+    let mut resources = Vec::new();
     let mut domain_events = Vec::new();
     for step in moves {
         let moving = model::Move {
@@ -87,9 +90,17 @@ pub async fn reschedule(
             held_until: step.held_until,
         };
         let row = model::move_to(conn, moving, now).await?;
+        let needs = checked.needs(row.kind, row.location_id);
+        let held = Span {
+            start: row.starts_at,
+            end: row.held_until,
+        };
+        // The cascade planned around taken resources; only a race can refuse one here.
+        let given = allocate::reallocate(conn, row.id, &needs, held, now).await?;
         // Manage links name a time: a moved session's old links die (its message brings one).
         manage_tokens::revoke_all(conn, row.id, now).await?;
         if step.session_id == id {
+            resources = given;
             moved = Some(row);
             continue;
         }
@@ -124,6 +135,7 @@ pub async fn reschedule(
         row: moved,
         zone,
         record: None,
+        resources,
     })
 }
 

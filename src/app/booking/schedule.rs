@@ -8,10 +8,17 @@ use uuid::Uuid;
 use crate::app::calendar::SessionView;
 use crate::app::calendar::zone_in;
 use crate::app::caller::Caller;
+use std::collections::HashMap;
+
+use crate::app::courses::plan;
+use crate::domain::resources::Pools;
+use crate::domain::sessions::SessionKind;
 use crate::domain::slots::{Span, free_gaps, working_span};
 use crate::error::AppError;
 use crate::models::sessions::{self, SessionFilter};
-use crate::models::{audit_events, calendars, locations, providers, working_hours};
+use crate::models::{
+    audit_events, calendars, locations, providers, treatment_areas, working_hours,
+};
 
 /// A free stretch of working time at a location, in that location's zone.
 #[derive(Debug, Clone)]
@@ -28,14 +35,24 @@ pub struct Day {
     pub free: Vec<Gap>,
 }
 
+/// A kind of session the free gaps must fit: they are also cut where every room or device of
+/// a tag it needs is taken.
+#[derive(Debug, Clone, Copy)]
+pub struct FreeFor {
+    pub treatment_area_id: Uuid,
+    pub kind: SessionKind,
+}
+
 /// The provider's sessions that start on `date` (in their location's zone) and the free gaps
-/// of its working hours that day (time held by someone booking online at `now` is not free); a
-/// provider key sees only its own day.
+/// of its working hours that day (time held by someone booking online at `now` is not free,
+/// nor, with `free_for`, time when the session's resources are all taken); a provider key sees
+/// only its own day.
 pub async fn provider_day(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     provider_id: Uuid,
     date: NaiveDate,
+    free_for: Option<FreeFor>,
     now: DateTime<Utc>,
 ) -> Result<Day, AppError> {
     if !caller.sees_provider(provider_id) {
@@ -62,6 +79,23 @@ pub async fn provider_day(
         .into_iter()
         .map(|(_, span)| span)
         .collect();
+    let mut pools: HashMap<Uuid, Pools> = HashMap::new();
+    if let Some(free_for) = free_for {
+        let area = treatment_areas::find(conn, free_for.treatment_area_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::rule(
+                    "treatment_area_id",
+                    "names a treatment area that does not exist",
+                )
+            })?;
+        let requirements = area.requirements();
+        for &location_id in &provider.location_ids {
+            let needs = requirements.of(free_for.kind);
+            let at = plan::pools_at(conn, location_id, needs, window, &[], now).await?;
+            pools.insert(location_id, at);
+        }
+    }
     let mut free = Vec::new();
     for row in working_hours::for_provider(conn, provider_id).await? {
         let Some(zone) = zones.get(&row.location_id).copied() else {
@@ -74,7 +108,11 @@ pub async fn provider_day(
             continue;
         }
         let open = working_span(date, interval.start.time(), interval.end.time(), zone);
-        free.extend(free_gaps(open, &busy).into_iter().map(|span| Gap {
+        let mut taken = busy.clone();
+        if let Some(pools) = pools.get(&row.location_id) {
+            taken.extend(pools.blocked(open));
+        }
+        free.extend(free_gaps(open, &taken).into_iter().map(|span| Gap {
             location_id: row.location_id,
             span,
             zone,
@@ -88,13 +126,11 @@ pub async fn provider_day(
             if !caller.sees_clinical() {
                 row.cancel_note = None;
             }
-            (row.starts_at.with_timezone(&zone).date_naive() == date).then_some(SessionView {
-                row,
-                zone,
-                record: None,
-            })
+            (row.starts_at.with_timezone(&zone).date_naive() == date)
+                .then(|| SessionView::new(row, zone, None))
         })
         .collect();
+    let sessions = crate::app::calendar::with_resources(conn, sessions).await?;
     let audit = caller.audit("provider.schedule", "providers", Some(provider_id), 200);
     audit_events::append(conn, audit).await?;
     Ok(Day { sessions, free })

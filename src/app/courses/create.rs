@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::app::resources::allocate::Needs;
+
 use super::plan::{PlanRequest, Planned, propose};
 use super::{CourseView, course_event, with_sessions};
 use crate::app::caller::Caller;
@@ -138,6 +140,12 @@ pub async fn book_planned(
     first_number: i32,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let needs = Needs::of(
+        &planned.requirements,
+        planned.kind,
+        course.location_id,
+        planned.zone,
+    );
     for placed in &planned.plan.placed {
         let number = first_number + placed.number as i32;
         let new = NewSession {
@@ -153,12 +161,16 @@ pub async fn book_planned(
             ends_at: placed.ends_at,
             held_until: placed.ends_at + planned.buffer,
         };
-        calendar::insert_booked(conn, caller, new, calendar::Booked::WithCourse, now)
+        calendar::insert_booked(conn, caller, new, &needs, calendar::Booked::WithCourse, now)
             .await
             .map_err(|error| match error {
                 AppError::Problem(kind, detail) => {
                     AppError::Problem(kind, format!("session {number}: {detail}"))
                 }
+                AppError::ResourceUnavailable(tag) => AppError::Problem(
+                    crate::error::ProblemType::ResourceUnavailable,
+                    format!("session {number}: no resource tagged `{tag}` is free then"),
+                ),
                 other => other,
             })?;
     }

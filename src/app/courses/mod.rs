@@ -67,11 +67,7 @@ pub async fn with_sessions(
                 .and_then(|r| r.adverse_events.as_array().map(Vec::len))
                 .unwrap_or(0),
         });
-        sessions.push(SessionView {
-            row: session,
-            zone,
-            record,
-        });
+        sessions.push(SessionView::new(session, zone, record));
     }
     let window = (
         row.interval_min_days.max(0) as u32,
@@ -88,7 +84,7 @@ pub async fn with_sessions(
     Ok(CourseView {
         row,
         zone,
-        sessions: Some(sessions),
+        sessions: Some(calendar::with_resources(conn, sessions).await?),
         progress: Some(progress),
     })
 }

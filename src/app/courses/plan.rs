@@ -1,6 +1,8 @@
 //! Planning a course against the calendars as they are: which provider, and when each session
 //! falls. Writes nothing.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use diesel_async::AsyncPgConnection;
@@ -9,11 +11,12 @@ use uuid::Uuid;
 use crate::domain::planning::{
     IntervalWindow, Plan, PlanInput, Preferences, after_assessment, plan,
 };
+use crate::domain::resources::{Pools, Requirements};
 use crate::domain::sessions::SessionKind;
 use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
-use crate::models::calendars;
 use crate::models::courses as model;
+use crate::models::{allocations, calendars};
 use crate::models::{locations, patients, providers, settings, treatment_areas, working_hours};
 
 /// What course to plan.
@@ -43,6 +46,8 @@ pub struct Planned {
     pub buffer: Duration,
     pub window: IntervalWindow,
     pub plan: Plan,
+    /// The area's resource requirements, to book the plan with.
+    pub requirements: Requirements,
 }
 
 /// Where a plan continues from: after a session, ignoring sessions about to move.
@@ -148,6 +153,18 @@ pub async fn plan_after(
     let mut patient_busy =
         calendars::patient_busy(conn, patient.id, horizon, &continuation.except).await?;
     patient_busy.extend(continuation.taken.iter().map(|(_, patient)| *patient));
+    let requirements = area.requirements();
+    let pools = Arc::new(
+        pools_at(
+            conn,
+            request.location_id,
+            requirements.of(kind),
+            horizon,
+            &continuation.except,
+            now,
+        )
+        .await?,
+    );
     let mut candidates = providers::eligible(
         conn,
         area.id,
@@ -187,6 +204,7 @@ pub async fn plan_after(
             preferences: request.preferences.clone(),
             after: continuation.after,
             not_before,
+            resources: pools.clone(),
         };
         let proposal = plan(&input);
         let better = best
@@ -201,6 +219,7 @@ pub async fn plan_after(
                 buffer,
                 window,
                 plan: proposal,
+                requirements: requirements.clone(),
             });
             if complete {
                 break;
@@ -213,4 +232,25 @@ pub async fn plan_after(
             "no active provider treats this area at this location".into(),
         )
     })
+}
+
+/// The pools of the resources `needs` at `location_id` over `window`, the sessions `except`
+/// not counting (they are being re-planned): one query.
+pub async fn pools_at(
+    conn: &mut AsyncPgConnection,
+    location_id: Uuid,
+    needs: &[String],
+    window: Span,
+    except: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Pools, AppError> {
+    if needs.is_empty() {
+        return Ok(Pools::default());
+    }
+    let busy: Vec<_> = allocations::busy(conn, &[location_id], needs, window, except, now)
+        .await?
+        .into_iter()
+        .map(|(_, busy)| busy)
+        .collect();
+    Ok(Pools::new(needs, &busy))
 }

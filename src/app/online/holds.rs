@@ -6,10 +6,12 @@ use uuid::Uuid;
 
 use crate::app::calendar::{self, Slot};
 use crate::app::caller::Caller;
+use crate::app::resources::allocate;
 use crate::domain::access::generate_link_token;
 use crate::domain::online::{MAX_LIVE_HOLDS_PER_CLIENT, bookable_online};
 use crate::domain::sessions::SessionKind;
 use crate::error::{AppError, ProblemType};
+use crate::models::allocations::Owner;
 use crate::models::holds::{self as model, Hold, NewHold};
 use crate::models::{audit_events, settings};
 
@@ -75,6 +77,14 @@ pub async fn hold(
         expires_at: now + Duration::minutes(i64::from(minutes)),
     };
     let hold = model::insert(conn, new).await?;
+    // The rooms and devices the session will need are kept with the slot.
+    let owner = Owner::Hold {
+        id: hold.id,
+        created_at: hold.created_at,
+        expires_at: hold.expires_at,
+    };
+    let needs = checked.needs(command.kind, command.slot.location_id);
+    allocate::allocate(conn, owner, &needs, checked.held(), now).await?;
     audit_events::append(
         conn,
         caller.audit("hold.create", "holds", Some(hold.id), 201),

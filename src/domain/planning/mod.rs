@@ -6,6 +6,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+use super::resources::Pools;
 use super::slots::{Span, is_free, local_instant, working_span};
 use super::time::Weekday;
 use super::working_hours::WeeklyInterval;
@@ -64,6 +65,8 @@ pub struct PlanInput {
     pub after: Option<DateTime<Utc>>,
     /// No session starts before this: the end of the gap after the patient's assessment.
     pub not_before: Option<DateTime<Utc>>,
+    /// The rooms and devices each session needs at the location, with what keeps them busy.
+    pub resources: std::sync::Arc<Pools>,
 }
 
 /// The first instant a course session may start after an assessment spanning `assessment`:
@@ -321,6 +324,13 @@ fn refusal(
     }
     if !is_free(patient, &Span { start, end }) {
         return Some("the patient has another session".into());
+    }
+    let held = Span {
+        start,
+        end: end + input.buffer_after,
+    };
+    if let Some(tag) = input.resources.unmet_over(&held) {
+        return Some(format!("no resource tagged `{tag}` is free"));
     }
     None
 }

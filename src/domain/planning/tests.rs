@@ -45,6 +45,7 @@ fn weekly_course(first: &str, sessions: u32) -> PlanInput {
         preferences: Preferences::default(),
         after: None,
         not_before: None,
+        resources: Default::default(),
     }
 }
 

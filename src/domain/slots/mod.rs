@@ -8,6 +8,7 @@ use chrono::{
 use chrono_tz::Tz;
 use uuid::Uuid;
 
+use super::resources::Pools;
 use super::time::Weekday;
 use super::working_hours::WeeklyInterval;
 
@@ -63,6 +64,8 @@ pub struct Calendar {
     pub hours: Vec<WeeklyInterval>,
     /// Sessions (with their buffers) and time off, at any location; need not be sorted.
     pub busy: Vec<Span>,
+    /// The rooms and devices the session needs at this location (shared by its providers).
+    pub pools: std::sync::Arc<Pools>,
 }
 
 /// What is asked for.
@@ -141,7 +144,11 @@ fn calendar_slots(request: &SlotRequest, calendar: &Calendar) -> Vec<Slot> {
             let (open, close) = (span.start.timestamp(), span.end.timestamp());
             let mut start = open;
             while start + length <= close {
-                if start >= earliest && start <= latest && is_free_at(&busy, start, start + held) {
+                if start >= earliest
+                    && start <= latest
+                    && is_free_at(&busy, start, start + held)
+                    && calendar.pools.fits(start, start + held)
+                {
                     let (starts_at, ends_at) = (instant(start), instant(start + length));
                     let offsets = if first == last {
                         (first, first)
@@ -197,7 +204,7 @@ fn instant(seconds: i64) -> DateTime<Utc> {
 }
 
 /// `busy` as sorted, disjoint spans of whole seconds (touching spans joined).
-fn merged(busy: &[Span]) -> Vec<(i64, i64)> {
+pub fn merged(busy: &[Span]) -> Vec<(i64, i64)> {
     let mut spans: Vec<(i64, i64)> = busy
         .iter()
         // The end rounded up: a busy span ending mid-second still covers that second.
@@ -219,7 +226,7 @@ fn merged(busy: &[Span]) -> Vec<(i64, i64)> {
 }
 
 /// Whether `[start, end)` misses every one of the disjoint, sorted `busy` spans.
-fn is_free_at(busy: &[(i64, i64)], start: i64, end: i64) -> bool {
+pub fn is_free_at(busy: &[(i64, i64)], start: i64, end: i64) -> bool {
     // The first span ending after `start` is the only one that can overlap.
     let next = busy.partition_point(|(_, busy_end)| *busy_end <= start);
     busy.get(next)

@@ -49,6 +49,7 @@ fn calendar(hours: Vec<WeeklyInterval>, busy: Vec<Span>) -> Calendar {
         time_zone: NEW_YORK,
         hours,
         busy,
+        pools: Default::default(),
     }
 }
 
@@ -240,5 +241,32 @@ fn gap_and_repeated_times_map_to_real_instants() {
     assert_eq!(
         local_instant(fall, one_thirty, NEW_YORK, true),
         at("2027-11-07T06:30:00Z")
+    );
+}
+
+#[test]
+fn a_start_needing_a_taken_device_is_not_offered() {
+    use crate::domain::resources::{Busy, Pools};
+    let here = Uuid::now_v7();
+    let mut cal = calendar(every_day("09:00", "12:00", here), vec![]);
+    // The one ultrasound is in use 10:00-10:45 New York time (15:00-15:45 UTC).
+    let ultrasound = Busy {
+        id: Uuid::now_v7(),
+        tags: vec!["ultrasound".into()],
+        busy: vec![Span {
+            start: at("2027-03-01T15:00:00Z"),
+            end: at("2027-03-01T15:45:00Z"),
+        }],
+    };
+    cal.pools = std::sync::Arc::new(Pools::new(&["ultrasound".into()], &[ultrasound]));
+    let starts: Vec<String> = open_slots(&request("2027-03-01", "2027-03-01"), &[cal])
+        .iter()
+        .map(|slot| slot.starts_at.format("%H:%M").to_string())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "14:00", "14:15", "14:30", "15:45", "16:00", "16:15", "16:30"
+        ]
     );
 }
