@@ -39,15 +39,20 @@ ALTER TABLE treatment_areas
 -- hold expires (as in `calendar_claims`, an expired hold conflicts with no new hold; bookings
 -- release the expired holds at their location on their span first). A session's rows stay as
 -- its record of what it used; `live` follows its status, and only live rows conflict.
+-- `period` is the span as a range, for the constraint and its index, which searches use too;
+-- they read the plain instants (cheaper than taking the range apart row by row).
 CREATE TABLE session_resources (
     session_id  uuid REFERENCES sessions (id) ON DELETE CASCADE,
     hold_id     uuid REFERENCES holds (id) ON DELETE CASCADE,
     resource_id uuid NOT NULL REFERENCES resources (id),
     tag         text NOT NULL,
-    period      tstzrange NOT NULL,
+    starts_at   timestamptz NOT NULL,
+    ends_at     timestamptz NOT NULL,
+    period      tstzrange GENERATED ALWAYS AS (tstzrange(starts_at, ends_at)) STORED,
     valid       tstzrange NOT NULL DEFAULT tstzrange(NULL, NULL),
     live        boolean NOT NULL DEFAULT true,
     CONSTRAINT session_resources_one_owner CHECK ((session_id IS NULL) <> (hold_id IS NULL)),
+    CONSTRAINT session_resources_span CHECK (ends_at > starts_at),
     CONSTRAINT session_resources_overlap EXCLUDE USING gist (
         resource_id WITH =, period WITH &&, valid WITH &&
     ) WHERE (live)

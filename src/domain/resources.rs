@@ -190,12 +190,15 @@ pub struct Pools {
     options: Vec<Vec<usize>>,
     /// Per resource, its busy spans as sorted, disjoint whole seconds.
     busy: Vec<Vec<(i64, i64)>>,
+    /// Whether no resource serves two of the tags: then a tag with any free resource is met
+    /// whatever the others take, and a span fits without a search (the usual clinic).
+    disjoint: bool,
 }
 
 impl Pools {
     /// The pools of `needs` among `resources`.
     pub fn new(needs: &[String], resources: &[Busy]) -> Self {
-        let options = needs
+        let options: Vec<Vec<usize>> = needs
             .iter()
             .map(|tag| {
                 (0..resources.len())
@@ -203,8 +206,13 @@ impl Pools {
                     .collect()
             })
             .collect();
+        let mut served: Vec<usize> = options.iter().flatten().copied().collect();
+        let all = served.len();
+        served.sort_unstable();
+        served.dedup();
         Self {
             tags: needs.to_vec(),
+            disjoint: served.len() == all,
             options,
             busy: resources.iter().map(|r| merged(&r.busy)).collect(),
         }
@@ -268,7 +276,16 @@ impl Pools {
     }
 
     fn unmet(&self, start: i64, end: i64) -> Option<&str> {
-        assign(&self.options, |n| is_free_at(&self.busy[n], start, end))
+        let free = |n: usize| is_free_at(&self.busy[n], start, end);
+        if self.disjoint {
+            // Checked in a slot search's inner loop: no allocation on this path.
+            return self
+                .options
+                .iter()
+                .position(|resources| !resources.iter().any(|&n| free(n)))
+                .map(|need| self.tags[need].as_str());
+        }
+        assign(&self.options, free)
             .err()
             .map(|need| self.tags[need].as_str())
     }
@@ -423,6 +440,29 @@ mod tests {
             missing.unmet_over(&span("2027-01-05T20:00:00Z", "2027-01-05T21:00:00Z")),
             Some("laser")
         );
+    }
+
+    #[test]
+    fn a_resource_serving_two_tags_serves_only_one_at_a_time() {
+        let span = Span {
+            start: at("2027-01-05T16:00:00Z"),
+            end: at("2027-01-05T16:30:00Z"),
+        };
+        let combined = Busy {
+            id: Uuid::from_u128(1),
+            tags: tags(&["procedure-room", "ultrasound"]),
+            busy: vec![],
+        };
+        let plain = |busy: Vec<Span>| Busy {
+            id: Uuid::from_u128(2),
+            tags: tags(&["procedure-room"]),
+            busy,
+        };
+        let needs = tags(&["procedure-room", "ultrasound"]);
+        let free = Pools::new(&needs, &[combined.clone(), plain(vec![])]);
+        assert_eq!(free.unmet_over(&span), None);
+        let taken = Pools::new(&needs, &[combined, plain(vec![span])]);
+        assert!(taken.unmet_over(&span).is_some());
     }
 
     #[test]

@@ -90,24 +90,24 @@ impl From<Allocated> for SessionResource {
 pub struct ResourceNeeds {
     #[serde(default)]
     #[garde(custom(tag_list))]
-    #[schema(max_items = 5, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+    #[schema(max_items = 5, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 40)]
     pub assessment: Vec<String>,
     #[serde(default)]
     #[garde(custom(tag_list))]
-    #[schema(max_items = 5)]
+    #[schema(max_items = 5, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 40)]
     pub injection: Vec<String>,
     #[serde(default)]
     #[garde(custom(tag_list))]
-    #[schema(max_items = 5)]
+    #[schema(max_items = 5, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 40)]
     pub follow_up: Vec<String>,
 }
 
 impl From<ResourceNeeds> for Requirements {
     fn from(needs: ResourceNeeds) -> Self {
         Self {
-            assessment: needs.assessment,
-            injection: needs.injection,
-            follow_up: needs.follow_up,
+            assessment: distinct(needs.assessment),
+            injection: distinct(needs.injection),
+            follow_up: distinct(needs.follow_up),
         }
     }
 }
@@ -122,7 +122,7 @@ impl From<Requirements> for ResourceNeeds {
     }
 }
 
-/// Distinct tags, at most [`MAX_NEEDS`].
+/// At most [`MAX_NEEDS`] well-formed tags.
 fn tag_list(tags: &[String], _: &()) -> garde::Result {
     if tags.len() > MAX_NEEDS {
         return Err(garde::Error::new(format!("at most {MAX_NEEDS} tags")));
@@ -130,7 +130,7 @@ fn tag_list(tags: &[String], _: &()) -> garde::Result {
     tag_set(tags, &())
 }
 
-/// Distinct, well-formed tags.
+/// Well-formed tags (a tag named twice counts once: see [`distinct`]).
 fn tag_set(tags: &[String], _: &()) -> garde::Result {
     if let Some(bad) = tags.iter().find(|tag| !is_tag(tag)) {
         return Err(garde::Error::new(format!(
@@ -138,13 +138,18 @@ fn tag_set(tags: &[String], _: &()) -> garde::Result {
              most 40 characters"
         )));
     }
-    let mut sorted = tags.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    if sorted.len() != tags.len() {
-        return Err(garde::Error::new("names a tag twice"));
-    }
     Ok(())
+}
+
+/// `tags` without repeats, in their order.
+pub fn distinct(tags: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::with_capacity(tags.len());
+    for tag in tags {
+        if !seen.contains(&tag) {
+            seen.push(tag);
+        }
+    }
+    seen
 }
 
 /// A new room or device.
@@ -160,9 +165,14 @@ pub struct CreateResource {
     #[garde(length(chars, min = 1, max = 100), custom(rules::name))]
     #[schema(min_length = 1, max_length = 100, format = "name")]
     pub name: String,
-    /// One to ten distinct tags.
+    /// One to ten tags (one named twice counts once).
     #[garde(length(min = 1, max = 10), custom(tag_set))]
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(
+        min_items = 1,
+        max_items = 10,
+        pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 40
+    )]
     pub tags: Vec<String>,
 }
 
@@ -177,7 +187,12 @@ pub struct UpdateResource {
     #[schema(min_length = 1, max_length = 100, format = "name")]
     pub name: Option<String>,
     #[garde(inner(length(min = 1, max = 10), custom(tag_set)))]
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(
+        min_items = 1,
+        max_items = 10,
+        pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        max_length = 40
+    )]
     pub tags: Option<Vec<String>>,
 }
 
@@ -202,6 +217,7 @@ pub struct ResourceQuery {
     pub kind: Option<ResourceKind>,
     /// Only resources carrying this tag.
     #[garde(inner(length(max = 40)))]
+    #[param(max_length = 40)]
     pub tag: Option<String>,
     /// Only active (`true`) or only archived (`false`) resources.
     #[garde(skip)]
@@ -230,7 +246,7 @@ pub async fn create_resource(
         location_id: body.location_id,
         kind: body.kind,
         name: body.name.trim().to_owned(),
-        tags: body.tags,
+        tags: distinct(body.tags),
     };
     let now = state.now();
     let mut conn = state.conn().await?;
@@ -332,7 +348,7 @@ pub async fn update_resource(
     let changes = ResourceChanges {
         kind: body.kind,
         name: body.name.map(|name| name.trim().to_owned()),
-        tags: body.tags,
+        tags: body.tags.map(distinct),
     };
     let now = state.now();
     let mut conn = state.conn().await?;

@@ -196,6 +196,34 @@ async fn measure(
                 replay_limit(args, cluster, &mut conn, &inputs, service, &secret, scratch).await?;
         }
     }
+    // The same searches and bookings without and with every assessment needing a room and the
+    // ultrasound, alternated over two passes so that neither variant gets the later, warmer
+    // (or more bloated) database.
+    let plain = [inputs.availability(), inputs.booking()];
+    if plain.iter().any(|w| args.wants(w.name)) {
+        seed::resources(&mut conn).await?;
+        for _pass in 0..2 {
+            for needed in [false, true] {
+                seed::require_resources(&mut conn, needed).await?;
+                for workload in inputs
+                    .all()
+                    .into_iter()
+                    .filter(|w| ["availability", "booking"].contains(&w.name) && args.wants(w.name))
+                {
+                    let workload = load::Workload {
+                        name: workloads::variant(workload.name, needed),
+                        ..workload
+                    };
+                    for &concurrency in &args.concurrency {
+                        let measured =
+                            measure_once(&mut conn, &load, &workload, concurrency).await?;
+                        report.resources.push(measured);
+                    }
+                }
+            }
+        }
+        seed::require_resources(&mut conn, false).await?;
+    }
     report.write(&args.out)
 }
 

@@ -27,6 +27,9 @@ pub struct Report {
     pub api: Vec<Measured>,
     pub sql: Vec<Replayed>,
     pub curve: Vec<CurvePoint>,
+    /// Availability and booking without (`-resources`) and with (`+resources`) rooms and
+    /// devices required, two alternated passes each.
+    pub resources: Vec<Measured>,
 }
 
 impl Report {
@@ -41,6 +44,7 @@ impl Report {
             api: Vec::new(),
             sql: Vec::new(),
             curve: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
@@ -116,6 +120,50 @@ impl Report {
                     sql.failed
                 );
             }
+        }
+        md.push_str(
+            "\n## Rooms and devices\n\nAvailability and booking without and with every assessment \
+             needing a procedure room and the ultrasound (two rooms and one ultrasound per \
+             location, the ultrasound about 40 % busy), alternated over two passes in the same \
+             run; the figures are the passes' means. Cost: req/s without / with, and p99 with / \
+             without (target ≤ 1.25).\n\n\
+             | workload | conc. | req/s without | req/s with | cost (req/s) | p99 ms without | p99 ms with | cost (p99) | errors with |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        let mean = |name: &str, concurrency: u32| {
+            let runs: Vec<&Measured> = self
+                .resources
+                .iter()
+                .filter(|m| m.workload == name && m.concurrency == concurrency)
+                .collect();
+            let n = runs.len().max(1) as f64;
+            (
+                runs.iter().map(|m| m.requests_per_second).sum::<f64>() / n,
+                runs.iter().map(|m| m.p99_ms).sum::<f64>() / n,
+                runs.iter().map(|m| m.errors).sum::<u64>(),
+            )
+        };
+        let mut pairs: Vec<(String, u32)> = self
+            .resources
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m.workload.strip_suffix("+resources")?.to_owned(),
+                    m.concurrency,
+                ))
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        for (name, concurrency) in pairs {
+            let (rps_without, p99_without, _) = mean(&format!("{name}-resources"), concurrency);
+            let (rps_with, p99_with, errors) = mean(&format!("{name}+resources"), concurrency);
+            let _ = writeln!(
+                md,
+                "| {name} | {concurrency} | {rps_without:.0} | {rps_with:.0} | {:.2} | {p99_without:.2} | {p99_with:.2} | {:.2} | {errors} |",
+                rps_without / rps_with.max(f64::EPSILON),
+                p99_with / p99_without.max(f64::EPSILON),
+            );
         }
         md.push_str(
             "\n## Scale curve\n\n| past sessions | workload | conc. | req/s | p50 ms | p99 ms | errors |\n\

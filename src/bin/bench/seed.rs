@@ -132,3 +132,47 @@ pub async fn grow_history(
     }
     Ok(())
 }
+
+/// The rooms-and-devices variant: two procedure rooms and one ultrasound at every location,
+/// and the upcoming sessions of one provider in six at each location given a room and the
+/// ultrasound, so the ultrasound is about 40 % busy and the rooms 20 % each. Whether sessions
+/// need them is [`require_resources`].
+pub async fn resources(conn: &mut AsyncPgConnection) -> Result<(), String> {
+    let sql = format!(
+        "INSERT INTO resources (id, location_id, kind, name, tags)
+           SELECT gen_random_uuid(), l.id, r.kind, r.name, r.tags FROM locations l
+           CROSS JOIN (VALUES ('room', 'Procedure 1', ARRAY['procedure-room']),
+                              ('room', 'Procedure 2', ARRAY['procedure-room']),
+                              ('device', 'Ultrasound 1', ARRAY['ultrasound'])) AS r(kind, name, tags);
+         WITH {NUMBERED},
+              served AS (SELECT s.id, s.location_id, s.starts_at, s.held_until,
+                                row_number() OVER (ORDER BY s.starts_at, s.id) AS n
+                         FROM sessions s JOIN p ON p.id = s.provider_id
+                         WHERE s.status IN ('scheduled', 'confirmed') AND s.starts_at > now()
+                           AND p.n % 6 = 0)
+         INSERT INTO session_resources (session_id, resource_id, tag, starts_at, ends_at)
+           SELECT served.id, r.id, r.tags[1], served.starts_at, served.held_until
+           FROM served JOIN resources r ON r.location_id = served.location_id
+            AND r.name IN ('Ultrasound 1', CASE WHEN served.n % 2 = 0 THEN 'Procedure 1'
+                                                ELSE 'Procedure 2' END)
+         ON CONFLICT DO NOTHING;
+         ANALYZE resources; ANALYZE session_resources;"
+    );
+    conn.batch_execute(&sql)
+        .await
+        .map_err(|e| format!("cannot seed the rooms and devices: {e}"))
+}
+
+/// Makes every area's assessments (the sessions the workloads book and search) need a
+/// procedure room and the ultrasound, or nothing.
+pub async fn require_resources(conn: &mut AsyncPgConnection, needed: bool) -> Result<(), String> {
+    let requirements = match needed {
+        true => r#"{"assessment": ["procedure-room", "ultrasound"]}"#,
+        false => "{}",
+    };
+    conn.batch_execute(&format!(
+        "UPDATE treatment_areas SET requirements = '{requirements}'"
+    ))
+    .await
+    .map_err(|e| format!("cannot set the requirements: {e}"))
+}

@@ -12,6 +12,16 @@ use uuid::Uuid;
 use crate::http;
 use crate::load::{Call, Workload};
 
+/// The name of `workload` in the rooms-and-devices comparison, with them `needed` or not.
+pub fn variant(workload: &str, needed: bool) -> &'static str {
+    match (workload, needed) {
+        ("availability", false) => "availability-resources",
+        ("availability", true) => "availability+resources",
+        (_, false) => "booking-resources",
+        (_, true) => "booking+resources",
+    }
+}
+
 /// Calls per workload: enough that repeats are rare within a run.
 const CALLS: usize = 20_000;
 
