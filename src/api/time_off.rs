@@ -75,28 +75,17 @@ pub struct CreateTimeOff {
     /// RFC 3339 with an offset; after `starts_at`.
     #[serde(deserialize_with = "rules::instant")]
     #[schema(value_type = String, format = DateTime)]
-    #[garde(custom(ends_after(&self.starts_at)))]
+    #[garde(custom(rules::ends_after(&self.starts_at)))]
     pub ends_at: DateTime<Utc>,
     #[garde(length(chars, max = 500))]
     #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
-fn ends_after(starts_at: &DateTime<Utc>) -> impl FnOnce(&DateTime<Utc>, &()) -> garde::Result + '_ {
-    move |ends_at, _| {
-        if ends_at <= starts_at {
-            return Err(crate::http::rules::beyond_schema(
-                "must be later than starts_at",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Time range of the time-off list.
+/// Time range of a list of spans (time off, downtime).
 #[derive(Debug, Deserialize, IntoParams, garde::Validate)]
 #[into_params(parameter_in = Query)]
-pub struct TimeOffQuery {
+pub struct SpanQuery {
     /// Only entries ending after this instant (RFC 3339).
     #[serde(default, deserialize_with = "rules::optional_instant")]
     #[param(value_type = Option<String>, format = DateTime)]
@@ -152,7 +141,7 @@ pub async fn create_time_off(
 #[utoipa::path(
     tag = "providers",
     security(("bearer" = [])),
-    params(PageQuery, TimeOffQuery),
+    params(PageQuery, SpanQuery),
     responses(
         (status = 200, description = "One page of time off, oldest entry first", body = Page<TimeOff>),
         (status = 400, response = BadRequest),
@@ -166,7 +155,7 @@ pub async fn list_time_off(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     Query(page): Query<PageQuery>,
-    Query(range): Query<TimeOffQuery>,
+    Query(range): Query<SpanQuery>,
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
     if let (Some(from), Some(to)) = (range.from, range.to)

@@ -298,6 +298,18 @@ pub fn message(value: &str, _: &()) -> garde::Result {
     TextForm::Message.check(value)
 }
 
+/// An end of a span: later than its `starts_at` (422 otherwise: the schema cannot say so).
+pub fn ends_after(
+    starts_at: &chrono::DateTime<chrono::Utc>,
+) -> impl FnOnce(&chrono::DateTime<chrono::Utc>, &()) -> garde::Result + '_ {
+    move |ends_at, _| {
+        if ends_at <= starts_at {
+            return Err(beyond_schema("must be later than starts_at"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

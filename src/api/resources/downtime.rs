@@ -5,9 +5,10 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::api::time_off::SpanQuery;
 use crate::app::{calendar, resources};
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
@@ -61,36 +62,11 @@ pub struct CreateDowntime {
     /// RFC 3339 with an offset; after `starts_at`.
     #[serde(deserialize_with = "rules::instant")]
     #[schema(value_type = String, format = DateTime)]
-    #[garde(custom(ends_after(&self.starts_at)))]
+    #[garde(custom(rules::ends_after(&self.starts_at)))]
     pub ends_at: DateTime<Utc>,
     #[garde(length(chars, max = 500))]
     #[schema(max_length = 500)]
     pub reason: Option<String>,
-}
-
-fn ends_after(starts_at: &DateTime<Utc>) -> impl FnOnce(&DateTime<Utc>, &()) -> garde::Result + '_ {
-    move |ends_at, _| {
-        if ends_at <= starts_at {
-            return Err(rules::beyond_schema("must be later than starts_at"));
-        }
-        Ok(())
-    }
-}
-
-/// Time range of the downtime list.
-#[derive(Debug, Deserialize, IntoParams, garde::Validate)]
-#[into_params(parameter_in = Query)]
-pub struct DowntimeQuery {
-    /// Only entries ending after this instant (RFC 3339).
-    #[serde(default, deserialize_with = "rules::optional_instant")]
-    #[param(value_type = Option<String>, format = DateTime)]
-    #[garde(skip)]
-    pub from: Option<DateTime<Utc>>,
-    /// Only entries starting before this instant (RFC 3339).
-    #[serde(default, deserialize_with = "rules::optional_instant")]
-    #[param(value_type = Option<String>, format = DateTime)]
-    #[garde(skip)]
-    pub to: Option<DateTime<Utc>>,
 }
 
 async fn resource_zone(conn: &mut AsyncPgConnection, resource_id: Uuid) -> Result<Tz, AppError> {
@@ -147,7 +123,7 @@ pub async fn create_downtime(
 #[utoipa::path(
     tag = "resources",
     security(("bearer" = [])),
-    params(PageQuery, DowntimeQuery),
+    params(PageQuery, SpanQuery),
     responses(
         (status = 200, description = "One page of downtime, oldest entry first", body = Page<Downtime>),
         (status = 400, response = BadRequest),
@@ -161,7 +137,7 @@ pub async fn list_downtime(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     Query(page): Query<PageQuery>,
-    Query(range): Query<DowntimeQuery>,
+    Query(range): Query<SpanQuery>,
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
     if let (Some(from), Some(to)) = (range.from, range.to)
