@@ -171,7 +171,7 @@ fn page_items_by_reference(components: &mut utoipa::openapi::Components) {
 
 /// Fields that serde leaves out when they are empty (`skip_serializing_if`): the only ones
 /// of an answer that may be absent.
-const MAY_BE_ABSENT: [(&str, &str); 8] = [
+const MAY_BE_ABSENT: [(&str, &str); 10] = [
     ("Course", "sessions"),
     ("Course", "progress"),
     ("Problem", "errors"),
@@ -180,6 +180,8 @@ const MAY_BE_ABSENT: [(&str, &str); 8] = [
     ("Problem", "session_id"),
     ("Problem", "allowed_from"),
     ("Problem", "allowed_until"),
+    ("Problem", "tag"),
+    ("Problem", "session_ids"),
 ];
 
 /// Every field of a schema that only answers use is always there, `null` or not: it is
