@@ -461,6 +461,7 @@ async fn archiving_a_resource_in_use_lists_its_sessions_or_reassigns_them_whole(
         .to_owned();
     let archive = format!("/v1/resources/{room_a}/archive");
     let problem = app.post(&archive, json!({})).await.problem(409, "in-use");
+    app.post(&archive, json!(null)).await.problem(409, "in-use");
     assert_eq!(problem["session_ids"], json!([first_id]));
     let reassigned = app
         .post(&archive, json!({"reassign": true}))

@@ -389,10 +389,10 @@ pub async fn archive_resource(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.optional();
-    // The body is optional: none archives without reassigning.
-    let reassign = match body.iter().all(u8::is_ascii_whitespace) {
-        true => false,
-        false => parse_json::<ArchiveResource>(&body)?.reassign,
+    // The body is optional: none (or `null`) archives without reassigning.
+    let reassign = match body.trim_ascii() {
+        b"" | b"null" => false,
+        given => parse_json::<ArchiveResource>(given)?.reassign,
     };
     let id = *id;
     let now = state.now();
