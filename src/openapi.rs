@@ -25,6 +25,7 @@ use crate::http::problems::*;
         (name = "locations", description = "Clinic sites and their time zones"),
         (name = "treatment-areas", description = "Body regions treated, with session durations and course defaults"),
         (name = "resources", description = "Rooms and devices (a procedure room, an ultrasound machine) that sessions need besides their provider, and their downtime"),
+        (name = "waitlist", description = "Patients waiting for an earlier time: entries, offers of freed times by email (the first to accept gets the time), and who fits which open slot"),
         (name = "providers", description = "Clinicians, the areas they treat, where and when they work, and their time off"),
         (name = "settings", description = "The clinic's scheduling rules"),
         (name = "events", description = "The event log: every change, in commit order, without personal details"),

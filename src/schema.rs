@@ -52,6 +52,9 @@ diesel::table! {
         hold_minutes -> Int4,
         phone -> Nullable<Text>,
         feed_full_names -> Bool,
+        waitlist_offer_count -> Int4,
+        waitlist_offer_minutes -> Int4,
+        waitlist_debounce_minutes -> Int4,
     }
 }
 
@@ -309,6 +312,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        waitlist_offer_id -> Nullable<Uuid>,
     }
 }
 
@@ -501,6 +505,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    waitlist_entries (id) {
+        id -> Uuid,
+        patient_id -> Uuid,
+        treatment_area_id -> Uuid,
+        kind -> Text,
+        provider_id -> Nullable<Uuid>,
+        location_id -> Nullable<Uuid>,
+        earliest -> Nullable<Timestamptz>,
+        latest -> Nullable<Timestamptz>,
+        weekdays -> Array<Int2>,
+        window_start -> Nullable<Time>,
+        window_end -> Nullable<Time>,
+        urgent -> Bool,
+        session_id -> Nullable<Uuid>,
+        source -> Text,
+        status -> Text,
+        booked_session_id -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    waitlist_openings (id) {
+        id -> Uuid,
+        provider_id -> Uuid,
+        location_id -> Uuid,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        event_id -> Uuid,
+        freed_at -> Timestamptz,
+        due_at -> Timestamptz,
+        status -> Text,
+        rounds -> Int4,
+    }
+}
+
+diesel::table! {
+    waitlist_offers (id) {
+        id -> Uuid,
+        opening_id -> Uuid,
+        entry_id -> Uuid,
+        provider_id -> Uuid,
+        location_id -> Uuid,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        token_hash -> Nullable<Bytea>,
+        status -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+        session_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    waitlist_history (id) {
+        id -> Uuid,
+        entry_id -> Uuid,
+        offer_id -> Nullable<Uuid>,
+        action -> Text,
+        actor -> Text,
+        occurred_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> providers (provider_id));
 diesel::joinable!(calendar_feeds -> providers (provider_id));
 diesel::joinable!(audit_events -> api_keys (key_id));
@@ -540,6 +613,10 @@ diesel::joinable!(unsubscribe_tokens -> notifications (notification_id));
 diesel::joinable!(unsubscribe_tokens -> patients (patient_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(waitlist_entries -> patients (patient_id));
+diesel::joinable!(waitlist_offers -> waitlist_entries (entry_id));
+diesel::joinable!(waitlist_offers -> waitlist_openings (opening_id));
+diesel::joinable!(waitlist_history -> waitlist_entries (entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -571,6 +648,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     time_off,
     treatment_areas,
     unsubscribe_tokens,
+    waitlist_entries,
+    waitlist_history,
+    waitlist_offers,
+    waitlist_openings,
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,

@@ -29,4 +29,5 @@ mod problems;
 mod query_input;
 mod resources;
 mod sessions;
+mod waitlist;
 mod webhooks;

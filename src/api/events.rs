@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::app::events::{self as app, EventQuery, Published};
 use crate::domain::events::{
     CourseEventData, EventType, InquiryEventData, RecordEventData, ScheduleEventData,
+    WaitlistEventData,
     SessionEventData,
 };
 use crate::error::AppError;
@@ -181,12 +182,14 @@ impl ToSchema for Event {
             ("InquiryEventData", InquiryEventData::schema()),
             ("RecordEventData", RecordEventData::schema()),
             ("ScheduleEventData", ScheduleEventData::schema()),
+            ("WaitlistEventData", WaitlistEventData::schema()),
         ] {
             schemas.push((name.into(), schema));
         }
         SessionEventData::schemas(schemas);
         CourseEventData::schemas(schemas);
         InquiryEventData::schemas(schemas);
+        WaitlistEventData::schemas(schemas);
         for event_type in EventType::ALL {
             schemas.push((
                 Self::schema_name(*event_type),

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod time_off;
 pub mod treatment_areas;
 pub mod unsubscribe;
+pub mod waitlist;
 pub mod webhooks;
 pub mod working_hours;
 
@@ -95,6 +96,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(resources::downtime::create_downtime)
                 .service(resources::downtime::list_downtime)
                 .service(resources::downtime::delete_downtime)
+                .service(waitlist::matches::waitlist_matches)
+                .service(waitlist::offers::get_waitlist_offer)
+                .service(waitlist::offers::accept_waitlist_offer)
+                .service(waitlist::create_waitlist_entry)
+                .service(waitlist::list_waitlist)
+                .service(waitlist::get_waitlist_entry)
+                .service(waitlist::update_waitlist_entry)
+                .service(waitlist::cancel_waitlist_entry)
                 .service(providers::create_provider)
                 .service(providers::list_providers)
                 .service(providers::get_provider)
@@ -121,6 +130,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(online::manage::get_managed)
                 .service(online::manage::cancel_managed)
                 .service(online::manage::reschedule_managed)
+                .service(online::manage::join_waitlist_managed)
                 .service(webhooks::endpoints::create_webhook_endpoint)
                 .service(webhooks::endpoints::list_webhook_endpoints)
                 .service(webhooks::endpoints::get_webhook_endpoint)

@@ -63,6 +63,16 @@ pub struct ClinicSettings {
     /// Whether providers' calendar feeds name patients in full; by default only their
     /// initials (a feed is read by calendar apps outside the clinic).
     pub feed_full_names: bool,
+    /// How many waiting patients a freed time is offered to at once.
+    #[schema(example = 3)]
+    pub waitlist_offer_count: i32,
+    /// Minutes a waitlist offer can be accepted in.
+    #[schema(example = 30)]
+    pub waitlist_offer_minutes: i32,
+    /// Minutes a freed time settles before it is offered (a cancellation rebooked at the desk
+    /// at once offers nothing).
+    #[schema(example = 2)]
+    pub waitlist_debounce_minutes: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -82,6 +92,9 @@ impl From<model::ClinicSettings> for ClinicSettings {
             hold_minutes: row.hold_minutes,
             phone: row.phone,
             feed_full_names: row.feed_full_names,
+            waitlist_offer_count: row.waitlist_offer_count,
+            waitlist_offer_minutes: row.waitlist_offer_minutes,
+            waitlist_debounce_minutes: row.waitlist_debounce_minutes,
             updated_at: row.updated_at,
         }
     }
@@ -137,6 +150,15 @@ pub struct UpdateSettings {
     pub phone: Option<Option<String>>,
     #[garde(skip)]
     pub feed_full_names: Option<bool>,
+    #[garde(inner(range(min = 1, max = 10)))]
+    #[schema(minimum = 1, maximum = 10)]
+    pub waitlist_offer_count: Option<i32>,
+    #[garde(inner(range(min = 5, max = 1440)))]
+    #[schema(minimum = 5, maximum = 1440)]
+    pub waitlist_offer_minutes: Option<i32>,
+    #[garde(inner(range(min = 0, max = 60)))]
+    #[schema(minimum = 0, maximum = 60)]
+    pub waitlist_debounce_minutes: Option<i32>,
 }
 
 /// The schema of one reminder offset: minutes before a session, 1 to 20,160 (14 days).
@@ -242,6 +264,9 @@ pub async fn update_settings(
         hold_minutes: body.hold_minutes,
         phone: body.phone.map(|phone| phone.map(|p| p.trim().to_owned())),
         feed_full_names: body.feed_full_names,
+        waitlist_offer_count: body.waitlist_offer_count,
+        waitlist_offer_minutes: body.waitlist_offer_minutes,
+        waitlist_debounce_minutes: body.waitlist_debounce_minutes,
     };
     let mut conn = state.conn().await?;
     let row = conn

@@ -20,4 +20,5 @@ pub mod online;
 pub mod patients;
 pub mod records;
 pub mod resources;
+pub mod waitlist;
 pub mod webhooks;

@@ -7,6 +7,7 @@ use crate::http::state::AppState;
 use crate::mail::Mailer;
 use crate::webhook::Sender;
 use crate::worker::notifications::NotificationWorker;
+use crate::worker::waitlist::WaitlistWorker;
 use crate::worker::webhooks::WebhookWorker;
 
 /// The webhook worker, unless this replica leaves it to others.
@@ -46,6 +47,18 @@ pub fn notification_worker(
         outbox: (*state.outbox).clone(),
         batch: 50,
         concurrency: 4,
+    })
+}
+
+/// The waitlist worker, unless this replica leaves it to others.
+pub fn waitlist_worker(args: &ServeArgs, state: &AppState) -> Option<WaitlistWorker> {
+    if args.waitlist.no_waitlist {
+        tracing::info!("waitlist: not offered by this process (--no-waitlist)");
+        return None;
+    }
+    Some(WaitlistWorker {
+        pool: state.pool.clone(),
+        clock: state.clock.clone(),
     })
 }
 

@@ -20,7 +20,9 @@ use crate::models::api_keys::{self, NewApiKey};
 
 mod background;
 
-use background::{flush_refusals, hourly_purges, notification_worker, webhook_worker};
+use background::{
+    flush_refusals, hourly_purges, notification_worker, waitlist_worker, webhook_worker,
+};
 
 /// Runs `work` against the configured database; an embedded cluster this process started is
 /// stopped afterwards, one that was already running is left as found.
@@ -280,6 +282,9 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     });
     if let Some(worker) = webhook_worker(args, &state)? {
         tokio::spawn(worker.run(Duration::from_millis(hooks.webhooks_poll_ms)));
+    }
+    if let Some(worker) = waitlist_worker(args, &state) {
+        tokio::spawn(worker.run(Duration::from_millis(args.waitlist.waitlist_poll_ms)));
     }
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one

@@ -152,6 +152,18 @@ pub struct MailArgs {
     pub notifications_poll_ms: u64,
 }
 
+/// Who offers freed times to the waitlist.
+#[derive(Debug, Clone, Args)]
+pub struct WaitlistArgs {
+    /// Do not run the waitlist worker in this process (another replica runs it).
+    #[arg(long, env = "PROLO_NO_WAITLIST")]
+    pub no_waitlist: bool,
+    /// Milliseconds between the waitlist worker's rounds.
+    #[arg(long, env = "PROLO_WAITLIST_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub waitlist_poll_ms: u64,
+}
+
 /// How webhooks leave.
 #[derive(Debug, Clone, Args)]
 pub struct WebhookArgs {
@@ -247,6 +259,8 @@ pub struct ServeArgs {
     pub mail: MailArgs,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub waitlist: WaitlistArgs,
     /// Run the clock from this RFC 3339 instant instead of the machine's date (time then
     /// passes as usual). For tests and demos that must not depend on today's date.
     #[arg(long, env = "PROLO_CLOCK_START", hide = true)]

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::courses::CourseStatus;
 use super::inquiries::{InquiryKind, InquiryStatus};
 use super::sessions::{CancelReason, SessionKind, SessionStatus};
+use super::waitlist::{EntryStatus, OfferStatus};
 
 macro_rules! event_types {
     ($($(#[$doc:meta])* $variant:ident = $name:literal, $subject:literal, $data:ident;)+) => {
@@ -95,6 +96,22 @@ event_types! {
     /// Downtime was added to the resource (the subject); its times are in the resource's list.
     ResourceDowntimeCreated = "resource.downtime_created", "resource", RecordEventData;
     ResourceDowntimeDeleted = "resource.downtime_deleted", "resource", RecordEventData;
+    /// A patient joined the waitlist (from the front desk or their manage link).
+    WaitlistEntryCreated = "waitlist_entry.created", "waitlist_entry", WaitlistEventData;
+    /// `fields` names what changed.
+    WaitlistEntryUpdated = "waitlist_entry.updated", "waitlist_entry", WaitlistEventData;
+    WaitlistEntryCancelled = "waitlist_entry.cancelled", "waitlist_entry", WaitlistEventData;
+    /// Past `latest`, or its session began, ended or was cancelled.
+    WaitlistEntryExpired = "waitlist_entry.expired", "waitlist_entry", WaitlistEventData;
+    /// A freed time was offered to the entry; the email follows.
+    WaitlistOfferCreated = "waitlist_offer.created", "waitlist_offer", WaitlistEventData;
+    /// The patient took the time: `session_id` is the session booked or moved.
+    WaitlistOfferAccepted = "waitlist_offer.accepted", "waitlist_offer", WaitlistEventData;
+    /// Another offer of the time was accepted (`offer_status` `taken`), or the time was booked
+    /// otherwise or the entry ended (`closed`).
+    WaitlistOfferClosed = "waitlist_offer.closed", "waitlist_offer", WaitlistEventData;
+    /// Not answered within `waitlist_offer_minutes`.
+    WaitlistOfferExpired = "waitlist_offer.expired", "waitlist_offer", WaitlistEventData;
 }
 
 impl EventType {
@@ -179,6 +196,31 @@ pub struct ScheduleEventData {
     pub intervals: Option<i32>,
 }
 
+/// What a waitlist event says about the entry (and the offer, for `waitlist_offer.*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WaitlistEventData {
+    pub entry_id: Uuid,
+    pub status: EntryStatus,
+    pub treatment_area_id: Uuid,
+    pub kind: SessionKind,
+    pub urgent: bool,
+    /// The session to move earlier; for `waitlist_offer.accepted`, the session booked or moved.
+    pub session_id: Option<Uuid>,
+    /// For `waitlist_offer.*`.
+    pub offer_id: Option<Uuid>,
+    pub offer_status: Option<OfferStatus>,
+    /// For `waitlist_offer.*`: the time offered.
+    pub provider_id: Option<Uuid>,
+    pub location_id: Option<Uuid>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// For `waitlist_offer.created`.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// For `waitlist_entry.updated`: the names of the fields the change set.
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
 /// The data of one event, of the shape its type has.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -188,6 +230,7 @@ pub enum EventData {
     Inquiry(InquiryEventData),
     Record(RecordEventData),
     Schedule(ScheduleEventData),
+    Waitlist(WaitlistEventData),
 }
 
 impl EventData {
@@ -199,6 +242,7 @@ impl EventData {
             Self::Inquiry(_) => "InquiryEventData",
             Self::Record(_) => "RecordEventData",
             Self::Schedule(_) => "ScheduleEventData",
+            Self::Waitlist(_) => "WaitlistEventData",
         }
     }
 }

@@ -17,5 +17,6 @@ pub mod resources;
 pub mod sessions;
 pub mod slots;
 pub mod time;
+pub mod waitlist;
 pub mod webhooks;
 pub mod working_hours;

@@ -34,6 +34,7 @@ macro_rules! named {
         }
     };
 }
+pub(crate) use named;
 
 named! {
     /// What a message tells the patient.
@@ -50,6 +51,8 @@ named! {
         CourseBooked = "course_booked",
         /// An injection was completed: the treatment area's post-care advice.
         Aftercare = "aftercare",
+        /// A freed time offered from the waitlist, with the link that takes it.
+        WaitlistOffer = "waitlist_offer",
     }
 }
 

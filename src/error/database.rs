@@ -118,6 +118,14 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::Duplicate,
             "a patient with this email and date of birth exists already".into(),
         ),
+        "waitlist_session_key" => AppError::Problem(
+            ProblemType::Duplicate,
+            "the session is on the waitlist already".into(),
+        ),
+        "waitlist_offers_one_accepted" => AppError::Problem(
+            ProblemType::OfferTaken,
+            "another offer of this time was accepted first".into(),
+        ),
         "resources_name_key" => AppError::Problem(
             ProblemType::Duplicate,
             "an active resource at this location has this name already".into(),

@@ -35,6 +35,8 @@ pub enum ProblemType {
     HoldExpired,
     WrongCode,
     BookingRequestClosed,
+    OfferTaken,
+    OfferExpired,
     TooLateToChange,
     PreconditionFailed,
     PreconditionRequired,
@@ -48,7 +50,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation.
-    pub const ALL: [ProblemType; 41] = [
+    pub const ALL: [ProblemType; 43] = [
         Self::ValidationFailed,
         Self::UnprocessableValues,
         Self::Unauthorized,
@@ -81,6 +83,8 @@ impl ProblemType {
         Self::HoldExpired,
         Self::WrongCode,
         Self::BookingRequestClosed,
+        Self::OfferTaken,
+        Self::OfferExpired,
         Self::TooLateToChange,
         Self::PreconditionFailed,
         Self::PreconditionRequired,
@@ -128,6 +132,8 @@ impl ProblemType {
             Self::HoldExpired => "hold-expired",
             Self::WrongCode => "wrong-code",
             Self::BookingRequestClosed => "booking-request-closed",
+            Self::OfferTaken => "offer-taken",
+            Self::OfferExpired => "offer-expired",
             Self::TooLateToChange => "too-late-to-change",
             Self::PreconditionFailed => "precondition-failed",
             Self::PreconditionRequired => "precondition-required",
@@ -169,7 +175,10 @@ impl ProblemType {
             Self::PatientDoubleBooked => 409,
             Self::InvalidTransition | Self::AlreadyConverted | Self::InquiryErased => 409,
             Self::TooManyHolds => 429,
-            Self::HoldExpired | Self::BookingRequestClosed => 409,
+            Self::HoldExpired
+            | Self::BookingRequestClosed
+            | Self::OfferTaken
+            | Self::OfferExpired => 409,
             Self::WrongCode | Self::TooLateToChange => 422,
             Self::PreconditionFailed => 412,
             Self::PreconditionRequired => 428,
@@ -217,6 +226,8 @@ impl ProblemType {
             Self::HoldExpired => "The hold has expired or was released",
             Self::WrongCode => "The code is not the one mailed",
             Self::BookingRequestClosed => "The booking request can no longer be verified",
+            Self::OfferTaken => "Someone else took this time first",
+            Self::OfferExpired => "The offer is no longer open",
             Self::TooLateToChange => "Too close to the session to change it online",
             Self::PreconditionFailed => "The resource has changed since it was read",
             Self::PreconditionRequired => "The request must be conditional",
@@ -307,6 +318,12 @@ impl ProblemType {
             }
             Self::BookingRequestClosed => {
                 "The request was verified already, voided by wrong codes, or its code expired (15 minutes): send the booking again."
+            }
+            Self::OfferTaken => {
+                "Another patient accepted an offer of the same time first, or it was booked otherwise; the waitlist entry stays waiting for the next time that frees."
+            }
+            Self::OfferExpired => {
+                "The offer was not accepted within `waitlist_offer_minutes`, or the waitlist entry ended (booked, cancelled, or past its dates)."
             }
             Self::TooLateToChange => {
                 "The session starts within the clinic's late-change window; call the clinic (the number is in `detail`)."

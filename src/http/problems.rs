@@ -126,6 +126,10 @@ problem_responses! {
     HoldExpired => ProblemType::HoldExpired, vec![];
     /// 409: the booking request was verified, voided or expired.
     BookingRequestClosed => ProblemType::BookingRequestClosed, vec![];
+    /// 409: another offer of the time was accepted, or it was booked otherwise.
+    OfferTaken => ProblemType::OfferTaken, vec![];
+    /// 409: the offer expired, or its waitlist entry ended.
+    OfferExpired => ProblemType::OfferExpired, vec![];
     /// 412: `If-Match` is stale.
     PreconditionFailed => ProblemType::PreconditionFailed, vec![];
     /// 428: `If-Match` is missing.

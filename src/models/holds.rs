@@ -195,3 +195,22 @@ pub async fn clear_expired_at(
     .await?;
     Ok(())
 }
+
+/// When the last live hold of the provider overlapping `[start, end)` expires, if one does.
+pub async fn live_until(
+    conn: &mut AsyncPgConnection,
+    provider_id: Uuid,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    holds::table
+        .filter(holds::provider_id.eq(provider_id))
+        .filter(holds::released_at.is_null())
+        .filter(holds::expires_at.gt(now))
+        .filter(holds::starts_at.lt(end))
+        .filter(holds::held_until.gt(start))
+        .select(diesel::dsl::max(holds::expires_at))
+        .first(conn)
+        .await
+}

@@ -22,6 +22,8 @@ pub mod text_enums;
 pub mod time_off;
 pub mod treatment_areas;
 pub mod versioned;
+pub mod waitlist;
+pub mod waitlist_offers;
 pub mod webhooks;
 pub mod working_hours;
 

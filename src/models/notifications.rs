@@ -34,6 +34,7 @@ pub struct Notification {
     pub sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub waitlist_offer_id: Option<Uuid>,
 }
 
 /// A notification to plan.
@@ -54,6 +55,7 @@ pub struct NewNotification {
     pub skip_reason: Option<SkipReason>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub waitlist_offer_id: Option<Uuid>,
 }
 
 /// Inserts `rows`; one an event already planned is left out. Returns how many were new.

@@ -27,6 +27,9 @@ pub struct ClinicSettings {
     pub hold_minutes: i32,
     pub phone: Option<String>,
     pub feed_full_names: bool,
+    pub waitlist_offer_count: i32,
+    pub waitlist_offer_minutes: i32,
+    pub waitlist_debounce_minutes: i32,
 }
 
 impl ClinicSettings {
@@ -60,6 +63,9 @@ pub struct SettingsChanges {
     pub hold_minutes: Option<i32>,
     pub phone: Option<Option<String>>,
     pub feed_full_names: Option<bool>,
+    pub waitlist_offer_count: Option<i32>,
+    pub waitlist_offer_minutes: Option<i32>,
+    pub waitlist_debounce_minutes: Option<i32>,
 }
 
 pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {

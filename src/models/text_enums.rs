@@ -15,6 +15,7 @@ use crate::domain::online::RequestStatus;
 use crate::domain::patients::PatientSource;
 use crate::domain::resources::ResourceKind;
 use crate::domain::sessions::{CancelReason, SessionKind, SessionStatus};
+use crate::domain::waitlist::{Actor, EntrySource, EntryStatus, HistoryAction, OfferStatus};
 
 macro_rules! text_enums {
     ($($ty:ident => $proxy:ident),+ $(,)?) => {$(
@@ -58,4 +59,9 @@ text_enums! {
     RequestStatus => RequestStatusColumn,
     PatientSource => PatientSourceColumn,
     ResourceKind => ResourceKindColumn,
+    EntryStatus => EntryStatusColumn,
+    OfferStatus => OfferStatusColumn,
+    EntrySource => EntrySourceColumn,
+    HistoryAction => HistoryActionColumn,
+    Actor => ActorColumn,
 }

@@ -3,4 +3,5 @@
 //! cursor and the rows to deliver are claimed in the database.
 
 pub mod notifications;
+pub mod waitlist;
 pub mod webhooks;

@@ -20,14 +20,14 @@ use crate::http::problems::*;
 use crate::http::state::AppState;
 
 /// A token as links carry it: 64 lowercase hex characters; anything else is not found.
-fn well_formed(token: &str) -> Result<&str, AppError> {
+pub fn well_formed<'a>(token: &'a str, what: &'static str) -> Result<&'a str, AppError> {
     match token.len() == 64
         && token
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     {
         true => Ok(token),
-        false => Err(AppError::NotFound("manage link")),
+        false => Err(AppError::NotFound(what)),
     }
 }
 
@@ -122,7 +122,7 @@ pub async fn get_managed(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let token = well_formed(&token)?;
+    let token = well_formed(&token, "manage link")?;
     let mut conn = state.conn().await?;
     let managed = manage::view(&mut conn, token, state.now()).await?;
     Ok(private(ManagedSession::from(managed)))
@@ -179,7 +179,7 @@ pub async fn cancel_managed(
     token: web::Path<String>,
     Json(body): Json<CancelManaged>,
 ) -> Result<HttpResponse, AppError> {
-    let token = well_formed(&token)?.to_owned();
+    let token = well_formed(&token, "manage link")?.to_owned();
     let now = state.now();
     let mut conn = state.conn().await?;
     let view = conn
@@ -200,6 +200,52 @@ async fn shown(
     Ok(ManagedSession::from(managed))
 }
 
+/// The session's place on the waitlist.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitlistPlace {
+    pub id: Uuid,
+    pub status: crate::domain::waitlist::EntryStatus,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Ask for an earlier time
+///
+/// Puts the session on the clinic's waitlist: when an earlier time with the same provider
+/// and place frees (inside a course's interval window), an offer comes by email, and taking
+/// it moves this session there. Doing nothing keeps the session as it is.
+#[utoipa::path(
+    tag = "online booking",
+    params(("token" = String, Path, description = "The token of the manage link", pattern = r"^[0-9a-f]{64}$")),
+    responses(
+        (status = 201, description = "On the waitlist", body = WaitlistPlace),
+        (status = 404, response = NotFound),
+        (status = 409, description = "`duplicate`: the session is on the waitlist already", body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        PublicErrors, ServerErrors,
+    )
+)]
+#[post("/manage/{token}/waitlist")]
+pub async fn join_waitlist_managed(
+    TokenHolder(caller): TokenHolder,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let token = well_formed(&token, "manage link")?.to_owned();
+    let now = state.now();
+    let mut conn = state.conn().await?;
+    let entry = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            manage::join_waitlist(conn, &caller, &token, now).await
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(WaitlistPlace {
+            id: entry.id,
+            status: entry.status,
+            created_at: entry.created_at,
+        }))
+}
+
 /// A held slot to move to.
 #[derive(Debug, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
@@ -215,7 +261,7 @@ pub struct RescheduleManaged {
     pub hold_token: String,
 }
 
-/// The moved session and its new link.
+/// The session moved (or booked) and its new link.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ManagedMove {
     pub session: ManagedSession,
@@ -248,7 +294,7 @@ pub async fn reschedule_managed(
     token: web::Path<String>,
     Json(body): Json<RescheduleManaged>,
 ) -> Result<HttpResponse, AppError> {
-    let token = well_formed(&token)?.to_owned();
+    let token = well_formed(&token, "manage link")?.to_owned();
     let now = state.now();
     let mut conn = state.conn().await?;
     let (view, new_token) = conn

@@ -18,7 +18,8 @@ use crate::models::notifications::{self as model, Notification};
 use crate::models::patients::Patient;
 use crate::models::sessions::{self as sessions_model, Session};
 use crate::models::settings::ClinicSettings;
-use crate::models::{courses, manage_tokens};
+use crate::app::waitlist::accept;
+use crate::models::{courses, manage_tokens, waitlist, waitlist_offers};
 use crate::models::{locations, providers, treatment_areas};
 
 /// What a session message is about, read at the moment of sending.
@@ -127,6 +128,7 @@ fn subject(
             format!("Your course with {clinic}: {count} appointments booked")
         }
         NotificationKind::Aftercare => format!("After your appointment today at {clinic}"),
+        NotificationKind::WaitlistOffer => format!("An earlier {what} time is free: {when}"),
     }
 }
 
@@ -156,6 +158,56 @@ pub async fn new_unsubscribe_url(
         "{}/v1/unsubscribe/{token}",
         outbox.public_url.trim_end_matches('/')
     ))
+}
+
+/// A waitlist offer's lines: the time offered, the session it would move, a new link.
+async fn offer_lines(
+    conn: &mut AsyncPgConnection,
+    outbox: &Outbox,
+    notification: &Notification,
+    clinic: &str,
+    context: &mut MessageContext,
+    preview: bool,
+) -> Result<(), AppError> {
+    let gone = || AppError::Internal("the offer of a notification is gone".into());
+    let offer_id = notification.waitlist_offer_id.ok_or_else(gone)?;
+    let offer = waitlist_offers::find(conn, offer_id).await?.ok_or_else(gone)?;
+    let entry = waitlist::find(conn, offer.entry_id).await?.ok_or_else(gone)?;
+    let place = place_of(
+        conn,
+        offer.location_id,
+        offer.provider_id,
+        entry.treatment_area_id,
+    )
+    .await?;
+    let lines = SessionLines {
+        number: None,
+        what: format!("{} — {}", kind_label(entry.kind), place.area.name),
+        when: local_when(offer.starts_at, place.zone),
+        minutes: (offer.ends_at - offer.starts_at).num_minutes(),
+        location: place.location.name.clone(),
+        address: place.location.address.clone(),
+        provider: provider_label(&place.provider),
+    };
+    context.subject = subject(notification.kind, clinic, entry.kind, &lines.when, 1);
+    let moving = match entry.session_id {
+        Some(session_id) => sessions_model::find(conn, session_id).await?,
+        None => None,
+    };
+    context.previous_when = moving.map(|session| local_when(session.starts_at, place.zone));
+    let until = offer.expires_at.with_timezone(&place.zone);
+    context.offer_until = Some(format!(
+        "{} ({}, {})",
+        until.format("%H:%M on %A %-d %B"),
+        place.zone.name(),
+        until.format("%Z")
+    ));
+    if !preview {
+        let token = accept::issue_token(conn, &offer).await?;
+        context.offer_url = Some(accept::link(&outbox.public_url, &token));
+    }
+    context.session = Some(lines);
+    Ok(())
 }
 
 /// The invite of `session` as it stands.
@@ -227,9 +279,15 @@ pub async fn compose(
         reply_to: settings.reply_to.clone(),
         unsubscribe_url: unsubscribe_url.clone(),
         manage_url: None,
+        offer_url: None,
+        offer_until: None,
     };
     let mut invites = Vec::new();
-    if let Some(course_id) = notification
+    if notification.kind == NotificationKind::WaitlistOffer {
+        // A preview (no unsubscribe link) must not replace the token of the link sent.
+        let preview = unsubscribe_url.is_empty();
+        offer_lines(conn, outbox, notification, &clinic, &mut context, preview).await?;
+    } else if let Some(course_id) = notification
         .course_id
         .filter(|_| notification.kind == NotificationKind::CourseBooked)
     {

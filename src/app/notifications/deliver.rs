@@ -20,7 +20,7 @@ use crate::domain::notifications::{
 use crate::error::AppError;
 use crate::models::notifications::{self as model, Notification, Settle};
 use crate::models::settings;
-use crate::models::{courses, patients, sessions};
+use crate::models::{courses, patients, sessions, waitlist_offers};
 
 /// How long a claim holds: well beyond a send's timeout, so a live worker never loses one.
 pub const LEASE: Duration = Duration::minutes(5);
@@ -82,7 +82,11 @@ pub async fn prepare(
     if let Some(settle) = superseded(conn, notification, now).await? {
         return Ok(Next::Settle(settle));
     }
-    if let Some(quiet) = settings.quiet_hours() {
+    // An offer is made outside quiet hours and lives minutes: it never waits for morning.
+    let quiet = settings
+        .quiet_hours()
+        .filter(|_| notification.kind != NotificationKind::WaitlistOffer);
+    if let Some(quiet) = quiet {
         let zone = zone_of(conn, notification).await?;
         let resume = quiet.defer(now, zone);
         if resume > now {
@@ -111,6 +115,11 @@ async fn superseded(
                 _ => Some(Settle::Cancelled),
             })
         }
+        (WaitlistOffer, _) => {
+            let offer_id = notification.waitlist_offer_id.unwrap_or_default();
+            let offer = waitlist_offers::find(conn, offer_id).await?;
+            Ok((!offer.is_some_and(|o| o.is_open(now))).then_some(Settle::Cancelled))
+        }
         (CourseBooked, _) => {
             let course_id = notification.course_id.unwrap_or_default();
             let upcoming = courses::sessions_of(conn, course_id)
@@ -128,6 +137,13 @@ async fn zone_of(
     conn: &mut AsyncPgConnection,
     notification: &Notification,
 ) -> Result<chrono_tz::Tz, AppError> {
+    if let Some(offer_id) = notification.waitlist_offer_id {
+        let offer = waitlist_offers::find(conn, offer_id).await?;
+        return match offer {
+            Some(offer) => Ok(crate::app::calendar::zone_of(conn, offer.location_id).await?),
+            None => Ok(chrono_tz::UTC),
+        };
+    }
     let location_id = match (notification.session_id, notification.course_id) {
         (Some(session_id), _) => sessions::find(conn, session_id)
             .await?

@@ -10,7 +10,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use crate::domain::courses::CourseStatus;
-use crate::domain::events::{CourseEventData, EventType, SessionEventData};
+use crate::domain::events::{CourseEventData, EventType, SessionEventData, WaitlistEventData};
 use crate::domain::notifications::{
     Due, NotificationKind, NotificationStatus, SkipReason, notice_due, reminder_due,
 };
@@ -152,6 +152,27 @@ impl Planner {
                     }
                     _ => Ok(()),
                 }
+            }
+            EventType::WaitlistOfferCreated => {
+                let data: WaitlistEventData = parse(event)?;
+                let (Some(patient_id), Some(offer_id)) = (event.patient_id, data.offer_id) else {
+                    return Ok(());
+                };
+                // Due at once: the opening was offered outside quiet hours, and the offer
+                // lives only `waitlist_offer_minutes`.
+                let row = self
+                    .row(conn, event, patient_id, NotificationKind::WaitlistOffer, self.now)
+                    .await?;
+                model::plan(
+                    conn,
+                    vec![NewNotification {
+                        waitlist_offer_id: Some(offer_id),
+                        session_id: data.session_id,
+                        ..row
+                    }],
+                )
+                .await?;
+                Ok(())
             }
             EventType::PatientArchived => {
                 model::cancel_pending_of_patient(conn, event.subject_id, self.now).await?;
@@ -306,6 +327,7 @@ impl Planner {
             skip_reason: unreachable,
             created_at: self.now,
             updated_at: self.now,
+            waitlist_offer_id: None,
         })
     }
 }

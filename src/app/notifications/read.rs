@@ -104,6 +104,7 @@ pub async fn resend(
         skip_reason: None,
         created_at: now,
         updated_at: now,
+        waitlist_offer_id: original.waitlist_offer_id,
     };
     let new_id = row.id;
     model::plan(conn, vec![row]).await?;

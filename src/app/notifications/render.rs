@@ -38,6 +38,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "aftercare.html",
     "code.txt",
     "code.html",
+    "waitlist_offer.txt",
+    "waitlist_offer.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -97,6 +99,9 @@ pub struct MessageContext {
     pub unsubscribe_url: String,
     /// For a session booked online: a fresh manage link (cancel or move it).
     pub manage_url: Option<String>,
+    /// For a waitlist offer: the link that takes the time, and until when.
+    pub offer_url: Option<String>,
+    pub offer_until: Option<String>,
 }
 
 /// The text and the HTML part of a message of `kind`.
@@ -173,6 +178,8 @@ mod tests {
             reply_to: Some("desk@clinic.example".into()),
             unsubscribe_url: "https://clinic.example/v1/unsubscribe/t".into(),
             manage_url: None,
+            offer_url: Some("https://clinic.example/book#offer=0ff3r".into()),
+            offer_until: Some("10:30 (America/Denver, MST)".into()),
         }
     }
 
@@ -216,6 +223,11 @@ mod tests {
         );
         let (text, _) = render(NotificationKind::Aftercare, &online).unwrap();
         assert!(!text.contains("t0k"), "no link once the session is over");
+        let (text, html) = render(NotificationKind::WaitlistOffer, &context()).unwrap();
+        assert!(text.contains("To take it: https://clinic.example/book#offer=0ff3r"), "{text}");
+        assert!(text.contains("until 10:30 (America/Denver, MST)"), "{text}");
+        assert!(text.contains("now on Tuesday 5 January 2027"), "{text}");
+        assert!(html.contains("offer&#x3d;0ff3r") || html.contains("offer=0ff3r"), "{html}");
         let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();
         assert!(text.contains("Expect soreness") && !text.contains("Stop NSAIDs"));
     }

@@ -12,6 +12,8 @@ use crate::app::booking::reschedule::{self, Reschedule};
 use crate::app::calendar::SessionView;
 use crate::app::caller::{Caller, Expected};
 use crate::app::notifications::compose::{Place, place_of};
+use crate::app::waitlist;
+use crate::domain::waitlist::EntrySource;
 use crate::domain::access::{generate_link_token, hash_key};
 use crate::domain::online::{Allowed, allowed, link_alive};
 use crate::domain::sessions::CancelReason;
@@ -152,6 +154,37 @@ pub async fn move_to_hold(
     let view = reschedule::reschedule(conn, caller, &command, now).await?;
     let token = issue(conn, row.id, now).await?;
     Ok((view, token))
+}
+
+/// "Tell me about an earlier time": puts the link's session on the waitlist, to be moved
+/// earlier when a time with its provider frees (409 `duplicate` if it is there already).
+pub async fn join_waitlist(
+    conn: &mut AsyncPgConnection,
+    caller: &Caller,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<crate::models::waitlist::Entry, AppError> {
+    let row = session_of(conn, token, true, now).await?;
+    if !row.status.is_upcoming() {
+        return Err(AppError::Problem(
+            ProblemType::InvalidTransition,
+            format!("the session is {}", row.status.as_str()),
+        ));
+    }
+    let join = waitlist::Join {
+        patient_id: row.patient_id,
+        treatment_area_id: row.treatment_area_id,
+        kind: row.kind,
+        provider_id: Some(row.provider_id),
+        location_id: Some(row.location_id),
+        earliest: None,
+        latest: None,
+        weekdays: Vec::new(),
+        time_window: None,
+        urgent: false,
+        session_id: Some(row.id),
+    };
+    waitlist::join(conn, caller, join, EntrySource::Patient, now).await
 }
 
 /// A session as its link shows it (also right after a change through the link).
