@@ -323,3 +323,378 @@ async fn two_acceptances_racing_give_one_booking() {
         assert_eq!(live.len(), 1, "one booking of the time: {sessions:#}");
     }
 }
+
+/// A course of three knee injections on Tuesdays at 09:00 Denver, 21 days apart (window 14
+/// to 21 days): 5 January, 26 January, 16 February. Its sessions' ids.
+async fn course(app: &TestApp, c: &Clinic) -> Vec<String> {
+    let body = json!({"patient_id": c.patient, "treatment_area_id": c.area, "location_id": c.location,
+        "sessions": 3, "interval_days": {"min": 14, "target": 21, "max": 21}, "side": "left",
+        "first_starts_at": "2027-01-05T09:00:00-07:00", "book": true});
+    let created = app.post("/v1/courses", body).await.expect(201).body;
+    let sessions = created["sessions"].as_array().unwrap();
+    let starts: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2027-01-05T09:00:00-07:00",
+            "2027-01-26T09:00:00-07:00",
+            "2027-02-16T09:00:00-07:00"
+        ]
+    );
+    sessions
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_offer_moving_a_course_session_keeps_its_window_and_cascades_when_asked() {
+    let (app, smtp) = app_with_mail(RateLimits::UNLIMITED).await;
+    let c = clinic(&app).await;
+    app.patch("/v1/settings", "*", json!({"waitlist_debounce_minutes": 0}))
+        .await
+        .expect(200);
+    let sessions = course(&app, &c).await;
+    // The patient wants the second injection earlier.
+    let wanted = join(&app, &c, &c.patient, json!({"session_id": sessions[1]})).await;
+    assert_eq!(wanted["provider_id"], json!(c.provider));
+    assert_eq!(wanted["location_id"], json!(c.location));
+    // Someone else's injections a week and two weeks after the first one, both cancelled.
+    let other = new_patient(&app, "other@example.com").await;
+    let mut ids = Vec::new();
+    for starts_at in ["2027-01-12T09:00:00-07:00", "2027-01-19T09:00:00-07:00"] {
+        let mut body = c.booking("injection", starts_at);
+        body["patient_id"] = json!(other);
+        ids.push(book(&app, body).await);
+    }
+    let waitlist = waitlist_worker(&app);
+    let mail = worker(&app, Some(&smtp.url()), &std::env::temp_dir());
+    // A week after the first injection is too soon: nothing is offered.
+    cancel_session(&app, &ids[0]).await;
+    assert_eq!(offer_round(&waitlist).await.offered.offers, 0);
+    // Two weeks after is inside the window, and leaves the third 28 days later.
+    cancel_session(&app, &ids[1]).await;
+    assert_eq!(offer_round(&waitlist).await.offered.offers, 1);
+    round(&mail).await;
+    let token = offer_token(&smtp, "jordan@example.com");
+    let message = offers_to(&smtp, "jordan@example.com").pop().unwrap();
+    assert!(
+        message.text().contains("your appointment is now on Tuesday 26 January 2027, 09:00"),
+        "{}",
+        message.text()
+    );
+    let shown = app
+        .get(&format!("/v1/waitlist/offers/{token}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(shown["starts_at"], "2027-01-19T09:00:00-07:00");
+    assert_eq!(shown["moves_session_from"], "2027-01-26T09:00:00-07:00");
+    assert_eq!(shown["cascade_required"], true);
+
+    // Without the cascade the third injection would fall out of its window: refused, and
+    // nothing changes.
+    accept(&app, &token, json!({})).await.problem(422, "course-window-broken");
+    assert_eq!(entry(&app, &wanted["id"]).await["status"], "waiting");
+    let accepted = accept(&app, &token, json!({"cascade": true}))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(accepted["session"]["id"], json!(sessions[1]));
+    assert_eq!(accepted["session"]["starts_at"], "2027-01-19T09:00:00-07:00");
+    let third = app
+        .get(&format!("/v1/sessions/{}", sessions[2]))
+        .await
+        .expect(200)
+        .body;
+    let third_start: DateTime<Utc> = third["starts_at"].as_str().unwrap().parse().unwrap();
+    let days = (third_start - at("2027-01-19T16:00:00Z")).num_days();
+    assert!((14..=21).contains(&days), "the third is {days} days after the second");
+    let ended = entry(&app, &wanted["id"]).await;
+    assert_eq!(ended["status"], "booked");
+    assert_eq!(ended["booked_session_id"], json!(sessions[1]));
+    // The time the second injection left is free for the next in line.
+    let next = new_patient(&app, "next@example.com").await;
+    join(&app, &c, &next, json!({})).await;
+    assert!(offer_round(&waitlist).await.offered.offers >= 1);
+    round(&mail).await;
+    let offered = offers_to(&smtp, "next@example.com");
+    assert_eq!(offered.len(), 1);
+    assert!(offered[0].subject().contains("Tuesday 26 January 2027, 09:00"), "{}", offered[0].subject());
+}
+
+#[actix_web::test]
+async fn expired_offers_and_entries_do_nothing_and_the_time_goes_to_the_next_in_line() {
+    let (app, smtp) = app_with_mail(RateLimits::UNLIMITED).await;
+    let c = clinic(&app).await;
+    app.patch(
+        "/v1/settings",
+        "*",
+        json!({"waitlist_debounce_minutes": 0, "waitlist_offer_count": 1, "waitlist_offer_minutes": 5}),
+    )
+    .await
+    .expect(200);
+    let waitlist = waitlist_worker(&app);
+    let mail = worker(&app, Some(&smtp.url()), &std::env::temp_dir());
+    let taken = book(&app, c.booking("injection", "2027-01-05T09:00:00-07:00")).await;
+    let first = new_patient(&app, "first@example.com").await;
+    let first_entry = join(&app, &c, &first, json!({})).await;
+    app.clock.set(minutes_after_start(1));
+    let second = new_patient(&app, "second@example.com").await;
+    let second_entry = join(&app, &c, &second, json!({})).await;
+    // An entry whose last day passes, and one whose session begins.
+    let until = join(&app, &c, &c.patient, json!({"latest": "2027-01-04T09:00:00-07:00"})).await;
+    let soon = book(&app, c.booking("assessment", "2027-01-05T14:00:00-07:00")).await;
+    let moving = app
+        .post(
+            "/v1/waitlist",
+            json!({"patient_id": c.patient, "treatment_area_id": c.area, "kind": "assessment", "session_id": soon}),
+        )
+        .await
+        .expect(201)
+        .body;
+
+    cancel_session(&app, &taken).await;
+    assert_eq!(offer_round(&waitlist).await.offered.offers, 1);
+    round(&mail).await;
+    let token = offer_token(&smtp, "first@example.com");
+    assert!(offers_to(&smtp, "second@example.com").is_empty());
+
+    // Five minutes on, the offer has expired: it books nothing, and the time goes to the next.
+    app.clock.set(minutes_after_start(7));
+    let swept = offer_round(&waitlist).await;
+    assert_eq!(swept.swept.offers_expired, 1);
+    assert_eq!(swept.swept.reopened, 1);
+    assert_eq!(swept.offered.offers, 1, "offered to the next in line");
+    accept(&app, &token, json!({})).await.problem(409, "offer-expired");
+    let shown = app.get(&format!("/v1/waitlist/offers/{token}")).await.expect(200);
+    assert_eq!(shown.body["status"], "expired");
+    let first_now = entry(&app, &first_entry["id"]).await;
+    assert_eq!(first_now["status"], "waiting");
+    assert_eq!(actions(&first_now), ["joined", "offered", "offer_expired"]);
+    round(&mail).await;
+    let second_token = offer_token(&smtp, "second@example.com");
+    // An offer whose email has gone is not sent again when it lapses unread.
+    assert_eq!(offers_to(&smtp, "first@example.com").len(), 1);
+
+    // Past its `latest`, and once its session begins, an entry expires with its offers.
+    app.clock.set(at("2027-01-05T21:00:00Z"));
+    let swept = offer_round(&waitlist).await;
+    assert!(swept.swept.entries_expired >= 2, "{swept:?}");
+    for id in [&until["id"], &moving["id"]] {
+        let ended = entry(&app, id).await;
+        assert_eq!(ended["status"], "expired", "{ended:#}");
+        assert_eq!(actions(&ended).last(), Some(&"expired"));
+    }
+    accept(&app, &second_token, json!({})).await.problem(409, "offer-expired");
+    let second_now = entry(&app, &second_entry["id"]).await;
+    assert_eq!(second_now["offers"][0]["status"], "expired");
+    // Staff can no longer change what has ended.
+    let path = format!("/v1/waitlist/{}", until["id"].as_str().unwrap());
+    app.patch(&path, "*", json!({"urgent": true}))
+        .await
+        .problem(409, "invalid-transition");
+    let events = app
+        .get("/v1/events?types=waitlist_offer.expired,waitlist_entry.expired&limit=100")
+        .await
+        .expect(200)
+        .body;
+    let count = |kind: &str| {
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .count()
+    };
+    assert_eq!(count("waitlist_offer.expired"), 2);
+    assert!(count("waitlist_entry.expired") >= 2);
+}
+
+#[actix_web::test]
+async fn two_replicas_offer_and_mail_each_time_once() {
+    let (app, smtp) = app_with_mail(RateLimits::UNLIMITED).await;
+    let c = clinic(&app).await;
+    app.patch(
+        "/v1/settings",
+        "*",
+        json!({"waitlist_debounce_minutes": 0, "waitlist_offer_count": 1}),
+    )
+    .await
+    .expect(200);
+    // Eight freed injections on Tuesday and Wednesday, eight patients waiting.
+    let mut taken = Vec::new();
+    for day in ["05", "06"] {
+        for hour in ["09", "10", "11", "13"] {
+            let starts_at = format!("2027-01-{day}T{hour}:00:00-07:00");
+            taken.push(book(&app, c.booking("injection", &starts_at)).await);
+        }
+    }
+    for n in 0..8 {
+        let patient = new_patient(&app, &format!("waiting{n}@example.com")).await;
+        join(&app, &c, &patient, json!({})).await;
+    }
+    for id in &taken {
+        cancel_session(&app, id).await;
+    }
+    // Two replicas, each with its own pool, its waitlist worker and its mail worker.
+    let (one, two) = (waitlist_worker(&app), waitlist_worker(&app));
+    let (mail_one, mail_two) = (
+        worker(&app, Some(&smtp.url()), &std::env::temp_dir()),
+        worker(&app, Some(&smtp.url()), &std::env::temp_dir()),
+    );
+    let mut offers = 0;
+    for _ in 0..4 {
+        let (a, b) = tokio::join!(one.round(), two.round());
+        offers += a.unwrap().offered.offers + b.unwrap().offered.offers;
+        let (a, b) = tokio::join!(mail_one.round(), mail_two.round());
+        a.unwrap();
+        b.unwrap();
+    }
+    assert_eq!(offers, 8, "one offer per freed time");
+    let mailed: Vec<_> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.subject().starts_with("An earlier"))
+        .collect();
+    assert_eq!(mailed.len(), 8, "each offer mailed once");
+    let mut recipients: Vec<String> = mailed.iter().flat_map(|m| m.rcpt_tos.clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 8, "one open offer per patient at a time");
+}
+
+#[actix_web::test]
+async fn the_front_desk_sees_who_fits_each_open_slot() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    // Tuesday is full but for 09:00–09:45 (an injection and its buffer) and 15:00–17:00.
+    for (start, end) in [("08:00", "09:00"), ("09:45", "15:00")] {
+        app.post(
+            &format!("/v1/providers/{}/time-off", c.provider),
+            json!({"starts_at": format!("2027-01-05T{start}:00-07:00"), "ends_at": format!("2027-01-05T{end}:00-07:00")}),
+        )
+        .await
+        .expect(201);
+    }
+    let mornings = new_patient(&app, "mornings@example.com").await;
+    let mornings = join(&app, &c, &mornings, json!({"time_window": {"start": "08:00", "end": "12:00"}})).await;
+    app.clock.set(minutes_after_start(1));
+    let anytime = new_patient(&app, "anytime@example.com").await;
+    let anytime = join(&app, &c, &anytime, json!({})).await;
+    app.clock.set(minutes_after_start(2));
+    let urgent = new_patient(&app, "urgent@example.com").await;
+    let urgent = join(&app, &c, &urgent, json!({"urgent": true, "weekdays": ["tuesday"]})).await;
+    let thursdays = new_patient(&app, "thursdays@example.com").await;
+    join(&app, &c, &thursdays, json!({"weekdays": ["thursday"]})).await;
+    let found = app
+        .get(&format!(
+            "/v1/waitlist/matches?provider_id={}&from=2027-01-05&to=2027-01-05",
+            c.provider
+        ))
+        .await
+        .expect(200)
+        .body;
+    let slots = found["slots"].as_array().unwrap();
+    let nine = &slots[0];
+    assert_eq!(nine["starts_at"], "2027-01-05T09:00:00-07:00");
+    assert_eq!(nine["kind"], "injection");
+    let ids: Vec<&Value> = nine["entries"].as_array().unwrap().iter().map(|e| &e["id"]).collect();
+    assert_eq!(ids, [&urgent["id"], &mornings["id"], &anytime["id"]]);
+    // In the afternoon the morning patient does not fit.
+    let afternoon = slots
+        .iter()
+        .find(|s| s["starts_at"] == "2027-01-05T15:00:00-07:00")
+        .expect("a 15:00 slot");
+    let ids: Vec<&Value> = afternoon["entries"].as_array().unwrap().iter().map(|e| &e["id"]).collect();
+    assert_eq!(ids, [&urgent["id"], &anytime["id"]]);
+    assert!(slots.iter().all(|s| {
+        let start = s["starts_at"].as_str().unwrap();
+        start < "2027-01-05T09:15:00-07:00" || start >= "2027-01-05T15:00:00-07:00"
+    }));
+    app.get(&format!(
+        "/v1/waitlist/matches?provider_id={}&from=2027-01-05&to=2027-01-25",
+        c.provider
+    ))
+    .await
+    .problem(422, "unprocessable-values");
+}
+
+#[actix_web::test]
+async fn entries_are_validated_changed_with_if_match_and_cancelled() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    let other = new_patient(&app, "other@example.com").await;
+    let theirs = {
+        let mut body = c.booking("injection", "2027-01-12T09:00:00-07:00");
+        body["patient_id"] = json!(other);
+        book(&app, body).await
+    };
+    let base = json!({"patient_id": c.patient, "treatment_area_id": c.area, "kind": "injection"});
+    let with = |extra: Value| {
+        let mut body = base.clone();
+        for (key, value) in extra.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        body
+    };
+    assert_eq!(
+        app.post("/v1/waitlist", with(json!({"session_id": theirs}))).await.broken_rules(),
+        ["session_id"]
+    );
+    assert_eq!(
+        app.post("/v1/waitlist", with(json!({"latest": "2027-01-01T00:00:00Z"}))).await.broken_rules(),
+        ["latest"]
+    );
+    assert_eq!(
+        app.post("/v1/waitlist", with(json!({"time_window": {"start": "12:00", "end": "08:00"}}))).await.broken_rules(),
+        ["time_window"]
+    );
+    assert_eq!(
+        app.post("/v1/waitlist", with(json!({"weekdays": ["someday"]}))).await.invalid_fields(),
+        ["weekdays[0]"]
+    );
+    let mine = book(&app, c.booking("injection", "2027-01-19T09:00:00-07:00")).await;
+    let created = app.post("/v1/waitlist", with(json!({"session_id": mine}))).await.expect(201);
+    let etag = created.header("etag").unwrap().to_owned();
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["source"], "staff");
+    app.post("/v1/waitlist", with(json!({"session_id": mine})))
+        .await
+        .problem(409, "duplicate");
+    let path = format!("/v1/waitlist/{id}");
+    app.patch(&path, &etag, json!({"location_id": c.location}))
+        .await
+        .broken_rules();
+    let changed = app
+        .patch(&path, &etag, json!({"urgent": true, "weekdays": ["tuesday", "monday", "tuesday"]}))
+        .await
+        .expect(200);
+    assert_eq!(changed.body["weekdays"], json!(["monday", "tuesday"]));
+    assert_eq!(changed.body["urgent"], true);
+    app.patch(&path, &etag, json!({"urgent": false}))
+        .await
+        .problem(412, "precondition-failed");
+    let listed = app
+        .get(&format!("/v1/waitlist?status=waiting&patient_id={}", c.patient))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    app.post(&format!("{path}/cancel"), json!(null)).await.expect(200);
+    app.post(&format!("{path}/cancel"), json!(null))
+        .await
+        .problem(409, "invalid-transition");
+    let ended = entry(&app, &json!(id)).await;
+    assert_eq!(ended["status"], "cancelled");
+    assert_eq!(actions(&ended), ["joined", "updated", "cancelled"]);
+    let none = app
+        .get(&format!("/v1/waitlist?status=waiting&patient_id={}", c.patient))
+        .await
+        .expect(200)
+        .body;
+    assert!(none["items"].as_array().unwrap().is_empty());
+}

@@ -102,6 +102,8 @@ CREATE TABLE waitlist_offers (
 );
 CREATE UNIQUE INDEX waitlist_offers_one_accepted ON waitlist_offers (opening_id)
     WHERE status = 'accepted';
+-- A patient weighs one time at once: one open offer per entry, whichever replica offers.
+CREATE UNIQUE INDEX waitlist_offers_one_open ON waitlist_offers (entry_id) WHERE status = 'open';
 CREATE INDEX waitlist_offers_open ON waitlist_offers (expires_at) WHERE status = 'open';
 CREATE INDEX waitlist_offers_entry ON waitlist_offers (entry_id, created_at);
 

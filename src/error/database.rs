@@ -122,6 +122,10 @@ fn constraint_violation(constraint: &str) -> Option<AppError> {
             ProblemType::Duplicate,
             "the session is on the waitlist already".into(),
         ),
+        "waitlist_offers_one_open" => AppError::Problem(
+            ProblemType::OfferTaken,
+            "the patient holds another open offer".into(),
+        ),
         "waitlist_offers_one_accepted" => AppError::Problem(
             ProblemType::OfferTaken,
             "another offer of this time was accepted first".into(),

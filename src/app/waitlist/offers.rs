@@ -12,7 +12,7 @@ use super::{event_of, history};
 use crate::app::events;
 use crate::domain::events::EventType;
 use crate::domain::waitlist::{Actor, EntryStatus, Fit, HistoryAction, OfferStatus, first_in_line};
-use crate::error::AppError;
+use crate::error::{AppError, ProblemType};
 use crate::models::waitlist::{self as entries_model, Entry};
 use crate::models::waitlist_offers::{self as model, NewOffer, Offer, Opening, opening_status};
 use crate::models::{holds, settings};
@@ -38,13 +38,18 @@ pub async fn offer_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Resu
                 };
                 Ok(Some(offer_opening(conn, &opening, now).await?))
             })
-            .await?;
+            .await;
         match made {
-            Some(offers) => {
+            Ok(Some(offers)) => {
                 done.openings += 1;
                 done.offers += offers;
             }
-            None => return Ok(done),
+            Ok(None) => return Ok(done),
+            // Another replica offered one of these patients another time meanwhile (one open
+            // offer per entry, `waitlist_offers_one_open`): the opening is still due, and the
+            // next try leaves that patient out.
+            Err(AppError::Problem(ProblemType::OfferTaken, _)) => continue,
+            Err(error) => return Err(error),
         }
     }
 }
