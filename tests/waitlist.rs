@@ -128,7 +128,11 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
     let mut entries = std::collections::HashMap::new();
     for (email, wishes, minute) in [
         ("old@example.com", json!({}), 0),
-        ("thursdays@example.com", json!({"weekdays": ["thursday"]}), 1),
+        (
+            "thursdays@example.com",
+            json!({"weekdays": ["thursday"]}),
+            1,
+        ),
         (
             "afternoons@example.com",
             json!({"time_window": {"start": "13:00", "end": "17:00"}}),
@@ -139,7 +143,11 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
             json!({"latest": "2027-01-05T00:00:00-07:00"}),
             1,
         ),
-        ("other-provider@example.com", json!({"provider_id": other}), 1),
+        (
+            "other-provider@example.com",
+            json!({"provider_id": other}),
+            1,
+        ),
         ("busy@example.com", json!({}), 2),
         ("third@example.com", json!({}), 5),
         ("urgent@example.com", json!({"urgent": true}), 10),
@@ -162,10 +170,17 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
     cancel_session(&app, &taken).await;
     let first = offer_round(&waitlist).await;
     assert!(first.events > 0);
-    assert_eq!(first.offered.offers, 0, "the freed time settles for two minutes first");
+    assert_eq!(
+        first.offered.offers, 0,
+        "the freed time settles for two minutes first"
+    );
     app.clock.set(minutes_after_start(22));
     assert_eq!(offer_round(&waitlist).await.offered.offers, 2);
-    assert_eq!(offer_round(&waitlist).await.offered.offers, 0, "offered once");
+    assert_eq!(
+        offer_round(&waitlist).await.offered.offers,
+        0,
+        "offered once"
+    );
     round(&mail).await;
 
     // Urgent first, then the longest waiting; nobody whose rules or calendar do not fit.
@@ -177,7 +192,11 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
             message.subject(),
             "An earlier injection time is free: Tuesday 5 January 2027, 09:00 (America/Denver, MST)"
         );
-        assert!(message.text().contains("until 08:52 on Monday 4 January"), "{}", message.text());
+        assert!(
+            message.text().contains("until 08:52 on Monday 4 January"),
+            "{}",
+            message.text()
+        );
     }
     for email in [
         "thursdays@example.com",
@@ -214,9 +233,18 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
     );
     let session_id = accepted.body["session"]["id"].as_str().unwrap().to_owned();
     let urgent_token = offer_token(&smtp, "urgent@example.com");
-    let taken = accept(&app, &urgent_token, json!({})).await.problem(409, "offer-taken");
-    assert!(taken["detail"].as_str().unwrap().contains("stays on the waitlist"));
-    accept(&app, &old_token, json!({})).await.problem(409, "offer-taken");
+    let taken = accept(&app, &urgent_token, json!({}))
+        .await
+        .problem(409, "offer-taken");
+    assert!(
+        taken["detail"]
+            .as_str()
+            .unwrap()
+            .contains("stays on the waitlist")
+    );
+    accept(&app, &old_token, json!({}))
+        .await
+        .problem(409, "offer-taken");
 
     let session = app
         .get(&format!("/v1/sessions/{session_id}"))
@@ -243,10 +271,34 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
         .iter()
         .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types.iter().filter(|t| **t == "waitlist_entry.created").count(), 8);
-    assert_eq!(types.iter().filter(|t| **t == "waitlist_offer.created").count(), 2);
-    assert_eq!(types.iter().filter(|t| **t == "waitlist_offer.accepted").count(), 1);
-    assert_eq!(types.iter().filter(|t| **t == "waitlist_offer.closed").count(), 1);
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "waitlist_entry.created")
+            .count(),
+        8
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "waitlist_offer.created")
+            .count(),
+        2
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "waitlist_offer.accepted")
+            .count(),
+        1
+    );
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "waitlist_offer.closed")
+            .count(),
+        1
+    );
     let text = events.body.to_string();
     assert!(!text.contains("example.com") && !text.contains("Jordan"));
 }
@@ -273,9 +325,7 @@ async fn two_acceptances_racing_give_one_booking() {
         let mut ids = Vec::new();
         for email in &emails {
             let patient = new_patient(&app, email).await;
-            ids.push(join(&app, &c, &patient, json!({}))
-                .await["id"]
-                .clone());
+            ids.push(join(&app, &c, &patient, json!({})).await["id"].clone());
         }
         cancel_session(&app, &taken).await;
         assert_eq!(offer_round(&waitlist).await.offered.offers, 2);
@@ -382,7 +432,9 @@ async fn an_offer_moving_a_course_session_keeps_its_window_and_cascades_when_ask
     let token = offer_token(&smtp, "jordan@example.com");
     let message = offers_to(&smtp, "jordan@example.com").pop().unwrap();
     assert!(
-        message.text().contains("your appointment is now on Tuesday 26 January 2027, 09:00"),
+        message
+            .text()
+            .contains("your appointment is now on Tuesday 26 January 2027, 09:00"),
         "{}",
         message.text()
     );
@@ -397,14 +449,19 @@ async fn an_offer_moving_a_course_session_keeps_its_window_and_cascades_when_ask
 
     // Without the cascade the third injection would fall out of its window: refused, and
     // nothing changes.
-    accept(&app, &token, json!({})).await.problem(422, "course-window-broken");
+    accept(&app, &token, json!({}))
+        .await
+        .problem(422, "course-window-broken");
     assert_eq!(entry(&app, &wanted["id"]).await["status"], "waiting");
     let accepted = accept(&app, &token, json!({"cascade": true}))
         .await
         .expect(200)
         .body;
     assert_eq!(accepted["session"]["id"], json!(sessions[1]));
-    assert_eq!(accepted["session"]["starts_at"], "2027-01-19T09:00:00-07:00");
+    assert_eq!(
+        accepted["session"]["starts_at"],
+        "2027-01-19T09:00:00-07:00"
+    );
     let third = app
         .get(&format!("/v1/sessions/{}", sessions[2]))
         .await
@@ -412,7 +469,10 @@ async fn an_offer_moving_a_course_session_keeps_its_window_and_cascades_when_ask
         .body;
     let third_start: DateTime<Utc> = third["starts_at"].as_str().unwrap().parse().unwrap();
     let days = (third_start - at("2027-01-19T16:00:00Z")).num_days();
-    assert!((14..=21).contains(&days), "the third is {days} days after the second");
+    assert!(
+        (14..=21).contains(&days),
+        "the third is {days} days after the second"
+    );
     let ended = entry(&app, &wanted["id"]).await;
     assert_eq!(ended["status"], "booked");
     assert_eq!(ended["booked_session_id"], json!(sessions[1]));
@@ -423,7 +483,13 @@ async fn an_offer_moving_a_course_session_keeps_its_window_and_cascades_when_ask
     round(&mail).await;
     let offered = offers_to(&smtp, "next@example.com");
     assert_eq!(offered.len(), 1);
-    assert!(offered[0].subject().contains("Tuesday 26 January 2027, 09:00"), "{}", offered[0].subject());
+    assert!(
+        offered[0]
+            .subject()
+            .contains("Tuesday 26 January 2027, 09:00"),
+        "{}",
+        offered[0].subject()
+    );
 }
 
 #[actix_web::test]
@@ -446,7 +512,13 @@ async fn expired_offers_and_entries_do_nothing_and_the_time_goes_to_the_next_in_
     let second = new_patient(&app, "second@example.com").await;
     let second_entry = join(&app, &c, &second, json!({})).await;
     // An entry whose last day passes, and one whose session begins.
-    let until = join(&app, &c, &c.patient, json!({"latest": "2027-01-04T09:00:00-07:00"})).await;
+    let until = join(
+        &app,
+        &c,
+        &c.patient,
+        json!({"latest": "2027-01-04T09:00:00-07:00"}),
+    )
+    .await;
     let soon = book(&app, c.booking("assessment", "2027-01-05T14:00:00-07:00")).await;
     let moving = app
         .post(
@@ -469,8 +541,13 @@ async fn expired_offers_and_entries_do_nothing_and_the_time_goes_to_the_next_in_
     assert_eq!(swept.swept.offers_expired, 1);
     assert_eq!(swept.swept.reopened, 1);
     assert_eq!(swept.offered.offers, 1, "offered to the next in line");
-    accept(&app, &token, json!({})).await.problem(409, "offer-expired");
-    let shown = app.get(&format!("/v1/waitlist/offers/{token}")).await.expect(200);
+    accept(&app, &token, json!({}))
+        .await
+        .problem(409, "offer-expired");
+    let shown = app
+        .get(&format!("/v1/waitlist/offers/{token}"))
+        .await
+        .expect(200);
     assert_eq!(shown.body["status"], "expired");
     let first_now = entry(&app, &first_entry["id"]).await;
     assert_eq!(first_now["status"], "waiting");
@@ -489,7 +566,9 @@ async fn expired_offers_and_entries_do_nothing_and_the_time_goes_to_the_next_in_
         assert_eq!(ended["status"], "expired", "{ended:#}");
         assert_eq!(actions(&ended).last(), Some(&"expired"));
     }
-    accept(&app, &second_token, json!({})).await.problem(409, "offer-expired");
+    accept(&app, &second_token, json!({}))
+        .await
+        .problem(409, "offer-expired");
     let second_now = entry(&app, &second_entry["id"]).await;
     assert_eq!(second_now["offers"][0]["status"], "expired");
     // Staff can no longer change what has ended.
@@ -581,13 +660,25 @@ async fn the_front_desk_sees_who_fits_each_open_slot() {
         .expect(201);
     }
     let mornings = new_patient(&app, "mornings@example.com").await;
-    let mornings = join(&app, &c, &mornings, json!({"time_window": {"start": "08:00", "end": "12:00"}})).await;
+    let mornings = join(
+        &app,
+        &c,
+        &mornings,
+        json!({"time_window": {"start": "08:00", "end": "12:00"}}),
+    )
+    .await;
     app.clock.set(minutes_after_start(1));
     let anytime = new_patient(&app, "anytime@example.com").await;
     let anytime = join(&app, &c, &anytime, json!({})).await;
     app.clock.set(minutes_after_start(2));
     let urgent = new_patient(&app, "urgent@example.com").await;
-    let urgent = join(&app, &c, &urgent, json!({"urgent": true, "weekdays": ["tuesday"]})).await;
+    let urgent = join(
+        &app,
+        &c,
+        &urgent,
+        json!({"urgent": true, "weekdays": ["tuesday"]}),
+    )
+    .await;
     let thursdays = new_patient(&app, "thursdays@example.com").await;
     join(&app, &c, &thursdays, json!({"weekdays": ["thursday"]})).await;
     let found = app
@@ -602,14 +693,24 @@ async fn the_front_desk_sees_who_fits_each_open_slot() {
     let nine = &slots[0];
     assert_eq!(nine["starts_at"], "2027-01-05T09:00:00-07:00");
     assert_eq!(nine["kind"], "injection");
-    let ids: Vec<&Value> = nine["entries"].as_array().unwrap().iter().map(|e| &e["id"]).collect();
+    let ids: Vec<&Value> = nine["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["id"])
+        .collect();
     assert_eq!(ids, [&urgent["id"], &mornings["id"], &anytime["id"]]);
     // In the afternoon the morning patient does not fit.
     let afternoon = slots
         .iter()
         .find(|s| s["starts_at"] == "2027-01-05T15:00:00-07:00")
         .expect("a 15:00 slot");
-    let ids: Vec<&Value> = afternoon["entries"].as_array().unwrap().iter().map(|e| &e["id"]).collect();
+    let ids: Vec<&Value> = afternoon["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["id"])
+        .collect();
     assert_eq!(ids, [&urgent["id"], &anytime["id"]]);
     assert!(slots.iter().all(|s| {
         let start = s["starts_at"].as_str().unwrap();
@@ -642,23 +743,40 @@ async fn entries_are_validated_changed_with_if_match_and_cancelled() {
         body
     };
     assert_eq!(
-        app.post("/v1/waitlist", with(json!({"session_id": theirs}))).await.broken_rules(),
+        app.post("/v1/waitlist", with(json!({"session_id": theirs})))
+            .await
+            .broken_rules(),
         ["session_id"]
     );
     assert_eq!(
-        app.post("/v1/waitlist", with(json!({"latest": "2027-01-01T00:00:00Z"}))).await.broken_rules(),
+        app.post(
+            "/v1/waitlist",
+            with(json!({"latest": "2027-01-01T00:00:00Z"}))
+        )
+        .await
+        .broken_rules(),
         ["latest"]
     );
     assert_eq!(
-        app.post("/v1/waitlist", with(json!({"time_window": {"start": "12:00", "end": "08:00"}}))).await.broken_rules(),
+        app.post(
+            "/v1/waitlist",
+            with(json!({"time_window": {"start": "12:00", "end": "08:00"}}))
+        )
+        .await
+        .broken_rules(),
         ["time_window"]
     );
     assert_eq!(
-        app.post("/v1/waitlist", with(json!({"weekdays": ["someday"]}))).await.invalid_fields(),
+        app.post("/v1/waitlist", with(json!({"weekdays": ["someday"]})))
+            .await
+            .invalid_fields(),
         ["weekdays[0]"]
     );
     let mine = book(&app, c.booking("injection", "2027-01-19T09:00:00-07:00")).await;
-    let created = app.post("/v1/waitlist", with(json!({"session_id": mine}))).await.expect(201);
+    let created = app
+        .post("/v1/waitlist", with(json!({"session_id": mine})))
+        .await
+        .expect(201);
     let etag = created.header("etag").unwrap().to_owned();
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["source"], "staff");
@@ -670,7 +788,11 @@ async fn entries_are_validated_changed_with_if_match_and_cancelled() {
         .await
         .broken_rules();
     let changed = app
-        .patch(&path, &etag, json!({"urgent": true, "weekdays": ["tuesday", "monday", "tuesday"]}))
+        .patch(
+            &path,
+            &etag,
+            json!({"urgent": true, "weekdays": ["tuesday", "monday", "tuesday"]}),
+        )
         .await
         .expect(200);
     assert_eq!(changed.body["weekdays"], json!(["monday", "tuesday"]));
@@ -679,12 +801,17 @@ async fn entries_are_validated_changed_with_if_match_and_cancelled() {
         .await
         .problem(412, "precondition-failed");
     let listed = app
-        .get(&format!("/v1/waitlist?status=waiting&patient_id={}", c.patient))
+        .get(&format!(
+            "/v1/waitlist?status=waiting&patient_id={}",
+            c.patient
+        ))
         .await
         .expect(200)
         .body;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
-    app.post(&format!("{path}/cancel"), json!(null)).await.expect(200);
+    app.post(&format!("{path}/cancel"), json!(null))
+        .await
+        .expect(200);
     app.post(&format!("{path}/cancel"), json!(null))
         .await
         .problem(409, "invalid-transition");
@@ -692,7 +819,10 @@ async fn entries_are_validated_changed_with_if_match_and_cancelled() {
     assert_eq!(ended["status"], "cancelled");
     assert_eq!(actions(&ended), ["joined", "updated", "cancelled"]);
     let none = app
-        .get(&format!("/v1/waitlist?status=waiting&patient_id={}", c.patient))
+        .get(&format!(
+            "/v1/waitlist?status=waiting&patient_id={}",
+            c.patient
+        ))
         .await
         .expect(200)
         .body;

@@ -13,8 +13,7 @@ use uuid::Uuid;
 use crate::app::events::{self as app, EventQuery, Published};
 use crate::domain::events::{
     CourseEventData, EventType, InquiryEventData, RecordEventData, ScheduleEventData,
-    WaitlistEventData,
-    SessionEventData,
+    SessionEventData, WaitlistEventData,
 };
 use crate::error::AppError;
 use crate::http::auth::EventReader;

@@ -114,7 +114,9 @@ impl Wish {
             && self.latest.is_none_or(|latest| start < latest)
             && self.before.is_none_or(|before| start < before)
             && (self.weekdays.is_empty()
-                || self.weekdays.contains(&Weekday::from(local_start.weekday())))
+                || self
+                    .weekdays
+                    .contains(&Weekday::from(local_start.weekday())))
             && self.window.is_none_or(|window| {
                 local_end.date_naive() == date
                     && local_start.time() >= window.start.time()
@@ -128,7 +130,12 @@ impl Wish {
 
 /// The local dates a course session may take after the previous session started at
 /// `previous`: its interval window of `min` to `max` days.
-pub fn window_after(previous: DateTime<Utc>, min: i32, max: i32, zone: Tz) -> (NaiveDate, NaiveDate) {
+pub fn window_after(
+    previous: DateTime<Utc>,
+    min: i32,
+    max: i32,
+    zone: Tz,
+) -> (NaiveDate, NaiveDate) {
     let date = previous.with_timezone(&zone).date_naive();
     (
         date + Duration::days(i64::from(min)),
@@ -203,7 +210,11 @@ mod tests {
         };
         assert!(!admits(&monday));
         // 17:30 on Tuesday in Denver is already Wednesday in UTC.
-        let evening = tuesday.admits(at("2027-01-06T00:30:00Z"), at("2027-01-06T01:00:00Z"), Denver);
+        let evening = tuesday.admits(
+            at("2027-01-06T00:30:00Z"),
+            at("2027-01-06T01:00:00Z"),
+            Denver,
+        );
         assert!(evening);
     }
 
@@ -233,8 +244,16 @@ mod tests {
             window: window("09:00", "10:00"),
             ..Wish::default()
         };
-        assert!(morning.admits(at("2027-07-06T15:00:00Z"), at("2027-07-06T15:45:00Z"), Denver));
-        assert!(!morning.admits(at("2027-07-06T16:00:00Z"), at("2027-07-06T16:45:00Z"), Denver));
+        assert!(morning.admits(
+            at("2027-07-06T15:00:00Z"),
+            at("2027-07-06T15:45:00Z"),
+            Denver
+        ));
+        assert!(!morning.admits(
+            at("2027-07-06T16:00:00Z"),
+            at("2027-07-06T16:45:00Z"),
+            Denver
+        ));
     }
 
     #[test]
@@ -288,8 +307,18 @@ mod tests {
 
     #[test]
     fn moving_far_earlier_strands_the_next_session() {
-        assert!(!strands_next(at(START), at("2027-01-26T16:00:00Z"), 21, Denver));
-        assert!(strands_next(at(START), at("2027-01-27T16:00:00Z"), 21, Denver));
+        assert!(!strands_next(
+            at(START),
+            at("2027-01-26T16:00:00Z"),
+            21,
+            Denver
+        ));
+        assert!(strands_next(
+            at(START),
+            at("2027-01-27T16:00:00Z"),
+            21,
+            Denver
+        ));
     }
 
     #[test]

@@ -120,7 +120,9 @@ pub async fn live_overlapping(
 ) -> QueryResult<Vec<Uuid>> {
     waitlist_openings::table
         .filter(waitlist_openings::provider_id.eq(provider_id))
-        .filter(waitlist_openings::status.eq_any([opening_status::PENDING, opening_status::OFFERED]))
+        .filter(
+            waitlist_openings::status.eq_any([opening_status::PENDING, opening_status::OFFERED]),
+        )
         .filter(waitlist_openings::starts_at.lt(end))
         .filter(waitlist_openings::ends_at.gt(start))
         .select(waitlist_openings::id)
@@ -314,7 +316,10 @@ pub async fn close_of_entry(
 }
 
 /// Expires the open offers whose time to answer is over.
-pub async fn expire_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<Vec<Offer>> {
+pub async fn expire_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Offer>> {
     let filter = Box::new(waitlist_offers::expires_at.le(now));
     resolve(conn, filter, OfferStatus::Expired, now).await
 }

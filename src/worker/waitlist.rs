@@ -35,7 +35,9 @@ impl WaitlistWorker {
         loop {
             every.tick().await;
             match self.round().await {
-                Ok(round) if round.offered.offers > 0 || round.swept != offers::Swept::default() => {
+                Ok(round)
+                    if round.offered.offers > 0 || round.swept != offers::Swept::default() =>
+                {
                     tracing::info!(
                         offers = round.offered.offers,
                         openings = round.offered.openings,

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use crate::app::waitlist::{self as app, Change, EntryView, Join, fit};
 use crate::domain::sessions::SessionKind;
 use crate::domain::time::Weekday;
-use crate::domain::waitlist::{Actor, EntrySource, EntryStatus, HistoryAction, OfferStatus, TimeWindow};
+use crate::domain::waitlist::{
+    Actor, EntrySource, EntryStatus, HistoryAction, OfferStatus, TimeWindow,
+};
 use crate::error::AppError;
 use crate::http::auth::StaffKey;
 use crate::http::conditional::{IfMatch, created, ok_tagged};
@@ -314,7 +316,11 @@ pub async fn create_waitlist_entry(
         .await?;
     let version = row.version;
     let entry = WaitlistEntry::from(row);
-    Ok(created(format!("/v1/waitlist/{}", entry.id), &entry, version))
+    Ok(created(
+        format!("/v1/waitlist/{}", entry.id),
+        &entry,
+        version,
+    ))
 }
 
 /// List the waitlist
@@ -346,7 +352,12 @@ pub async fn list_waitlist(
     };
     let mut conn = state.conn().await?;
     let rows = model::list(&mut conn, &filter, request).await?;
-    Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, WaitlistEntry::from)))
+    Ok(HttpResponse::Ok().json(Page::from_rows(
+        rows,
+        request,
+        |row| row.id,
+        WaitlistEntry::from,
+    )))
 }
 
 /// Get a waitlist entry
@@ -447,7 +458,9 @@ pub async fn cancel_waitlist_entry(
     let (id, now) = (*id, state.now());
     let mut conn = state.conn().await?;
     let row = conn
-        .transaction::<_, AppError, _>(async |conn| app::cancel(conn, &caller, id, expected, now).await)
+        .transaction::<_, AppError, _>(async |conn| {
+            app::cancel(conn, &caller, id, expected, now).await
+        })
         .await?;
     let version = row.version;
     Ok(ok_tagged(&WaitlistEntry::from(row), version))

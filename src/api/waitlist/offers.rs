@@ -50,10 +50,7 @@ pub struct WaitlistOffer {
     pub cascade_required: bool,
 }
 
-async fn shown(
-    conn: &mut crate::db::DbConn,
-    view: OfferView,
-) -> Result<WaitlistOffer, AppError> {
+async fn shown(conn: &mut crate::db::DbConn, view: OfferView) -> Result<WaitlistOffer, AppError> {
     let OfferView {
         offer,
         entry,

@@ -8,6 +8,7 @@ use diesel_async::AsyncPgConnection;
 use super::Outbox;
 use super::render::{CourseLines, MessageContext, SessionLines, render};
 use crate::app::online::manage;
+use crate::app::waitlist::accept;
 use crate::domain::access::generate_link_token;
 use crate::domain::courses::Side;
 use crate::domain::invite::{Invite, Method};
@@ -18,7 +19,6 @@ use crate::models::notifications::{self as model, Notification};
 use crate::models::patients::Patient;
 use crate::models::sessions::{self as sessions_model, Session};
 use crate::models::settings::ClinicSettings;
-use crate::app::waitlist::accept;
 use crate::models::{courses, manage_tokens, waitlist, waitlist_offers};
 use crate::models::{locations, providers, treatment_areas};
 
@@ -171,8 +171,12 @@ async fn offer_lines(
 ) -> Result<(), AppError> {
     let gone = || AppError::Internal("the offer of a notification is gone".into());
     let offer_id = notification.waitlist_offer_id.ok_or_else(gone)?;
-    let offer = waitlist_offers::find(conn, offer_id).await?.ok_or_else(gone)?;
-    let entry = waitlist::find(conn, offer.entry_id).await?.ok_or_else(gone)?;
+    let offer = waitlist_offers::find(conn, offer_id)
+        .await?
+        .ok_or_else(gone)?;
+    let entry = waitlist::find(conn, offer.entry_id)
+        .await?
+        .ok_or_else(gone)?;
     let place = place_of(
         conn,
         offer.location_id,

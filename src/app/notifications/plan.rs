@@ -161,7 +161,13 @@ impl Planner {
                 // Due at once: the opening was offered outside quiet hours, and the offer
                 // lives only `waitlist_offer_minutes`.
                 let row = self
-                    .row(conn, event, patient_id, NotificationKind::WaitlistOffer, self.now)
+                    .row(
+                        conn,
+                        event,
+                        patient_id,
+                        NotificationKind::WaitlistOffer,
+                        self.now,
+                    )
                     .await?;
                 model::plan(
                     conn,

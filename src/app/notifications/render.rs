@@ -224,10 +224,16 @@ mod tests {
         let (text, _) = render(NotificationKind::Aftercare, &online).unwrap();
         assert!(!text.contains("t0k"), "no link once the session is over");
         let (text, html) = render(NotificationKind::WaitlistOffer, &context()).unwrap();
-        assert!(text.contains("To take it: https://clinic.example/book#offer=0ff3r"), "{text}");
+        assert!(
+            text.contains("To take it: https://clinic.example/book#offer=0ff3r"),
+            "{text}"
+        );
         assert!(text.contains("until 10:30 (America/Denver, MST)"), "{text}");
         assert!(text.contains("now on Tuesday 5 January 2027"), "{text}");
-        assert!(html.contains("offer&#x3d;0ff3r") || html.contains("offer=0ff3r"), "{html}");
+        assert!(
+            html.contains("offer&#x3d;0ff3r") || html.contains("offer=0ff3r"),
+            "{html}"
+        );
         let (text, _) = render(NotificationKind::Aftercare, &context()).unwrap();
         assert!(text.contains("Expect soreness") && !text.contains("Stop NSAIDs"));
     }

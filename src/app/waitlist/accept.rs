@@ -20,9 +20,9 @@ use crate::domain::access::{generate_link_token, hash_key};
 use crate::domain::events::EventType;
 use crate::domain::waitlist::{Actor, EntryStatus, HistoryAction, OfferStatus};
 use crate::error::{AppError, ProblemType};
+use crate::models::audit_events;
 use crate::models::waitlist::{self as entries_model, Entry};
 use crate::models::waitlist_offers::{self as model, Offer, opening_status};
-use crate::models::audit_events;
 
 /// An offer as its link shows it.
 pub struct OfferView {
@@ -35,10 +35,7 @@ pub struct OfferView {
 }
 
 /// A new link for the offer: only its token's hash is kept, so each email brings its own.
-pub async fn issue_token(
-    conn: &mut AsyncPgConnection,
-    offer: &Offer,
-) -> Result<String, AppError> {
+pub async fn issue_token(conn: &mut AsyncPgConnection, offer: &Offer) -> Result<String, AppError> {
     let (token, hash) = generate_link_token().map_err(|e| AppError::Internal(Box::new(e)))?;
     model::set_token(conn, offer.id, &hash).await?;
     Ok(token)
@@ -54,10 +51,7 @@ fn unknown() -> AppError {
 }
 
 /// What the link shows; it changes nothing (mail scanners follow links).
-pub async fn view(
-    conn: &mut AsyncPgConnection,
-    token: &str,
-) -> Result<OfferView, AppError> {
+pub async fn view(conn: &mut AsyncPgConnection, token: &str) -> Result<OfferView, AppError> {
     let offer = model::by_token(conn, &hash_key(token), false)
         .await?
         .ok_or_else(unknown)?;
@@ -68,7 +62,13 @@ async fn shown(conn: &mut AsyncPgConnection, offer: Offer) -> Result<OfferView, 
     let entry = entries_model::find(conn, offer.entry_id)
         .await?
         .ok_or_else(unknown)?;
-    let place = place_of(conn, offer.location_id, offer.provider_id, entry.treatment_area_id).await?;
+    let place = place_of(
+        conn,
+        offer.location_id,
+        offer.provider_id,
+        entry.treatment_area_id,
+    )
+    .await?;
     let candidate = fit::candidates(conn, vec![entry.clone()]).await?;
     let cascade_required = candidate
         .first()
@@ -100,12 +100,16 @@ pub async fn accept(
     now: DateTime<Utc>,
 ) -> Result<Accepted, AppError> {
     let hash = hash_key(token);
-    let found = model::by_token(conn, &hash, false).await?.ok_or_else(unknown)?;
+    let found = model::by_token(conn, &hash, false)
+        .await?
+        .ok_or_else(unknown)?;
     // The opening first, then the offer: rival acceptances queue on the opening.
     let opening = model::opening_for_update(conn, found.opening_id)
         .await?
         .ok_or_else(unknown)?;
-    let offer = model::by_token(conn, &hash, true).await?.ok_or_else(unknown)?;
+    let offer = model::by_token(conn, &hash, true)
+        .await?
+        .ok_or_else(unknown)?;
     let entry = entries_model::find_for_update(conn, offer.entry_id)
         .await?
         .ok_or_else(unknown)?;
@@ -139,12 +143,15 @@ pub async fn accept(
     // The booking in a savepoint: a time taken since the offer closes the offers and is
     // kept, whatever else the booking wrote is undone.
     let booked = conn
-        .transaction::<_, AppError, _>(async |conn| take(conn, caller, &entry, &offer, cascade, now).await)
+        .transaction::<_, AppError, _>(async |conn| {
+            take(conn, caller, &entry, &offer, cascade, now).await
+        })
         .await;
     let view = match booked {
         Ok(view) => view,
         Err(error) if gone(&error) => {
-            let closed = model::close_of_openings(conn, &[opening.id], OfferStatus::Closed, now).await?;
+            let closed =
+                model::close_of_openings(conn, &[opening.id], OfferStatus::Closed, now).await?;
             for of_entry in group_by_entry(conn, &closed).await? {
                 record_closed(conn, &of_entry.0, &of_entry.1, Actor::System, now).await?;
             }
@@ -155,7 +162,8 @@ pub async fn accept(
     };
     let session_id = view.row.id;
     let offer = model::accept(conn, offer.id, session_id, now).await?;
-    let entry = entries_model::end(conn, entry.id, EntryStatus::Booked, Some(session_id), now).await?;
+    let entry =
+        entries_model::end(conn, entry.id, EntryStatus::Booked, Some(session_id), now).await?;
     let taken = model::close_of_openings(conn, &[opening.id], OfferStatus::Taken, now).await?;
     model::set_opening(conn, opening.id, opening_status::FILLED, None).await?;
     let actor = Actor::Patient;
@@ -167,7 +175,16 @@ pub async fn accept(
         ],
     )
     .await?;
-    events::record(conn, now, [event_of(EventType::WaitlistOfferAccepted, &entry, Some(&offer))]).await?;
+    events::record(
+        conn,
+        now,
+        [event_of(
+            EventType::WaitlistOfferAccepted,
+            &entry,
+            Some(&offer),
+        )],
+    )
+    .await?;
     for (other, offers) in group_by_entry(conn, &taken).await? {
         record_closed(conn, &other, &offers, Actor::System, now).await?;
     }
@@ -241,7 +258,11 @@ async fn group_by_entry(
     Ok(entries
         .into_iter()
         .map(|entry| {
-            let of: Vec<Offer> = offers.iter().filter(|o| o.entry_id == entry.id).cloned().collect();
+            let of: Vec<Offer> = offers
+                .iter()
+                .filter(|o| o.entry_id == entry.id)
+                .cloned()
+                .collect();
             (entry, of)
         })
         .collect())

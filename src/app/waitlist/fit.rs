@@ -157,7 +157,9 @@ pub async fn fitting(
         let slots: Vec<Slot> = read
             .slots()
             .into_iter()
-            .filter(|slot| within.is_none_or(|(start, end)| start <= slot.starts_at && slot.starts_at < end))
+            .filter(|slot| {
+                within.is_none_or(|(start, end)| start <= slot.starts_at && slot.starts_at < end)
+            })
             .collect();
         slots_of.insert((area, kind_name), slots);
     }
@@ -184,7 +186,9 @@ pub async fn fitting(
             let entry = &candidate.entry;
             let taken: Vec<_> = busy
                 .iter()
-                .filter(|b| b.patient_id == entry.patient_id && Some(b.session_id) != entry.session_id)
+                .filter(|b| {
+                    b.patient_id == entry.patient_id && Some(b.session_id) != entry.session_id
+                })
                 .collect();
             let fitting: Vec<Slot> = slots
                 .iter()

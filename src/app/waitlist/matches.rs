@@ -70,7 +70,12 @@ pub async fn matches(
     for (index, slots) in &fitting {
         let entry = &candidates[*index].entry;
         for slot in slots {
-            let key = (slot.starts_at, slot.location_id, entry.treatment_area_id, entry.kind.as_str());
+            let key = (
+                slot.starts_at,
+                slot.location_id,
+                entry.treatment_area_id,
+                entry.kind.as_str(),
+            );
             by_slot
                 .entry(key)
                 .or_insert_with(|| (*slot, entry.kind, Vec::new()))

@@ -84,7 +84,10 @@ pub async fn join(
     let area = treatment_areas::find(conn, command.treatment_area_id)
         .await?
         .ok_or_else(|| {
-            AppError::rule("treatment_area_id", "names a treatment area that does not exist")
+            AppError::rule(
+                "treatment_area_id",
+                "names a treatment area that does not exist",
+            )
         })?;
     if area.archived_at.is_some() {
         return Err(inactive("treatment area"));
@@ -96,10 +99,12 @@ pub async fn join(
             .filter(|s| s.patient_id == command.patient_id)
             .ok_or_else(|| AppError::rule("session_id", "names no session of this patient"))?;
         if !session.status.is_upcoming() || session.starts_at <= now {
-            return Err(AppError::rule("session_id", "names a session that is not upcoming"));
+            return Err(AppError::rule(
+                "session_id",
+                "names a session that is not upcoming",
+            ));
         }
-        if session.treatment_area_id != command.treatment_area_id || session.kind != command.kind
-        {
+        if session.treatment_area_id != command.treatment_area_id || session.kind != command.kind {
             return Err(AppError::rule(
                 "session_id",
                 "names a session of another treatment area or kind",
@@ -107,10 +112,16 @@ pub async fn join(
         }
         // A session moves with its provider and location: an offer comes from them.
         if provider_id.is_some_and(|id| id != session.provider_id) {
-            return Err(AppError::rule("provider_id", "is not the provider of the session"));
+            return Err(AppError::rule(
+                "provider_id",
+                "is not the provider of the session",
+            ));
         }
         if location_id.is_some_and(|id| id != session.location_id) {
-            return Err(AppError::rule("location_id", "is not the location of the session"));
+            return Err(AppError::rule(
+                "location_id",
+                "is not the location of the session",
+            ));
         }
         provider_id = Some(session.provider_id);
         location_id = Some(session.location_id);
@@ -136,7 +147,16 @@ pub async fn join(
     check_rules(conn, &new, now).await?;
     let entry = model::insert(conn, new).await?;
     let actor = actor_of(caller);
-    record(conn, caller, &entry, None, EventType::WaitlistEntryCreated, actor, now).await?;
+    record(
+        conn,
+        caller,
+        &entry,
+        None,
+        EventType::WaitlistEntryCreated,
+        actor,
+        now,
+    )
+    .await?;
     Ok(entry)
 }
 
@@ -157,8 +177,15 @@ pub async fn update(
     if current.session_id.is_some()
         && (change.provider_id.is_some() || change.location_id.is_some())
     {
-        let field = if change.provider_id.is_some() { "provider_id" } else { "location_id" };
-        return Err(AppError::rule(field, "is the session's: an entry for a session keeps them"));
+        let field = if change.provider_id.is_some() {
+            "provider_id"
+        } else {
+            "location_id"
+        };
+        return Err(AppError::rule(
+            field,
+            "is the session's: an entry for a session keeps them",
+        ));
     }
     let mut fields = Vec::new();
     let mut note = |name: &'static str, set: bool| {
@@ -230,8 +257,16 @@ pub async fn cancel(
     let entry = model::end(conn, id, EntryStatus::Cancelled, None, now).await?;
     let closed = offers_model::close_of_entry(conn, id, now).await?;
     offers::record_closed(conn, &entry, &closed, Actor::System, now).await?;
-    record(conn, caller, &entry, None, EventType::WaitlistEntryCancelled, actor_of(caller), now)
-        .await?;
+    record(
+        conn,
+        caller,
+        &entry,
+        None,
+        EventType::WaitlistEntryCancelled,
+        actor_of(caller),
+        now,
+    )
+    .await?;
     Ok(entry)
 }
 
@@ -252,13 +287,19 @@ fn waiting(entry: &Entry) -> Result<(), AppError> {
         EntryStatus::Waiting => Ok(()),
         status => Err(AppError::Problem(
             ProblemType::InvalidTransition,
-            format!("the waitlist entry is {}; it can no longer change", status.as_str()),
+            format!(
+                "the waitlist entry is {}; it can no longer change",
+                status.as_str()
+            ),
         )),
     }
 }
 
 fn inactive(what: &str) -> AppError {
-    AppError::Problem(ProblemType::InactiveRecord, format!("the {what} is archived"))
+    AppError::Problem(
+        ProblemType::InactiveRecord,
+        format!("the {what} is archived"),
+    )
 }
 
 /// The rules an entry's wishes keep, as created or changed.
@@ -276,10 +317,16 @@ async fn check_rules(
             return Err(inactive("provider"));
         }
         if !provider.treatment_area_ids.contains(&area_id) {
-            return Err(AppError::rule("provider_id", "does not treat this treatment area"));
+            return Err(AppError::rule(
+                "provider_id",
+                "does not treat this treatment area",
+            ));
         }
         if location_id.is_some_and(|id| !provider.location_ids.contains(&id)) {
-            return Err(AppError::rule("location_id", "is not a location of the provider"));
+            return Err(AppError::rule(
+                "location_id",
+                "is not a location of the provider",
+            ));
         }
     }
     if let Some(location_id) = location_id {
@@ -349,7 +396,12 @@ pub fn event_of(event_type: EventType, entry: &Entry, offer: Option<&Offer>) -> 
         fields: Vec::new(),
     };
     let subject = offer.map_or(entry.id, |o| o.id);
-    DomainEvent::new(event_type, subject, Some(entry.patient_id), EventData::Waitlist(data))
+    DomainEvent::new(
+        event_type,
+        subject,
+        Some(entry.patient_id),
+        EventData::Waitlist(data),
+    )
 }
 
 /// The history row, the event and the audit event of an entry's own change.

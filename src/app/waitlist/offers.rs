@@ -28,7 +28,10 @@ pub struct Offered {
 
 /// Offers every due opening, one per transaction, until none is due (another replica skips
 /// the one this one holds, and takes the next).
-pub async fn offer_due(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<Offered, AppError> {
+pub async fn offer_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<Offered, AppError> {
     let mut done = Offered::default();
     loop {
         let made = conn
@@ -80,7 +83,10 @@ async fn offer_opening(
     let ids: Vec<Uuid> = waiting.iter().map(|e| e.id).collect();
     // One open offer at a time per entry: a patient weighs one time, not several.
     let holding = model::holding_offers(conn, &ids, now).await?;
-    let waiting: Vec<Entry> = waiting.into_iter().filter(|e| !holding.contains(&e.id)).collect();
+    let waiting: Vec<Entry> = waiting
+        .into_iter()
+        .filter(|e| !holding.contains(&e.id))
+        .collect();
     let candidates: Vec<Candidate> = fit::candidates(conn, waiting).await?;
     let zone = crate::app::calendar::zone_of(conn, opening.location_id).await?;
     let dates = (
@@ -138,8 +144,18 @@ async fn offer_opening(
             continue;
         };
         let entry = &candidate.entry;
-        histories.push(history(entry, Some(offer), HistoryAction::Offered, Actor::System, now));
-        domain_events.push(event_of(EventType::WaitlistOfferCreated, entry, Some(offer)));
+        histories.push(history(
+            entry,
+            Some(offer),
+            HistoryAction::Offered,
+            Actor::System,
+            now,
+        ));
+        domain_events.push(event_of(
+            EventType::WaitlistOfferCreated,
+            entry,
+            Some(offer),
+        ));
     }
     entries_model::add_history(conn, histories).await?;
     events::record(conn, now, domain_events).await?;
@@ -169,18 +185,44 @@ pub async fn sweep(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<S
         let mut domain_events = Vec::new();
         for offer in &expired {
             if let Some(entry) = entries.iter().find(|e| e.id == offer.entry_id) {
-                histories.push(history(entry, Some(offer), HistoryAction::OfferExpired, Actor::System, now));
-                domain_events.push(event_of(EventType::WaitlistOfferExpired, entry, Some(offer)));
+                histories.push(history(
+                    entry,
+                    Some(offer),
+                    HistoryAction::OfferExpired,
+                    Actor::System,
+                    now,
+                ));
+                domain_events.push(event_of(
+                    EventType::WaitlistOfferExpired,
+                    entry,
+                    Some(offer),
+                ));
             }
         }
         for entry in entries_model::lapsed(conn, now).await? {
             let entry = entries_model::end(conn, entry.id, EntryStatus::Expired, None, now).await?;
             let closed = model::close_of_entry(conn, entry.id, now).await?;
             for offer in &closed {
-                histories.push(history(&entry, Some(offer), HistoryAction::OfferClosed, Actor::System, now));
-                domain_events.push(event_of(EventType::WaitlistOfferClosed, &entry, Some(offer)));
+                histories.push(history(
+                    &entry,
+                    Some(offer),
+                    HistoryAction::OfferClosed,
+                    Actor::System,
+                    now,
+                ));
+                domain_events.push(event_of(
+                    EventType::WaitlistOfferClosed,
+                    &entry,
+                    Some(offer),
+                ));
             }
-            histories.push(history(&entry, None, HistoryAction::Expired, Actor::System, now));
+            histories.push(history(
+                &entry,
+                None,
+                HistoryAction::Expired,
+                Actor::System,
+                now,
+            ));
             domain_events.push(event_of(EventType::WaitlistEntryExpired, &entry, None));
             swept.entries_expired += 1;
         }

@@ -81,8 +81,8 @@ async fn react(
     if let Some(start) = freed.filter(|start| *start > now) {
         let end = start + length;
         let zone = crate::app::calendar::zone_of(conn, data.location_id).await?;
-        let settled = event.occurred_at
-            + Duration::minutes(i64::from(settings.waitlist_debounce_minutes));
+        let settled =
+            event.occurred_at + Duration::minutes(i64::from(settings.waitlist_debounce_minutes));
         let opening = Opening {
             id: Uuid::now_v7(),
             provider_id: data.provider_id,
@@ -115,7 +115,11 @@ async fn close_overlapping(
     let closed: Vec<_> = model::close_overlapping(conn, &openings, start, end, now).await?;
     let ids: Vec<Uuid> = closed.iter().map(|o| o.entry_id).collect();
     for entry in entries_model::by_ids(conn, &ids).await? {
-        let of_entry: Vec<_> = closed.iter().filter(|o| o.entry_id == entry.id).cloned().collect();
+        let of_entry: Vec<_> = closed
+            .iter()
+            .filter(|o| o.entry_id == entry.id)
+            .cloned()
+            .collect();
         record_closed(conn, &entry, &of_entry, Actor::System, now).await?;
     }
     Ok(())
