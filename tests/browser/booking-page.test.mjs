@@ -105,6 +105,7 @@ before(async () => {
       PROLO_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
       PROLO_CLOCK_START: CLOCK,
       PROLO_NOTIFICATIONS_POLL_MS: "200",
+      PROLO_WAITLIST_POLL_MS: "200",
       PROLO_SHUTDOWN_DRAIN_SECS: "0",
       PROLO_LOG_FORMAT: "json",
     },
@@ -184,6 +185,8 @@ test("a time taken meanwhile is explained, and the day's times are shown afresh"
   await page.locator("#times button").first().click();
   await page.locator("#status", { hasText: "Someone has just taken that time" }).waitFor();
   assert.equal(await page.locator("#details").isHidden(), true);
+  // The message comes first, the day's times a request later.
+  await page.locator(`#times button[data-start="${first.starts_at}"]`).waitFor({ state: "detached" });
   // The 45-minute times overlapping the held 08:00–08:45 are gone: the day now opens at 08:45.
   const shown = await page.locator("#times button").evaluateAll((buttons) => buttons.map((b) => b.dataset.start));
   assert.equal(shown[0], "2027-03-10T08:45:00-07:00");
@@ -289,6 +292,64 @@ test("a patient books a knee assessment: errors beside the fields, the mailed co
   await page.context().close();
 });
 
+test("from the manage link the patient asks for an earlier time, and takes the one offered by email", async () => {
+  assert.ok(booked, "needs the booking of the test before");
+  // Freed times are offered at once here (the clinic's default lets one settle two minutes).
+  const current = await fetch(`${api}/v1/settings`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+  const settings = await fetch(`${api}/v1/settings`, {
+    method: "PATCH",
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json", "If-Match": current.headers.get("etag") },
+    body: JSON.stringify({ waitlist_debounce_minutes: 0 }),
+  });
+  assert.equal(settings.status, 200);
+
+  const { page, failures } = await bookingPage(booked.manageUrl.slice(api.length));
+  await page.locator("#manage").waitFor();
+  await page.click("#earlier");
+  await page.locator("#status", { hasText: "You are on the waiting list" }).waitFor();
+  await page.click("#earlier");
+  await page.locator("#status", { hasText: "on the waiting list already" }).waitFor();
+  const entries = await staff("GET", "/v1/waitlist?status=waiting");
+  const entry = entries.body.items.find((e) => e.session_id === booked.sessionId);
+  assert.ok(entry, "the session is on the waitlist");
+  assert.equal(entry.source, "patient");
+  await page.context().close();
+
+  // Someone else's 10:00 that morning is cancelled: the worker offers it by email.
+  const session = (await staff("GET", `/v1/sessions/${booked.sessionId}`)).body;
+  const other = await staff("POST", "/v1/patients", { given_name: "Ana", family_name: "Lopez", date_of_birth: "1980-02-03", email: "ana.lopez@example.com" });
+  assert.equal(other.status, 201);
+  const earlier = "2027-03-10T10:00:00-07:00";
+  const theirs = await staff("POST", "/v1/sessions", {
+    patient_id: other.body.id, provider_id: session.provider_id, location_id: session.location_id,
+    treatment_area_id: session.treatment_area_id, kind: "assessment", starts_at: earlier,
+  });
+  assert.equal(theirs.status, 201);
+  assert.equal((await staff("POST", `/v1/sessions/${theirs.body.id}/cancel`, { reason_code: "patient_request" })).status, 200);
+  const offerMail = await eventually("the offer's email", 30, async () => (await mailTo(EMAIL)).find((m) => m.subject.startsWith("An earlier")));
+  assert.match(offerMail.subject, /Wednesday 10 March 2027, 10:00/);
+  const offerUrl = offerMail.text.match(/(http\S+\/book#offer=[0-9a-f]{64})/)[1];
+
+  const offered = await bookingPage(offerUrl.slice(api.length));
+  await offered.page.locator("#offer").waitFor();
+  assert.match(await offered.page.locator("#offer-what").innerText(), /^Wednesday 10 March at 10:00 \(America\/Denver\) instead of Wednesday 10 March at 13:00: Knee with /);
+  assert.match(await offered.page.locator("#offer-until").innerText(), /The first to take it gets it/);
+  assert.equal((await staff("GET", `/v1/sessions/${booked.sessionId}`)).body.starts_at, booked.startsAt, "opening the offer changes nothing");
+  await offered.page.click("#take");
+  await offered.page.locator("#status", { hasText: "The time is yours" }).waitFor();
+  assert.match(await offered.page.locator("#manage-what").innerText(), /^Wednesday 10 March at 10:00 \(America\/Denver\)/);
+  const moved = await staff("GET", `/v1/sessions/${booked.sessionId}`);
+  assert.equal(moved.body.starts_at, earlier, "the same session, moved earlier");
+  assert.equal((await staff("GET", `/v1/waitlist/${entry.id}`)).body.status, "booked");
+  // The page now holds the session's new link; the offer's link is spent.
+  const manageUrl = api + "/book" + new URL(offered.page.url()).hash;
+  await offered.page.reload();
+  await offered.page.locator("#manage").waitFor();
+  assert.deepEqual([...failures, ...offered.failures], []);
+  await offered.page.context().close();
+  booked = { ...booked, manageUrl, startsAt: earlier };
+});
+
 test("the manage link shows the appointment without changing it, moves it, then cancels it", async () => {
   assert.ok(booked, "needs the booking of the test before");
   const { page, failures } = await bookingPage(booked.manageUrl.slice(api.length));
@@ -296,7 +357,7 @@ test("the manage link shows the appointment without changing it, moves it, then 
   const what = await page.locator("#manage-what").innerText();
   assert.match(what, new RegExp(`Wednesday 10 March at ${booked.startsAt.slice(11, 16)} \\(America/Denver\\), Knee with .+ at Prolo Clinic Denver`));
   assert.match(what, /Status: scheduled\.$/);
-  assert.equal(await page.locator("#manage-until").innerText(), "Changes online are possible until Tuesday 9 March at 13:00.");
+  assert.equal(await page.locator("#manage-until").innerText(), `Changes online are possible until Tuesday 9 March at ${booked.startsAt.slice(11, 16)}.`);
   assert.equal((await staff("GET", `/v1/sessions/${booked.sessionId}`)).body.status, "scheduled", "opening the link changes nothing");
 
   // Moved to Thursday 13:00: a hold, then the move; the page keeps the new link, the old dies.
