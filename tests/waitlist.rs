@@ -827,4 +827,116 @@ async fn entries_are_validated_changed_with_if_match_and_cancelled() {
         .expect(200)
         .body;
     assert!(none["items"].as_array().unwrap().is_empty());
+    let events = app
+        .get("/v1/events?types=waitlist_entry.created,waitlist_entry.updated,waitlist_entry.cancelled")
+        .await
+        .expect(200)
+        .body;
+    let types: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "waitlist_entry.created",
+            "waitlist_entry.updated",
+            "waitlist_entry.cancelled"
+        ]
+    );
+    assert_eq!(
+        events["items"][1]["data"]["fields"],
+        json!(["weekdays", "urgent"])
+    );
+}
+
+#[actix_web::test]
+async fn a_time_booked_by_someone_else_closes_its_offers() {
+    let (app, smtp) = app_with_mail(RateLimits::UNLIMITED).await;
+    let c = clinic(&app).await;
+    app.patch(
+        "/v1/settings",
+        "*",
+        json!({"waitlist_debounce_minutes": 0, "waitlist_offer_count": 1}),
+    )
+    .await
+    .expect(200);
+    let waitlist = waitlist_worker(&app);
+    let mail = worker(&app, Some(&smtp.url()), &std::env::temp_dir());
+    let desk = new_patient(&app, "desk@example.com").await;
+    for (n, starts_at) in ["2027-01-05T09:00:00-07:00", "2027-01-06T09:00:00-07:00"]
+        .iter()
+        .enumerate()
+    {
+        let patient = new_patient(&app, &format!("waiting{n}@example.com")).await;
+        let waiting = join(&app, &c, &patient, json!({})).await;
+        let taken = book(&app, c.booking("injection", starts_at)).await;
+        cancel_session(&app, &taken).await;
+        assert_eq!(offer_round(&waitlist).await.offered.offers, 1);
+        round(&mail).await;
+        let token = offer_token(&smtp, &format!("waiting{n}@example.com"));
+        // The front desk books the time for someone who called.
+        let mut body = c.booking("injection", starts_at);
+        body["patient_id"] = json!(desk);
+        book(&app, body).await;
+        if n == 0 {
+            // Accepted before the worker noticed: the booking is refused, the offers close.
+            accept(&app, &token, json!({}))
+                .await
+                .problem(409, "offer-taken");
+        } else {
+            // The worker notices first and closes the offer.
+            offer_round(&waitlist).await;
+            let shown = app
+                .get(&format!("/v1/waitlist/offers/{token}"))
+                .await
+                .expect(200);
+            assert_eq!(shown.body["status"], "closed");
+            accept(&app, &token, json!({}))
+                .await
+                .problem(409, "offer-taken");
+        }
+        let after = entry(&app, &waiting["id"]).await;
+        assert_eq!(after["status"], "waiting", "the entry keeps waiting");
+        assert_eq!(after["offers"][0]["status"], "closed");
+        assert_eq!(actions(&after), ["joined", "offered", "offer_closed"]);
+        // Off the list before the next time frees, so the next patient is first in line.
+        let path = format!("/v1/waitlist/{}/cancel", waiting["id"].as_str().unwrap());
+        app.post(&path, json!(null)).await.expect(200);
+    }
+}
+
+#[actix_web::test]
+async fn a_freed_time_is_offered_only_when_its_rooms_and_devices_are_free() {
+    let app = TestApp::new().await;
+    let g = crate::resources::guided(&app).await;
+    let c = &g.c;
+    app.patch("/v1/settings", "*", json!({"waitlist_debounce_minutes": 0}))
+        .await
+        .expect(200);
+    let waitlist = waitlist_worker(&app);
+    let waiting = new_patient(&app, "waiting@example.com").await;
+    let wanted = join(&app, c, &waiting, json!({})).await;
+    let nine = "2027-01-05T09:00:00-07:00";
+    let first = book(&app, c.booking("injection", nine)).await;
+    cancel_session(&app, &first).await;
+    // Before the time is offered, the other provider's injection takes the only ultrasound.
+    let other = new_patient(&app, "other@example.com").await;
+    let mut body = c.booking("injection", nine);
+    body["patient_id"] = json!(other);
+    body["provider_id"] = json!(g.second);
+    let second = book(&app, body).await;
+    assert_eq!(
+        offer_round(&waitlist).await.offered.offers,
+        0,
+        "no ultrasound then"
+    );
+    // Once that one is cancelled, its time (and the ultrasound) is offered.
+    cancel_session(&app, &second).await;
+    assert_eq!(offer_round(&waitlist).await.offered.offers, 1);
+    let offered = entry(&app, &wanted["id"]).await;
+    assert_eq!(offered["offers"][0]["provider_id"], json!(g.second));
+    assert_eq!(offered["offers"][0]["starts_at"], "2027-01-05T16:00:00Z");
 }

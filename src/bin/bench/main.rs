@@ -8,6 +8,7 @@ mod load;
 mod replay;
 mod report;
 mod seed;
+mod waitlist;
 mod workloads;
 
 use std::path::PathBuf;
@@ -57,7 +58,7 @@ struct Args {
     #[arg(long)]
     smoke: bool,
     /// Run only these workloads (availability, booking, reschedule, provider_week,
-    /// get_session, plan_course); all when empty.
+    /// get_session, plan_course, waitlist); all when empty.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -159,7 +160,7 @@ async fn measure(
     api_keys::insert(&mut conn, key)
         .await
         .map_err(|e| format!("cannot store the key: {e}"))?;
-    let running = start_service(args, &url, scratch)?;
+    let running = start_service(args, &url, scratch, false)?;
     let service = &running.service;
     let inputs = workloads::Inputs::gather(&mut conn, service.addr, &secret).await?;
 
@@ -223,6 +224,13 @@ async fn measure(
             }
         }
         seed::require_resources(&mut conn, false).await?;
+    }
+    if args.wants("waitlist") {
+        // Last: it cancels upcoming sessions. Its own service runs the workers.
+        drop(running);
+        waitlist::seed(&mut conn).await?;
+        let offering = start_service(args, &url, scratch, true)?;
+        report.waitlist = Some(waitlist::measure(&mut conn, &offering.service, &secret).await?);
     }
     report.write(&args.out)
 }
@@ -298,24 +306,42 @@ async fn forget_bookings_since(
     .map_err(|e| format!("cannot reset the calendar: {e}"))
 }
 
-fn start_service(args: &Args, url: &str, scratch: &std::path::Path) -> Result<Running, String> {
+/// The service; with `workers`, its waitlist and notification workers run (mail to files).
+fn start_service(
+    args: &Args,
+    url: &str,
+    scratch: &std::path::Path,
+    workers: bool,
+) -> Result<Running, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
         .port();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let log = std::fs::File::create(scratch.join("service.log"))
+    let name = if workers {
+        "service-workers.log"
+    } else {
+        "service.log"
+    };
+    let log = std::fs::File::create(scratch.join(name))
         .map_err(|e| format!("cannot create the service log: {e}"))?;
-    let child = Command::new(&args.service)
+    let mut command = Command::new(&args.service);
+    if !workers {
+        // The API's own figures, comparable run to run: the background workers (which would
+        // plan a message, fan out, or offer each event) are measured on their own, and their
+        // statements stay out of the SQL captured for the replay.
+        command
+            .env("PROLO_NO_NOTIFICATIONS", "true")
+            .env("PROLO_NO_WEBHOOKS", "true")
+            .env("PROLO_NO_WAITLIST", "true");
+    }
+    let child = command
         .arg("serve")
+        .env("PROLO_DATA_DIR", scratch.join("data"))
         .env("DATABASE_URL", url)
         .env("PROLO_BIND", addr.to_string())
         .env("PROLO_RATE_LIMIT_PUBLIC", "0")
         .env("PROLO_RATE_LIMIT_KEY", "0")
-        // The API's own figures, comparable run to run: the notification and webhook workers
-        // (which would plan a message and fan out each booking's event) are measured on their
-        // own, and their statements stay out of the SQL captured for the replay.
-        .env("PROLO_NO_NOTIFICATIONS", "true")
         .env("PROLO_NO_WEBHOOKS", "true")
         .stdout(Stdio::null())
         .stderr(log)
