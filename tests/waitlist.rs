@@ -149,11 +149,19 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
             1,
         ),
         ("busy@example.com", json!({}), 2),
+        ("opted-out@example.com", json!({}), 3),
         ("third@example.com", json!({}), 5),
         ("urgent@example.com", json!({"urgent": true}), 10),
     ] {
         app.clock.set(minutes_after_start(minute));
         let patient = new_patient(&app, email).await;
+        if email == "opted-out@example.com" {
+            // Offers go by email: one this patient turned off would hold the time for nothing.
+            let path = format!("/v1/patients/{patient}");
+            app.patch(&path, "*", json!({"email_notifications": false}))
+                .await
+                .expect(200);
+        }
         if email == "busy@example.com" {
             // Already booked with the other provider at that time.
             let mut elsewhere = c.booking("injection", tuesday);
@@ -204,6 +212,7 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
         "until-monday@example.com",
         "other-provider@example.com",
         "busy@example.com",
+        "opted-out@example.com",
         "third@example.com",
     ] {
         assert!(offers_to(&smtp, email).is_empty(), "{email} got an offer");
@@ -276,7 +285,7 @@ async fn a_cancellation_is_offered_to_the_first_in_line_by_email_and_the_first_t
             .iter()
             .filter(|t| **t == "waitlist_entry.created")
             .count(),
-        8
+        9
     );
     assert_eq!(
         types
@@ -722,6 +731,18 @@ async fn the_front_desk_sees_who_fits_each_open_slot() {
     ))
     .await
     .problem(422, "unprocessable-values");
+    // The ends of the calendar answer, and find nothing.
+    for (from, to) in [("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02")] {
+        let found = app
+            .get(&format!(
+                "/v1/waitlist/matches?provider_id={}&from={from}&to={to}",
+                c.provider
+            ))
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(found["slots"], json!([]));
+    }
 }
 
 #[actix_web::test]

@@ -191,3 +191,18 @@ pub async fn set_email_notifications(
     .await?;
     Ok(changed == 1)
 }
+
+/// Which of `ids` email reaches: active, with an address, notifications on.
+pub async fn reachable_by_email(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    patients::table
+        .filter(patients::id.eq_any(ids))
+        .filter(patients::archived_at.is_null())
+        .filter(patients::email.is_not_null())
+        .filter(patients::email_notifications.eq(true))
+        .select(patients::id)
+        .load(conn)
+        .await
+}

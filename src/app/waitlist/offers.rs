@@ -15,7 +15,7 @@ use crate::domain::waitlist::{Actor, EntryStatus, Fit, HistoryAction, OfferStatu
 use crate::error::{AppError, ProblemType};
 use crate::models::waitlist::{self as entries_model, Entry};
 use crate::models::waitlist_offers::{self as model, NewOffer, Offer, Opening, opening_status};
-use crate::models::{holds, settings};
+use crate::models::{holds, patients, settings};
 
 /// What one pass of offering did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -83,9 +83,13 @@ async fn offer_opening(
     let ids: Vec<Uuid> = waiting.iter().map(|e| e.id).collect();
     // One open offer at a time per entry: a patient weighs one time, not several.
     let holding = model::holding_offers(conn, &ids, now).await?;
+    // An offer goes by email: one nobody can read would keep the time from the next in line
+    // (the front desk's matches still list such patients, to phone them).
+    let patient_ids: Vec<Uuid> = waiting.iter().map(|e| e.patient_id).collect();
+    let reachable = patients::reachable_by_email(conn, &patient_ids).await?;
     let waiting: Vec<Entry> = waiting
         .into_iter()
-        .filter(|e| !holding.contains(&e.id))
+        .filter(|e| !holding.contains(&e.id) && reachable.contains(&e.patient_id))
         .collect();
     let candidates: Vec<Candidate> = fit::candidates(conn, waiting).await?;
     let zone = crate::app::calendar::zone_of(conn, opening.location_id).await?;
