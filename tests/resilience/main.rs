@@ -19,6 +19,7 @@ mod proxies;
 mod replica;
 mod replicas;
 mod shutdown;
+mod waitlist;
 mod webhooks;
 
 use std::time::Duration;

@@ -35,6 +35,7 @@ impl Replica {
             .env("PROLO_WORKERS", "2")
             // No mail unless a test asks for it (and names where it goes).
             .env("PROLO_NO_NOTIFICATIONS", "true")
+            .env("PROLO_NO_WAITLIST", "true")
             .env("PROLO_LOG_FORMAT", "json")
             .env("RUST_LOG", "info");
         for (name, value) in env {
