@@ -2,7 +2,7 @@
 //! transaction; readers (the API, and the workers to come) read them back in commit order.
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -35,6 +35,48 @@ pub async fn record(
         .collect::<Result<Vec<_>, AppError>>()?;
     model::append(conn, rows).await?;
     Ok(())
+}
+
+/// What a consumer's handler returns: its work on a batch, inside the batch's transaction.
+pub type Handled<'c> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send + 'c>>;
+
+/// How a consumer of the log (notifications, webhooks, the waitlist) reads it: from its
+/// cursor, `batch` events per transaction, each batch handed to `handle` in the transaction
+/// that advances the cursor, so an event is handled once; until the log is read, or another
+/// replica holds the cursor (and handles these events). Returns how many events were read.
+pub async fn consume<F>(
+    conn: &mut AsyncPgConnection,
+    consumer: &str,
+    batch: i64,
+    mut handle: F,
+) -> Result<usize, AppError>
+where
+    F: for<'c> FnMut(&'c mut AsyncPgConnection, Vec<model::Event>) -> Handled<'c> + Send,
+{
+    model::sequence(conn).await?;
+    let mut read = 0;
+    loop {
+        let count = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let Some(position) = model::lock_cursor(conn, consumer).await? else {
+                    return Ok(0);
+                };
+                let events = model::placed_after(conn, position, None, batch).await?;
+                let Some(last) = events.last().map(|e| e.position) else {
+                    return Ok(0);
+                };
+                let count = events.len();
+                handle(conn, events).await?;
+                model::advance_cursor(conn, consumer, last).await?;
+                Ok(count)
+            })
+            .await?;
+        read += count;
+        if (count as i64) < batch {
+            return Ok(read);
+        }
+    }
 }
 
 /// One change as integrators get it, from `GET /v1/events` and in webhooks alike.

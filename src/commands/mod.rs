@@ -273,7 +273,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         .with_mailer(mailer.clone());
     if let Some(worker) = notification_worker(args, &state, mailer) {
         let poll = Duration::from_millis(args.mail.notifications_poll_ms);
-        tokio::spawn(worker.run(poll));
+        tokio::spawn(crate::worker::run(worker, poll));
     }
     let hooks = &args.webhooks;
     state = state.with_webhook_urls(UrlPolicy {
@@ -281,10 +281,16 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         allow_private: hooks.webhook_allow_private,
     });
     if let Some(worker) = webhook_worker(args, &state)? {
-        tokio::spawn(worker.run(Duration::from_millis(hooks.webhooks_poll_ms)));
+        tokio::spawn(crate::worker::run(
+            worker,
+            Duration::from_millis(hooks.webhooks_poll_ms),
+        ));
     }
     if let Some(worker) = waitlist_worker(args, &state) {
-        tokio::spawn(worker.run(Duration::from_millis(args.waitlist.waitlist_poll_ms)));
+        tokio::spawn(crate::worker::run(
+            worker,
+            Duration::from_millis(args.waitlist.waitlist_poll_ms),
+        ));
     }
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one

@@ -2,7 +2,6 @@
 //! claimed under a lease, sent outside any transaction, settled by the claim's holder.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -41,26 +40,6 @@ pub struct Round {
 }
 
 impl NotificationWorker {
-    /// Runs rounds every `poll` until the process ends; a failed round is logged and retried.
-    pub async fn run(self, poll: Duration) {
-        let mut every = tokio::time::interval(poll);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match self.round().await {
-                Ok(round) if round.sent > 0 || round.settled_otherwise > 0 => {
-                    tracing::info!(
-                        sent = round.sent,
-                        other = round.settled_otherwise,
-                        "notifications delivered"
-                    );
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "notification round failed"),
-            }
-        }
-    }
-
     /// Plans what the log holds, then delivers everything due, batch by batch.
     pub async fn round(&self) -> Result<Round, AppError> {
         let mut conn = self.pool.get().await?;
@@ -150,6 +129,25 @@ impl NotificationWorker {
                 .await?;
                 Ok(sent && settled)
             }
+        }
+    }
+}
+
+impl super::Rounds for NotificationWorker {
+    type Done = Round;
+    const NAME: &'static str = "notifications";
+
+    fn round(&self) -> impl std::future::Future<Output = Result<Round, AppError>> + Send {
+        NotificationWorker::round(self)
+    }
+
+    fn report(round: &Round) {
+        if round.sent > 0 || round.settled_otherwise > 0 {
+            tracing::info!(
+                sent = round.sent,
+                other = round.settled_otherwise,
+                "notifications delivered"
+            );
         }
     }
 }

@@ -4,7 +4,6 @@
 //! once, and its emails are notifications delivered once.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::app::waitlist::{offers, openings};
 use crate::clock::Clock;
@@ -28,30 +27,6 @@ pub struct Round {
 }
 
 impl WaitlistWorker {
-    /// Runs rounds every `poll` until the process ends; a failed round is logged and retried.
-    pub async fn run(self, poll: Duration) {
-        let mut every = tokio::time::interval(poll);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match self.round().await {
-                Ok(round)
-                    if round.offered.offers > 0 || round.swept != offers::Swept::default() =>
-                {
-                    tracing::info!(
-                        offers = round.offered.offers,
-                        openings = round.offered.openings,
-                        offers_expired = round.swept.offers_expired,
-                        entries_expired = round.swept.entries_expired,
-                        "waitlist offered"
-                    );
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "waitlist round failed"),
-            }
-        }
-    }
-
     /// Reads the log, sweeps, and offers what is due.
     pub async fn round(&self) -> Result<Round, AppError> {
         let mut conn = self.pool.get().await?;
@@ -63,5 +38,26 @@ impl WaitlistWorker {
             swept,
             offered,
         })
+    }
+}
+
+impl super::Rounds for WaitlistWorker {
+    type Done = Round;
+    const NAME: &'static str = "waitlist";
+
+    fn round(&self) -> impl std::future::Future<Output = Result<Round, AppError>> + Send {
+        WaitlistWorker::round(self)
+    }
+
+    fn report(round: &Round) {
+        if round.offered.offers > 0 || round.swept != offers::Swept::default() {
+            tracing::info!(
+                offers = round.offered.offers,
+                openings = round.offered.openings,
+                offers_expired = round.swept.offers_expired,
+                entries_expired = round.swept.entries_expired,
+                "waitlist offered"
+            );
+        }
     }
 }

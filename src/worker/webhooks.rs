@@ -2,7 +2,6 @@
 //! claimed under a lease, sent outside any transaction, settled by the claim's holder.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -44,26 +43,6 @@ pub struct Round {
 }
 
 impl WebhookWorker {
-    /// Runs rounds every `poll` until the process ends; a failed round is logged and retried.
-    pub async fn run(self, poll: Duration) {
-        let mut every = tokio::time::interval(poll);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            match self.round().await {
-                Ok(round) if round.delivered > 0 || round.failed > 0 => {
-                    tracing::info!(
-                        delivered = round.delivered,
-                        failed = round.failed,
-                        "webhooks delivered"
-                    );
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "webhook round failed"),
-            }
-        }
-    }
-
     /// Fans out what the log holds, then makes every due attempt, batch by batch.
     pub async fn round(&self) -> Result<Round, AppError> {
         let mut conn = self.pool.get().await?;
@@ -136,5 +115,24 @@ fn count(round: &mut Round, done: Option<Result<Result<bool, AppError>, tokio::t
         }
         Some(Err(error)) => tracing::error!(%error, "a webhook task panicked"),
         None => {}
+    }
+}
+
+impl super::Rounds for WebhookWorker {
+    type Done = Round;
+    const NAME: &'static str = "webhooks";
+
+    fn round(&self) -> impl std::future::Future<Output = Result<Round, AppError>> + Send {
+        WebhookWorker::round(self)
+    }
+
+    fn report(round: &Round) {
+        if round.delivered > 0 || round.failed > 0 {
+            tracing::info!(
+                delivered = round.delivered,
+                failed = round.failed,
+                "webhooks delivered"
+            );
+        }
     }
 }

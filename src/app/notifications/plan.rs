@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::app::events;
 use crate::domain::courses::CourseStatus;
 use crate::domain::events::{CourseEventData, EventType, SessionEventData, WaitlistEventData};
 use crate::domain::notifications::{
@@ -16,7 +17,7 @@ use crate::domain::notifications::{
 };
 use crate::domain::sessions::SessionKind;
 use crate::error::AppError;
-use crate::models::events::{self as events_model, Event};
+use crate::models::events::Event;
 use crate::models::notifications::{self as model, NewNotification};
 use crate::models::settings::{self, ClinicSettings};
 use crate::models::{locations, patients, treatment_areas};
@@ -33,32 +34,16 @@ pub async fn plan_pending(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    events_model::sequence(conn).await?;
-    let mut read = 0;
-    loop {
-        let batch = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                // Another replica planning now holds the row: it will plan these events.
-                let Some(position) = events_model::lock_cursor(conn, CONSUMER).await? else {
-                    return Ok(0);
-                };
-                let events = events_model::placed_after(conn, position, None, BATCH).await?;
-                let Some(last) = events.last().map(|e| e.position) else {
-                    return Ok(0);
-                };
-                let mut planner = Planner::new(conn, now).await?;
-                for event in &events {
-                    planner.plan(conn, event).await?;
-                }
-                events_model::advance_cursor(conn, CONSUMER, last).await?;
-                Ok(events.len())
-            })
-            .await?;
-        read += batch;
-        if (batch as i64) < BATCH {
-            return Ok(read);
-        }
-    }
+    events::consume(conn, CONSUMER, BATCH, move |conn, events| {
+        Box::pin(async move {
+            let mut planner = Planner::new(conn, now).await?;
+            for event in &events {
+                planner.plan(conn, event).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Who a patient is to the planner: whether messages can reach them.

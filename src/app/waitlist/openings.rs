@@ -3,15 +3,16 @@
 //! session booked or moved onto a time closes the offers of that time.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::offers::record_closed;
+use crate::app::events;
 use crate::domain::events::{EventType, SessionEventData};
 use crate::domain::notifications::notice_due;
 use crate::domain::waitlist::Actor;
 use crate::error::AppError;
-use crate::models::events::{self as events_model, Event};
+use crate::models::events::Event;
 use crate::models::settings::{self, ClinicSettings};
 use crate::models::waitlist as entries_model;
 use crate::models::waitlist_offers::{self as model, Opening, opening_status};
@@ -25,31 +26,16 @@ const BATCH: i64 = 500;
 /// Reads what has happened since the cursor, a batch per transaction, until the log is read
 /// or another replica holds the cursor. Returns how many events were read.
 pub async fn collect(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<usize, AppError> {
-    events_model::sequence(conn).await?;
-    let mut read = 0;
-    loop {
-        let batch = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let Some(position) = events_model::lock_cursor(conn, CONSUMER).await? else {
-                    return Ok(0);
-                };
-                let events = events_model::placed_after(conn, position, None, BATCH).await?;
-                let Some(last) = events.last().map(|e| e.position) else {
-                    return Ok(0);
-                };
-                let settings = settings::get(conn).await?;
-                for event in &events {
-                    react(conn, &settings, event, now).await?;
-                }
-                events_model::advance_cursor(conn, CONSUMER, last).await?;
-                Ok(events.len())
-            })
-            .await?;
-        read += batch;
-        if (batch as i64) < BATCH {
-            return Ok(read);
-        }
-    }
+    events::consume(conn, CONSUMER, BATCH, move |conn, events| {
+        Box::pin(async move {
+            let settings = settings::get(conn).await?;
+            for event in &events {
+                react(conn, &settings, event, now).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 async fn react(

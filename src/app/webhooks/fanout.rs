@@ -3,13 +3,12 @@
 //! every event is fanned out exactly once, by whichever replica holds the cursor.
 
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::events::Published;
+use crate::app::events::{self, Published};
 use crate::error::AppError;
-use crate::models::events as events_model;
 use crate::models::webhooks::{self as model, NewDelivery};
 
 /// The fan-out's name on its cursor.
@@ -30,51 +29,35 @@ pub async fn fan_out_pending(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    events_model::sequence(conn).await?;
-    let mut read = 0;
-    loop {
-        let batch = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let Some(position) = events_model::lock_cursor(conn, CONSUMER).await? else {
-                    return Ok(0);
-                };
-                let events = events_model::placed_after(conn, position, None, BATCH).await?;
-                let Some(last) = events.last().map(|e| e.position) else {
-                    return Ok(0);
-                };
-                let endpoints = model::enabled(conn).await?;
-                let mut deliveries = Vec::new();
-                let count = events.len();
-                for event in events {
-                    let event = Published::from(event);
-                    let wanting: Vec<_> = endpoints
-                        .iter()
-                        // An endpoint gets what happens from its registration on.
-                        .filter(|e| e.wants(&event.event_type) && e.created_at <= event.occurred_at)
-                        .collect();
-                    if wanting.is_empty() {
-                        continue;
-                    }
-                    let body = body(&event);
-                    deliveries.extend(wanting.into_iter().map(|endpoint| NewDelivery {
-                        id: Uuid::now_v7(),
-                        endpoint_id: endpoint.id,
-                        event_id: event.id,
-                        event_type: event.event_type.clone(),
-                        body: body.clone(),
-                        status: "pending",
-                        next_attempt_at: now,
-                        created_at: now,
-                    }));
+    events::consume(conn, CONSUMER, BATCH, move |conn, events| {
+        Box::pin(async move {
+            let endpoints = model::enabled(conn).await?;
+            let mut deliveries = Vec::new();
+            for event in events {
+                let event = Published::from(event);
+                let wanting: Vec<_> = endpoints
+                    .iter()
+                    // An endpoint gets what happens from its registration on.
+                    .filter(|e| e.wants(&event.event_type) && e.created_at <= event.occurred_at)
+                    .collect();
+                if wanting.is_empty() {
+                    continue;
                 }
-                model::add_deliveries(conn, deliveries).await?;
-                events_model::advance_cursor(conn, CONSUMER, last).await?;
-                Ok(count)
-            })
-            .await?;
-        read += batch;
-        if (batch as i64) < BATCH {
-            return Ok(read);
-        }
-    }
+                let body = body(&event);
+                deliveries.extend(wanting.into_iter().map(|endpoint| NewDelivery {
+                    id: Uuid::now_v7(),
+                    endpoint_id: endpoint.id,
+                    event_id: event.id,
+                    event_type: event.event_type.clone(),
+                    body: body.clone(),
+                    status: "pending",
+                    next_attempt_at: now,
+                    created_at: now,
+                }));
+            }
+            model::add_deliveries(conn, deliveries).await?;
+            Ok(())
+        })
+    })
+    .await
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use serde::Serialize;
 
@@ -222,4 +222,74 @@ end
 end
 "#
     )
+}
+
+/// The service under test, stopped when dropped.
+pub struct Running {
+    child: Child,
+    pub service: Service,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The service; with `workers`, its waitlist and notification workers run (mail to files).
+pub fn start_service(
+    binary: &std::path::Path,
+    url: &str,
+    scratch: &std::path::Path,
+    workers: bool,
+) -> Result<Running, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let name = if workers {
+        "service-workers.log"
+    } else {
+        "service.log"
+    };
+    let log = std::fs::File::create(scratch.join(name))
+        .map_err(|e| format!("cannot create the service log: {e}"))?;
+    let mut command = Command::new(binary);
+    if !workers {
+        // The API's own figures, comparable run to run: the background workers (which would
+        // plan a message, fan out, or offer each event) are measured on their own, and their
+        // statements stay out of the SQL captured for the replay.
+        command
+            .env("PROLO_NO_NOTIFICATIONS", "true")
+            .env("PROLO_NO_WEBHOOKS", "true")
+            .env("PROLO_NO_WAITLIST", "true");
+    }
+    let child = command
+        .arg("serve")
+        .env("PROLO_DATA_DIR", scratch.join("data"))
+        .env("DATABASE_URL", url)
+        .env("PROLO_BIND", addr.to_string())
+        .env("PROLO_RATE_LIMIT_PUBLIC", "0")
+        .env("PROLO_RATE_LIMIT_KEY", "0")
+        .env("PROLO_NO_WEBHOOKS", "true")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (build it: cargo build --release)",
+                binary.display()
+            )
+        })?;
+    let running = Running {
+        service: Service {
+            pid: child.id(),
+            addr,
+        },
+        child,
+    };
+    crate::http::wait_ready(addr, 300)?;
+    Ok(running)
 }

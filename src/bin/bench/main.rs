@@ -12,7 +12,6 @@ mod waitlist;
 mod workloads;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use chrono::Utc;
 use clap::Parser;
@@ -87,19 +86,6 @@ impl Args {
     }
 }
 
-/// The service under test, stopped when dropped.
-struct Running {
-    child: Child,
-    service: load::Service,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse().effective();
@@ -160,7 +146,7 @@ async fn measure(
     api_keys::insert(&mut conn, key)
         .await
         .map_err(|e| format!("cannot store the key: {e}"))?;
-    let running = start_service(args, &url, scratch, false)?;
+    let running = load::start_service(&args.service, &url, scratch, false)?;
     let service = &running.service;
     let inputs = workloads::Inputs::gather(&mut conn, service.addr, &secret).await?;
 
@@ -229,7 +215,7 @@ async fn measure(
         // Last: it cancels upcoming sessions. Its own service runs the workers.
         drop(running);
         waitlist::seed(&mut conn).await?;
-        let offering = start_service(args, &url, scratch, true)?;
+        let offering = load::start_service(&args.service, &url, scratch, true)?;
         report.waitlist = Some(waitlist::measure(&mut conn, &offering.service, &secret).await?);
     }
     report.write(&args.out)
@@ -304,63 +290,6 @@ async fn forget_bookings_since(
     ))
     .await
     .map_err(|e| format!("cannot reset the calendar: {e}"))
-}
-
-/// The service; with `workers`, its waitlist and notification workers run (mail to files).
-fn start_service(
-    args: &Args,
-    url: &str,
-    scratch: &std::path::Path,
-    workers: bool,
-) -> Result<Running, String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let name = if workers {
-        "service-workers.log"
-    } else {
-        "service.log"
-    };
-    let log = std::fs::File::create(scratch.join(name))
-        .map_err(|e| format!("cannot create the service log: {e}"))?;
-    let mut command = Command::new(&args.service);
-    if !workers {
-        // The API's own figures, comparable run to run: the background workers (which would
-        // plan a message, fan out, or offer each event) are measured on their own, and their
-        // statements stay out of the SQL captured for the replay.
-        command
-            .env("PROLO_NO_NOTIFICATIONS", "true")
-            .env("PROLO_NO_WEBHOOKS", "true")
-            .env("PROLO_NO_WAITLIST", "true");
-    }
-    let child = command
-        .arg("serve")
-        .env("PROLO_DATA_DIR", scratch.join("data"))
-        .env("DATABASE_URL", url)
-        .env("PROLO_BIND", addr.to_string())
-        .env("PROLO_RATE_LIMIT_PUBLIC", "0")
-        .env("PROLO_RATE_LIMIT_KEY", "0")
-        .env("PROLO_NO_WEBHOOKS", "true")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "cannot start {}: {e} (build it: cargo build --release)",
-                args.service.display()
-            )
-        })?;
-    let running = Running {
-        service: load::Service {
-            pid: child.id(),
-            addr,
-        },
-        child,
-    };
-    http::wait_ready(addr, 300)?;
-    Ok(running)
 }
 
 /// pgbench beside the server's binaries (following links to where they really are), or on PATH.

@@ -39,6 +39,16 @@ pub struct Waitlist {
 /// Seeds the waiting patients: mostly follow-ups and injections of any area, a third bound to
 /// a provider, some to weekdays or half days, one in ten urgent.
 pub async fn seed(conn: &mut AsyncPgConnection) -> Result<(), String> {
+    // The workers start from here: the workloads before removed the sessions they booked, and
+    // the events of those are not this measurement's (planning them would find them gone).
+    prolo_scheduler::models::events::sequence(conn)
+        .await
+        .map_err(|e| format!("cannot sequence the log: {e}"))?;
+    conn.batch_execute(
+        "UPDATE event_cursors SET position = (SELECT last_position FROM domain_event_sequence)",
+    )
+    .await
+    .map_err(|e| format!("cannot move the cursors: {e}"))?;
     let sql = format!(
         "WITH a AS (SELECT id, row_number() OVER (ORDER BY slug) - 1 AS n FROM treatment_areas),
               p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM providers),
