@@ -30,4 +30,5 @@ mod query_input;
 mod resources;
 mod sessions;
 mod waitlist;
+mod waitlist_desk;
 mod webhooks;

@@ -57,6 +57,14 @@ where
     }
 }
 
+/// An optional body: none, or `null`, is the default; anything else must be the object.
+pub fn optional_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, AppError> {
+    match bytes.trim_ascii() {
+        b"" | b"null" => Ok(T::default()),
+        given => parse_json(given),
+    }
+}
+
 /// Deserializes a JSON object, reporting the path of the first field that does not fit.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // Every request body of this API is an object; say so rather than report a position.

@@ -129,7 +129,7 @@ pub async fn get_managed(
 }
 
 /// A link's answers are the patient's alone: never cached, never referred.
-fn private(body: impl Serialize) -> HttpResponse {
+pub fn private(body: impl Serialize) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Referrer-Policy", "no-referrer"))

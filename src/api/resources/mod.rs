@@ -14,7 +14,7 @@ use crate::domain::resources::{MAX_NEEDS, Requirements, ResourceKind, is_tag};
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
 use crate::http::conditional::{IfMatch, created, ok_tagged};
-use crate::http::extract::{Json, Query, parse_json};
+use crate::http::extract::{Json, Query, optional_json};
 use crate::http::pagination::{Page, PageQuery};
 use crate::http::problems::{
     AuthErrors, BadRequest, BodyErrors, InUse, NotFound, PreconditionFailed, PreconditionRequired,
@@ -390,10 +390,7 @@ pub async fn archive_resource(
 ) -> Result<HttpResponse, AppError> {
     let expected = if_match.optional();
     // The body is optional: none (or `null`) archives without reassigning.
-    let reassign = match body.trim_ascii() {
-        b"" | b"null" => false,
-        given => parse_json::<ArchiveResource>(given)?.reassign,
-    };
+    let reassign = optional_json::<ArchiveResource>(&body)?.reassign;
     let id = *id;
     let now = state.now();
     let mut conn = state.conn().await?;

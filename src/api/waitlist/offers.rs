@@ -8,14 +8,14 @@ use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::online::manage::{ManagedMove, ManagedSession, Named, well_formed};
+use crate::api::online::manage::{ManagedMove, ManagedSession, Named, private, well_formed};
 use crate::app::online::manage;
 use crate::app::waitlist::accept::{self, Accepted, OfferView};
 use crate::domain::sessions::SessionKind;
 use crate::domain::waitlist::OfferStatus;
 use crate::error::{AppError, ProblemType};
 use crate::http::auth::TokenHolder;
-use crate::http::extract::parse_json;
+use crate::http::extract::optional_json;
 use crate::http::problems::*;
 use crate::http::state::AppState;
 use crate::models::sessions;
@@ -113,14 +113,6 @@ pub async fn get_waitlist_offer(
     Ok(private(shown(&mut conn, view).await?))
 }
 
-/// A link's answers are the patient's alone: never cached, never referred.
-fn private(body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
-        .json(body)
-}
-
 /// How to accept.
 #[derive(Debug, Default, Deserialize, ToSchema, garde::Validate)]
 #[serde(deny_unknown_fields)]
@@ -159,10 +151,7 @@ pub async fn accept_waitlist_offer(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let token = well_formed(&token, "waitlist offer")?.to_owned();
-    let cascade = match body.trim_ascii() {
-        b"" | b"null" => false,
-        given => parse_json::<AcceptOffer>(given)?.cascade,
-    };
+    let cascade = optional_json::<AcceptOffer>(&body)?.cascade;
     let now = state.now();
     let mut conn = state.conn().await?;
     let accepted = conn

@@ -144,7 +144,14 @@ pub async fn join(
         created_at: now,
         updated_at: now,
     };
-    check_rules(conn, &new, now).await?;
+    let wishes = Wishes {
+        provider_id: new.provider_id,
+        location_id: new.location_id,
+        treatment_area_id: new.treatment_area_id,
+        earliest: new.earliest,
+        latest: new.latest,
+    };
+    check_rules(conn, &wishes, now).await?;
     let entry = model::insert(conn, new).await?;
     let actor = actor_of(caller);
     record(
@@ -211,25 +218,7 @@ pub async fn update(
         urgent: change.urgent,
     };
     let entry = model::update(conn, id, changes, now).await?;
-    let proposed = NewEntry {
-        id: entry.id,
-        patient_id: entry.patient_id,
-        treatment_area_id: entry.treatment_area_id,
-        kind: entry.kind,
-        provider_id: entry.provider_id,
-        location_id: entry.location_id,
-        earliest: entry.earliest,
-        latest: entry.latest,
-        weekdays: entry.weekdays.clone(),
-        window_start: entry.window_start,
-        window_end: entry.window_end,
-        urgent: entry.urgent,
-        session_id: entry.session_id,
-        source: entry.source,
-        created_at: entry.created_at,
-        updated_at: now,
-    };
-    check_rules(conn, &proposed, now).await?;
+    check_rules(conn, &Wishes::of(&entry), now).await?;
     let mut event = event_of(EventType::WaitlistEntryUpdated, &entry, None);
     if let EventData::Waitlist(data) = &mut event.data {
         data.fields = fields;
@@ -303,9 +292,30 @@ fn inactive(what: &str) -> AppError {
 }
 
 /// The rules an entry's wishes keep, as created or changed.
+/// What the rules of an entry's wishes look at.
+struct Wishes {
+    provider_id: Option<Uuid>,
+    location_id: Option<Uuid>,
+    treatment_area_id: Uuid,
+    earliest: Option<DateTime<Utc>>,
+    latest: Option<DateTime<Utc>>,
+}
+
+impl Wishes {
+    fn of(entry: &Entry) -> Self {
+        Self {
+            provider_id: entry.provider_id,
+            location_id: entry.location_id,
+            treatment_area_id: entry.treatment_area_id,
+            earliest: entry.earliest,
+            latest: entry.latest,
+        }
+    }
+}
+
 async fn check_rules(
     conn: &mut AsyncPgConnection,
-    entry: &NewEntry,
+    entry: &Wishes,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let (location_id, area_id) = (entry.location_id, entry.treatment_area_id);
