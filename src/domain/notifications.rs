@@ -101,10 +101,8 @@ named! {
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     /// Local time sends stop.
-    #[schema(value_type = String, example = "21:00")]
     pub start: WallTime,
     /// Local time sends resume.
-    #[schema(value_type = String, example = "08:00")]
     pub end: WallTime,
 }
 

@@ -108,6 +108,15 @@ impl utoipa::PartialSchema for WallTime {
 
 impl ToSchema for WallTime {}
 
+/// Local times of day that suit a patient, in the location's zone: a session starts at
+/// `start` or later and ends by `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    pub start: WallTime,
+    pub end: WallTime,
+}
+
 /// Parses an IANA time-zone name such as `America/Denver`.
 pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, &'static str> {
     name.parse::<chrono_tz::Tz>()

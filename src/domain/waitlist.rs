@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::notifications::named;
-use super::time::{WallTime, Weekday};
+pub use super::time::TimeWindow;
+use super::time::Weekday;
 
 named! {
     /// Where an entry is in its life.
@@ -75,18 +76,6 @@ named! {
         /// The waitlist worker.
         System = "system",
     }
-}
-
-/// Local times of day a session must fit in, in the location's zone; `start` before `end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TimeWindow {
-    /// The earliest local start, `HH:MM`.
-    #[schema(value_type = String, example = "08:00")]
-    pub start: WallTime,
-    /// The latest local end, `HH:MM`.
-    #[schema(value_type = String, example = "12:00")]
-    pub end: WallTime,
 }
 
 /// What a waiting patient can take, as the entry and its session say.

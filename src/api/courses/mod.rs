@@ -17,16 +17,8 @@ use crate::app::courses::plan::{PlanRequest, Planned};
 use crate::domain::courses::{CourseStatus, Progress, Side};
 use crate::domain::planning::{IntervalWindow, Preferences};
 use crate::domain::sessions::SessionKind;
-use crate::domain::time::{WallTime, Weekday};
+use crate::domain::time::{TimeWindow, Weekday};
 use crate::error::AppError;
-
-/// Local times of day that suit the patient.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TimeWindow {
-    pub start: WallTime,
-    pub end: WallTime,
-}
 
 /// What course to plan.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, garde::Validate)]

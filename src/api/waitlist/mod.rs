@@ -441,6 +441,7 @@ pub async fn update_waitlist_entry(
     params(("If-Match" = Option<String>, Header, description = "The current ETag, to cancel only that version")),
     responses(
         (status = 200, description = "Cancelled", body = WaitlistEntry, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, description = "The entry no longer waits (`invalid-transition`)", body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 412, response = PreconditionFailed),

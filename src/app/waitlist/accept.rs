@@ -20,9 +20,9 @@ use crate::domain::access::{generate_link_token, hash_key};
 use crate::domain::events::EventType;
 use crate::domain::waitlist::{Actor, EntryStatus, HistoryAction, OfferStatus};
 use crate::error::{AppError, ProblemType};
-use crate::models::audit_events;
 use crate::models::waitlist::{self as entries_model, Entry};
 use crate::models::waitlist_offers::{self as model, Offer, opening_status};
+use crate::models::{audit_events, sessions};
 
 /// An offer as its link shows it.
 pub struct OfferView {
@@ -139,6 +139,16 @@ pub async fn accept(
             ProblemType::OfferExpired,
             format!("the waitlist entry is {}", entry.status.as_str()),
         ));
+    }
+    // The front desk may have moved the session since: an offer only ever brings it earlier.
+    if let Some(session_id) = entry.session_id {
+        let session = sessions::find(conn, session_id).await?;
+        if session.is_some_and(|s| s.starts_at <= offer.starts_at) {
+            return Err(AppError::Problem(
+                ProblemType::OfferExpired,
+                "the appointment is already at this time or earlier".into(),
+            ));
+        }
     }
     // The booking in a savepoint: a time taken since the offer closes the offers and is
     // kept, whatever else the booking wrote is undone.
