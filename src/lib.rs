@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod schema;
@@ -89,6 +90,7 @@ pub fn app(
                 Ok(response)
             }
         })
+        .wrap(actix_web::middleware::from_fn(http::metrics::track))
         .wrap(tracing_actix_web::TracingLogger::<
             http::access_log::AccessLog,
         >::new())

@@ -17,6 +17,7 @@ mod hardening;
 mod health;
 mod inquiries;
 mod inquiry_conversion;
+mod key_cache;
 mod logs;
 mod migrations;
 mod notifications;

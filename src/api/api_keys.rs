@@ -175,7 +175,7 @@ pub async fn list_api_keys(
 
 /// Revoke an API key
 ///
-/// Takes effect on the next request, on every replica. Revoking twice is harmless. The key a
+/// Takes effect at once on the replica that answers, and within a second on every other. Revoking twice is harmless. The key a
 /// request is made with cannot revoke itself (422): that would lock its holder out.
 #[utoipa::path(
     tag = "access",
@@ -198,6 +198,8 @@ pub async fn revoke_api_key(
     let mut conn = state.conn().await?;
     conn.transaction::<_, AppError, _>(async |conn| access::revoke(conn, &caller, id).await)
         .await?;
+    // This replica forgets at once; the others on the notice the revocation sent.
+    state.keys.forget_all();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -297,6 +297,8 @@ pub async fn archive_provider(
             catalog::archive_provider(conn, id, expected, now).await
         })
         .await?;
+    // The provider's keys end with it: at once here, on the notice elsewhere.
+    state.keys.forget_all();
     let version = provider.row.version;
     Ok(ok_tagged(&Provider::from(provider), version))
 }

@@ -247,6 +247,7 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
         event_retention,
     ));
     tokio::spawn(flush_refusals(state.clone()));
+    state.listen_for_key_changes();
     let public_url = args
         .mail
         .public_url
@@ -291,6 +292,9 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
             worker,
             Duration::from_millis(args.waitlist.waitlist_poll_ms),
         ));
+    }
+    if let Some(bind) = args.metrics_bind {
+        crate::http::metrics::serve(state.clone(), bind)?;
     }
     let cors_origins = args.cors_origins.clone();
     // A pool per worker: a connection's driver task runs on the runtime that opened it, so one

@@ -195,6 +195,10 @@ pub struct ServeArgs {
     /// Listen address.
     #[arg(long, env = "PROLO_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Where `GET /metrics` (Prometheus text format) is served, apart from the API; off when
+    /// unset. Keep it off the public network.
+    #[arg(long, env = "PROLO_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Log format.
     #[arg(long, env = "PROLO_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

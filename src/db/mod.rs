@@ -4,7 +4,9 @@ pub mod embedded;
 
 use diesel::prelude::*;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -20,17 +22,53 @@ pub type DbConn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConne
 /// Why a connection could not be had.
 pub type PoolError = diesel_async::pooled_connection::deadpool::PoolError;
 
+/// A connection this old is closed instead of handed out again: the server's per-connection
+/// caches (plans, catalog) stay bounded, and a load balancer's changes are picked up.
+const MAX_CONNECTION_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+/// A connection not handed out for this long is pinged before it is again: it may have died
+/// while idle (a server restart, a proxy's idle timeout). Busy connections skip the ping.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Builds the pool; connections are opened lazily, so this succeeds with the database down.
+///
+/// A checkout does not ping the server (`RecyclingMethod::Fast`): a connection is recycled by
+/// age, after an idle spell, or once it broke (diesel marks it so and the pool drops it).
 pub fn pool(database_url: &str, options: PoolOptions) -> Result<DbPool, String> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     DbPool::builder(manager)
         .max_size(options.max_size)
         .wait_timeout(Some(options.timeout))
         .create_timeout(Some(options.timeout))
         .recycle_timeout(Some(options.timeout))
         .runtime(deadpool::Runtime::Tokio1)
+        .pre_recycle(deadpool::managed::Hook::async_fn(|conn, metrics| {
+            Box::pin(async move {
+                if metrics.age() > MAX_CONNECTION_AGE {
+                    return Err(deadpool::managed::HookError::message("too old"));
+                }
+                if metrics.last_used() > PING_AFTER_IDLE {
+                    ping(conn).await.map_err(|error| {
+                        deadpool::managed::HookError::Backend(
+                            diesel_async::pooled_connection::PoolError::QueryError(error),
+                        )
+                    })?;
+                }
+                Ok(())
+            })
+        }))
         .build()
         .map_err(|error| format!("cannot build the connection pool: {error}"))
+}
+
+/// Whether the connection still answers.
+pub async fn ping(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Applies every pending migration; returns how many ran.

@@ -141,20 +141,27 @@ async fn resolve(
     let Some(secret) = secret else {
         return Authentication::Invalid("the Authorization header must be `Bearer <key>`");
     };
-    let Ok(mut conn) = state.pool.get().await else {
-        return Authentication::Unavailable;
+    let hash = hash_key(secret);
+    let now = state.now();
+    let (found, conn) = match state.keys.get(&hash) {
+        Some(cached) => (Some(cached), None),
+        None => {
+            let generation = state.keys.generation();
+            let Ok(mut conn) = state.conn().await else {
+                return Authentication::Unavailable;
+            };
+            let found = match api_keys::find_by_hash(&mut conn, &hash).await {
+                Ok(found) => found,
+                Err(_) => return Authentication::Unavailable,
+            };
+            if let Some(found) = found.as_ref().filter(|found| usable(found, now)) {
+                state.keys.put(generation, hash, found.clone());
+            }
+            (found, Some(conn))
+        }
     };
-    let key = match api_keys::find_by_hash(&mut conn, &hash_key(secret)).await {
-        Ok(key) => key,
-        Err(_) => return Authentication::Unavailable,
-    };
-    // A provider's keys end with the provider: an archived provider's key is as good as revoked.
-    let usable = key.filter(|found| {
-        found.key.revoked_at.is_none()
-            && found.key.expires_at.is_none_or(|at| at > state.now())
-            && found.provider_archived_at.is_none()
-    });
-    let Some(api_keys::KeyWithProvider { key, .. }) = usable else {
+    let Some(api_keys::KeyWithProvider { key, .. }) = found.filter(|found| usable(found, now))
+    else {
         return Authentication::Invalid(
             "the API key is unknown, revoked or expired, or its provider is archived",
         );
@@ -163,12 +170,22 @@ async fn resolve(
     if let Err(retry_after) = state.key_limiter.check(&key.id.to_string()) {
         return Authentication::RateLimited(retry_after);
     }
-    // The row just read says whether a touch is due: a key in steady use skips the round trip.
+    // The row says whether a touch is due: a key in steady use skips the round trip.
     let touched_lately = key
         .last_used_at
-        .is_some_and(|at| at > state.now() - chrono::Duration::minutes(1));
-    if !touched_lately && api_keys::touch(&mut conn, key.id).await.is_err() {
-        return Authentication::Unavailable;
+        .is_some_and(|at| at > now - chrono::Duration::minutes(1));
+    if !touched_lately {
+        let mut conn = match conn {
+            Some(conn) => conn,
+            None => match state.conn().await {
+                Ok(conn) => conn,
+                Err(_) => return Authentication::Unavailable,
+            },
+        };
+        if api_keys::touch(&mut conn, key.id).await.is_err() {
+            return Authentication::Unavailable;
+        }
+        state.keys.touched(&hash, now);
     }
     Authentication::Valid(Caller {
         key_id: Some(key.id),
@@ -176,6 +193,14 @@ async fn resolve(
         provider_id: key.provider_id,
         request_id,
     })
+}
+
+/// Whether a key found may be used at `now`. A provider's keys end with the provider: an
+/// archived provider's key is as good as revoked.
+fn usable(found: &api_keys::KeyWithProvider, now: chrono::DateTime<chrono::Utc>) -> bool {
+    found.key.revoked_at.is_none()
+        && found.key.expires_at.is_none_or(|at| at > now)
+        && found.provider_archived_at.is_none()
 }
 
 macro_rules! role_extractor {

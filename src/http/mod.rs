@@ -1,5 +1,6 @@
-//! The HTTP edge's machinery, apart from the resources: authentication, extractors,
-//! conditional requests, idempotency, pagination, problems, limits, the access log, headers.
+//! The HTTP edge's machinery, apart from the resources: authentication and its key cache,
+//! extractors, conditional requests, idempotency, pagination, problems, limits, the access
+//! log, headers.
 
 pub mod access_log;
 pub mod auth;
@@ -8,6 +9,8 @@ pub mod conditional;
 pub mod extract;
 pub mod idempotency;
 pub mod in_flight;
+pub mod key_cache;
+pub mod metrics;
 pub mod pagination;
 pub mod problem;
 pub mod problems;

@@ -12,9 +12,11 @@ use crate::domain::notifications::Letter;
 use crate::error::AppError;
 use crate::http::client::TrustedProxies;
 use crate::http::in_flight::InFlight;
+use crate::http::key_cache::KeyCache;
 use crate::http::rate_limit::RateLimiter;
 use crate::http::refusals::RefusalTally;
 use crate::mail::Mailer;
+use crate::metrics::Metrics;
 
 /// What every handler can reach: the pool, rate limits, and what readiness compares against.
 #[derive(Clone)]
@@ -27,6 +29,10 @@ pub struct AppState {
     pub inquiry_limiter: Arc<RateLimiter>,
     pub booking_limiter: Arc<RateLimiter>,
     pub token_limiter: Arc<RateLimiter>,
+    /// The API keys lately found valid, kept believable by [`crate::http::key_cache::listen`].
+    pub keys: Arc<KeyCache>,
+    /// What `/metrics` shows, shared by every state of the process.
+    pub metrics: Arc<Metrics>,
     /// Requests in flight per key or client.
     pub in_flight: Arc<InFlight>,
     /// Refusals without a valid key, counted per client and minute for the audit trail.
@@ -53,14 +59,18 @@ impl AppState {
 
     /// State over `pool` with `limits`.
     pub fn with_limits(pool: DbPool, limits: RateLimits) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        metrics.watch_pool(&pool);
         Self {
             pool,
+            metrics,
             migration_version: crate::db::latest_migration_version(),
             public_limiter: Arc::new(RateLimiter::per_minute(limits.public_per_minute)),
             key_limiter: Arc::new(RateLimiter::per_minute(limits.key_per_minute)),
             inquiry_limiter: Arc::new(RateLimiter::per_hour(limits.inquiries_per_hour)),
             booking_limiter: Arc::new(RateLimiter::per_hour(limits.bookings_per_hour)),
             token_limiter: Arc::new(RateLimiter::per_minute(limits.tokens_per_minute)),
+            keys: Arc::new(KeyCache::default()),
             in_flight: Arc::new(InFlight::new(limits.in_flight)),
             refusals: Arc::new(RefusalTally::default()),
             trusted_proxies: Arc::new(TrustedProxies::default()),
@@ -70,6 +80,15 @@ impl AppState {
             webhook_urls: UrlPolicy::default(),
             draining: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Starts the listener that lets this state (and every state cloned from it) believe its
+    /// cache of API keys; without it, every request reads its key.
+    pub fn listen_for_key_changes(&self) {
+        tokio::spawn(crate::http::key_cache::listen(
+            self.keys.clone(),
+            self.pool.clone(),
+        ));
     }
 
     /// Marks the service as shutting down (for every worker sharing this state).
@@ -84,6 +103,7 @@ impl AppState {
 
     /// The same state over another pool (one per HTTP worker).
     pub fn with_pool(&self, pool: DbPool) -> Self {
+        self.metrics.watch_pool(&pool);
         Self {
             pool,
             ..self.clone()
@@ -141,6 +161,9 @@ impl AppState {
 
     /// A pooled connection, or 503 when none can be had in time.
     pub async fn conn(&self) -> Result<DbConn, AppError> {
-        Ok(self.pool.get().await?)
+        let asked = std::time::Instant::now();
+        let conn = self.pool.get().await;
+        self.metrics.waited_for_connection(asked.elapsed());
+        Ok(conn?)
     }
 }

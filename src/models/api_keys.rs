@@ -159,6 +159,19 @@ pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
     .map(|_| ())
 }
 
+/// What the listening connection calls itself in `pg_stat_activity`.
+pub const LISTENER_NAME: &str = "prolo-scheduler key listener";
+
+/// Subscribes this connection to the notices of changes that can end a key's use (the
+/// triggers of migration 000019), under [`LISTENER_NAME`].
+pub async fn listen_for_changes(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    use diesel_async::SimpleAsyncConnection;
+    conn.batch_execute(&format!(
+        "SET application_name = '{LISTENER_NAME}'; LISTEN api_key_changes"
+    ))
+    .await
+}
+
 /// Whether any usable admin key exists.
 pub async fn has_active_admin(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

@@ -15,6 +15,7 @@ pub mod manage_tokens;
 pub mod notifications;
 pub mod patients;
 pub mod providers;
+pub mod queues;
 pub mod resources;
 pub mod sessions;
 pub mod settings;

@@ -12,6 +12,7 @@ mod support;
 mod backpressure;
 mod crashes;
 mod hostile_input;
+mod metrics;
 mod notifications;
 mod online;
 mod outage;

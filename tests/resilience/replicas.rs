@@ -195,3 +195,66 @@ async fn a_hundred_pairs_of_patches_with_one_etag_make_one_200_and_one_412_each(
     );
     println!("replicas: 100 pairs of PATCH with one ETag -> 100 x (200, 412)");
 }
+
+#[actix_web::test]
+async fn a_key_revoked_on_one_replica_is_refused_by_the_others_within_a_second() {
+    let _serial = serially().await;
+    let app = TestApp::new().await;
+    let replicas = replicas(&app.db.url, 3).await;
+    let desk = app
+        .key(prolo_scheduler::domain::access::Role::Staff, None)
+        .await;
+    let auth = format!("Bearer {desk}");
+    let headers = [("Authorization", auth.as_str())];
+    // Each replica checks the key (and keeps it) on a few requests first.
+    for replica in &replicas {
+        for _ in 0..3 {
+            assert_eq!(
+                request(replica.addr, "GET", "/v1/me", None, &headers)
+                    .await
+                    .status,
+                200
+            );
+        }
+    }
+    let id = request(replicas[0].addr, "GET", "/v1/me", None, &headers)
+        .await
+        .body["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = format!("Bearer {}", app.admin_key);
+    let path = format!("/v1/api-keys/{id}");
+    let as_admin = [("Authorization", admin.as_str())];
+    let revoked = request(replicas[0].addr, "DELETE", &path, None, &as_admin).await;
+    assert_eq!(revoked.status, 204);
+    let since = std::time::Instant::now();
+    assert_eq!(
+        request(replicas[0].addr, "GET", "/v1/me", None, &headers)
+            .await
+            .status,
+        401
+    );
+    let mut slowest = std::time::Duration::ZERO;
+    for replica in &replicas[1..] {
+        loop {
+            match request(replica.addr, "GET", "/v1/me", None, &headers)
+                .await
+                .status
+            {
+                401 => break,
+                200 => assert!(
+                    since.elapsed() < std::time::Duration::from_secs(1),
+                    "still accepted a second after the revocation"
+                ),
+                other => panic!("unexpected {other}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        slowest = slowest.max(since.elapsed());
+    }
+    println!(
+        "replicas: a revoked key is refused by every replica {:.1} ms after the revocation",
+        slowest.as_secs_f64() * 1000.0
+    );
+}

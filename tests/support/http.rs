@@ -64,7 +64,11 @@ impl Drop for Server {
 pub struct WireReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Null` when it is not).
     pub body: Value,
+    /// The body as text (the resilience suite's metrics scrape reads it).
+    #[allow(dead_code)]
+    pub text: String,
 }
 
 impl WireReply {
@@ -129,10 +133,10 @@ pub fn parse_reply(raw: &[u8]) -> Option<WireReply> {
                 .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         })
         .collect();
-    let body = serde_json::from_str(body).unwrap_or(Value::Null);
     Some(WireReply {
         status,
         headers,
-        body,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+        text: body.to_owned(),
     })
 }

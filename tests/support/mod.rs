@@ -246,7 +246,7 @@ impl Drop for TestDatabase {
     }
 }
 
-type BoxedService =
+pub type BoxedService =
     actix_service::boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
 /// The whole application in-process over its own database; requests carry an admin key
@@ -425,6 +425,18 @@ impl TestApp {
         .await
     }
 
+    /// The state of another replica over `url`: its own pool and its own key cache, listening
+    /// for key changes as `serve` does.
+    pub fn replica_state(url: &str) -> AppState {
+        let clock = Arc::new(FixedClock::new(TEST_NOW.parse().unwrap()));
+        Self::state(url, RateLimits::UNLIMITED, clock, None)
+    }
+
+    /// The app over `state`.
+    pub async fn service_from(state: AppState) -> BoxedService {
+        Self::service_of(state, vec![]).await
+    }
+
     async fn service_with(
         url: &str,
         limits: RateLimits,
@@ -455,6 +467,7 @@ impl TestApp {
         if let Some(mailer) = mailer {
             state = state.with_mailer(mailer);
         }
+        state.listen_for_key_changes();
         state
     }
 
