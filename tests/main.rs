@@ -30,6 +30,7 @@ mod problems;
 mod query_input;
 mod resources;
 mod sessions;
+mod statements;
 mod waitlist;
 mod waitlist_desk;
 mod webhooks;

@@ -18,7 +18,17 @@ pub async fn record(
     now: DateTime<Utc>,
     events: impl IntoIterator<Item = DomainEvent>,
 ) -> Result<(), AppError> {
-    let rows = events
+    model::append(conn, rows(now, events)?).await?;
+    Ok(())
+}
+
+/// The rows of `events` as they are appended at `now`, for a caller that sends them along with
+/// other statements.
+pub fn rows(
+    now: DateTime<Utc>,
+    events: impl IntoIterator<Item = DomainEvent>,
+) -> Result<Vec<NewEvent>, AppError> {
+    events
         .into_iter()
         .map(|event| {
             Ok(NewEvent {
@@ -32,9 +42,7 @@ pub async fn record(
                     .map_err(|e| AppError::Internal(Box::new(e)))?,
             })
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    model::append(conn, rows).await?;
-    Ok(())
+        .collect()
 }
 
 /// What a consumer's handler returns: its work on a batch, inside the batch's transaction.

@@ -473,7 +473,7 @@ fn denial_event(req: &HttpRequest, denial: &Denial) -> NewAuditEvent {
 }
 
 async fn append(state: &AppState, event: NewAuditEvent) -> Result<(), AppError> {
-    let mut conn = state.conn().await?;
-    audit_events::append(&mut conn, event).await?;
+    let conn = state.conn().await?;
+    audit_events::append(&conn, event).await?;
     Ok(())
 }

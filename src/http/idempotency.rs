@@ -3,6 +3,7 @@
 //! concurrent requests with one key wait for each other (a transaction-scoped advisory lock), so
 //! every one of them gets the same answer and only one booking exists, on any replica.
 
+use crate::models::prepared::prepared;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -161,7 +162,7 @@ async fn transaction(
     let operation = operation.to_owned();
     conn.transaction::<_, AppError, _>(async move |conn| {
         if let Some(key) = &key {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                 .bind::<Text, _>(format!("{api_key_id}/{key}"))
                 .execute(conn)
                 .await?;
@@ -233,7 +234,7 @@ async fn stored(
     api_key_id: Uuid,
     key: &str,
 ) -> QueryResult<Option<Stored>> {
-    diesel::sql_query(
+    prepared(
         "SELECT operation, request_hash, status, response, location, created_at \
          FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",
     )
@@ -245,7 +246,7 @@ async fn stored(
 }
 
 async fn forget(conn: &mut AsyncPgConnection, api_key_id: Uuid, key: &str) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2")
+    prepared("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2")
         .bind::<SqlUuid, _>(api_key_id)
         .bind::<Text, _>(key)
         .execute(conn)
@@ -262,7 +263,7 @@ async fn remember(
     answer: &Answer,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "INSERT INTO idempotency_keys (api_key_id, key, operation, request_hash, status, response, location, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -281,7 +282,7 @@ async fn remember(
 
 /// Forgets keys older than twice their lifetime; run now and then.
 pub async fn purge_expired(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::sql_query("DELETE FROM idempotency_keys WHERE created_at < $1")
+    prepared("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind::<Timestamptz, _>(now - Duration::hours(2 * KEY_LIFETIME_HOURS))
         .execute(conn)
         .await

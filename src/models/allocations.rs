@@ -3,6 +3,7 @@
 //! whose periods and validities overlap; inserts here skip such a row instead of failing, so
 //! the booking can choose again.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -32,7 +33,7 @@ pub async fn lock_candidates(
     location_id: Uuid,
     tags: &[String],
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "SELECT id FROM resources \
          WHERE location_id = $1 AND archived_at IS NULL AND tags && $2 \
          ORDER BY id FOR SHARE",
@@ -71,7 +72,7 @@ pub async fn candidates(
     day: Span,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Candidate>> {
-    let rows: Vec<CandidateRow> = diesel::sql_query(
+    let rows: Vec<CandidateRow> = prepared(
         "SELECT r.id, r.name, r.kind, r.tags, \
            (SELECT count(*) FROM session_resources u \
             WHERE u.resource_id = r.id AND u.live AND u.session_id IS NOT NULL \
@@ -132,7 +133,7 @@ pub async fn insert(
     };
     let tags: Vec<String> = picks.iter().map(|(tag, _)| tag.clone()).collect();
     let resources: Vec<Uuid> = picks.iter().map(|(_, id)| *id).collect();
-    let rows: Vec<TagRow> = diesel::sql_query(
+    let rows: Vec<TagRow> = prepared(
         "INSERT INTO session_resources (session_id, hold_id, resource_id, tag, starts_at, ends_at, \
                                         valid) \
          SELECT $1, $2, p.resource_id, p.tag, $5, $6, tstzrange($7, $8) \
@@ -197,7 +198,7 @@ pub async fn of_sessions(
     if sessions.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<AllocatedRow> = diesel::sql_query(
+    let rows: Vec<AllocatedRow> = prepared(
         "SELECT s.session_id, r.id, r.name, r.kind, s.tag \
          FROM session_resources s JOIN resources r ON r.id = s.resource_id \
          WHERE s.session_id = ANY($1) ORDER BY s.session_id, s.tag",
@@ -239,7 +240,7 @@ pub async fn sessions_on(
         #[diesel(sql_type = SqlUuid)]
         session_id: Uuid,
     }
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = prepared(
         "SELECT session_id FROM session_resources \
          WHERE resource_id = $1 AND live AND session_id IS NOT NULL \
            AND period && tstzrange($2, $3) \
@@ -282,7 +283,7 @@ pub async fn busy(
     if tags.is_empty() || locations.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<BusyRow> = diesel::sql_query(
+    let rows: Vec<BusyRow> = prepared(
         "SELECT r.id, r.location_id, r.tags, b.starts_at, b.ends_at \
          FROM resources r \
          LEFT JOIN LATERAL ( \
@@ -342,7 +343,7 @@ pub async fn of_resource_for_tags(
         return Ok(Vec::new());
     }
     let tags: Vec<&str> = tags.iter().map(|t| t.as_str()).collect();
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = prepared(
         "SELECT session_id FROM session_resources \
          WHERE resource_id = $1 AND live AND session_id IS NOT NULL AND tag = ANY($2) \
            AND upper(period) > $3 \

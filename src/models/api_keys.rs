@@ -1,5 +1,6 @@
 //! API keys, stored as hashes.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -149,7 +150,7 @@ pub async fn revoke(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Optio
 
 /// Records use, at most once a minute per key so reads stay reads.
 pub async fn touch(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "UPDATE api_keys SET last_used_at = now() WHERE id = $1 \
          AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
     )

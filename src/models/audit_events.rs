@@ -1,5 +1,6 @@
 //! The append-only audit trail.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -65,10 +66,10 @@ pub struct AuditFilter {
 }
 
 /// Appends one event (inside the transaction of the change it records, where there is one).
-pub async fn append(conn: &mut AsyncPgConnection, event: NewAuditEvent) -> QueryResult<()> {
+pub async fn append(mut conn: &AsyncPgConnection, event: NewAuditEvent) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values(event)
-        .execute(conn)
+        .execute(&mut conn)
         .await
         .map(|_| ())
 }
@@ -139,11 +140,11 @@ pub async fn purge_batch(
     use diesel::sql_types::{BigInt, Text, Timestamptz};
     use diesel_async::AsyncConnection;
     conn.transaction(async |conn| {
-        diesel::sql_query("SELECT set_config('prolo.audit_purge_before', $1, true)")
+        prepared("SELECT set_config('prolo.audit_purge_before', $1, true)")
             .bind::<Text, _>(cutoff.to_rfc3339())
             .execute(conn)
             .await?;
-        let deleted = diesel::sql_query(
+        let deleted = prepared(
             "DELETE FROM audit_events WHERE id IN \
                (SELECT id FROM audit_events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2)",
         )

@@ -1,6 +1,7 @@
 //! What the calendars of providers and patients hold, for the booking checks and the planner:
 //! who is busy when, the facts a booking depends on, and the locks that serialise bookings.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -31,7 +32,7 @@ pub async fn busy(
     except: &[Uuid],
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<(Uuid, Span)>> {
-    let rows: Vec<BusyRow> = diesel::sql_query(
+    let rows: Vec<BusyRow> = prepared(
         "SELECT provider_id, starts_at, held_until AS ends_at FROM sessions \
          WHERE provider_id = ANY($1) AND status IN ('scheduled', 'confirmed', 'checked_in') \
            AND tstzrange(starts_at, held_until) && tstzrange($2, $3) AND id <> ALL($4) \
@@ -66,7 +67,7 @@ pub async fn busy(
 
 /// The provider's time off overlapping `window`.
 pub async fn time_off_around(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     provider_id: Uuid,
     window: Span,
 ) -> QueryResult<Vec<Span>> {
@@ -75,7 +76,7 @@ pub async fn time_off_around(
         .filter(time_off::starts_at.lt(window.end))
         .filter(time_off::ends_at.gt(window.start))
         .select((time_off::starts_at, time_off::ends_at))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()
@@ -167,22 +168,28 @@ LEFT JOIN locations l ON l.id = $3
 LEFT JOIN treatment_areas a ON a.id = $4";
 
 /// Reads everything a booking of `provider_id` for `patient_id` at `location_id` needs (for
-/// a hold, which has no patient yet, `None`: the patient counts as active).
+/// a hold, which has no patient yet, `None`: the patient counts as active): the facts and the
+/// working hours, two statements sent together.
 pub async fn booking_facts(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     patient_id: Option<Uuid>,
     provider_id: Uuid,
     location_id: Uuid,
     treatment_area_id: Uuid,
 ) -> QueryResult<Result<BookingFacts, MissingRecord>> {
     use crate::schema::working_hours;
-    let row: FactsRow = diesel::sql_query(FACTS_SQL)
+    let facts = prepared(FACTS_SQL)
         .bind::<Nullable<SqlUuid>, _>(patient_id)
         .bind::<SqlUuid, _>(provider_id)
         .bind::<SqlUuid, _>(location_id)
         .bind::<SqlUuid, _>(treatment_area_id)
-        .get_result(conn)
-        .await?;
+        .get_result::<FactsRow>(&mut &*conn);
+    let hours = working_hours::table
+        .filter(working_hours::provider_id.eq(provider_id))
+        .filter(working_hours::location_id.eq(location_id))
+        .select(crate::models::working_hours::WorkingHours::as_select())
+        .load(&mut &*conn);
+    let (row, hours) = futures_util::future::try_join(facts, hours).await?;
     let patient_active = match (patient_id, row.patient_active) {
         (None, _) => true,
         (Some(_), Some(active)) => active,
@@ -202,14 +209,9 @@ pub async fn booking_facts(
     ) else {
         return Ok(Err(MissingRecord::TreatmentArea));
     };
-    let hours = working_hours::table
-        .filter(working_hours::provider_id.eq(provider_id))
-        .filter(working_hours::location_id.eq(location_id))
-        .select(crate::models::working_hours::WorkingHours::as_select())
-        .load(conn)
-        .await?
+    let hours = hours
         .into_iter()
-        .filter_map(|row| row.interval())
+        .filter_map(|row: crate::models::working_hours::WorkingHours| row.interval())
         .collect();
     Ok(Ok(BookingFacts {
         patient_active,
@@ -237,19 +239,19 @@ pub async fn booking_facts(
 /// Takes, until the transaction ends, the calendars of these providers and patients, always in
 /// the same order. Bookings touching one calendar then queue instead of deadlocking inside the
 /// exclusion constraints; the constraints still decide who wins.
-pub async fn lock_calendars(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {
+pub async fn lock_calendars(mut conn: &AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
     let keys: Vec<String> = ids.iter().map(|id| format!("calendar/{id}")).collect();
     // One statement; a volatile function in the select list runs row by row after the
     // ORDER BY, so the locks are taken in the sorted order.
-    diesel::sql_query(
+    prepared(
         "SELECT pg_advisory_xact_lock(hashtextextended(k, 1)) \
          FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
     )
     .bind::<Array<Text>, _>(keys)
-    .execute(conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }

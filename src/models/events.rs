@@ -1,6 +1,7 @@
 //! The event log: appended in the writing transaction, given its place in commit order by the
 //! sequencer once that transaction has committed, read in that order.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -37,13 +38,13 @@ pub struct Event {
 }
 
 /// Appends `events` in the caller's transaction, in the order given.
-pub async fn append(conn: &mut AsyncPgConnection, events: Vec<NewEvent>) -> QueryResult<()> {
+pub async fn append(mut conn: &AsyncPgConnection, events: Vec<NewEvent>) -> QueryResult<()> {
     if events.is_empty() {
         return Ok(());
     }
     diesel::insert_into(domain_events::table)
         .values(events)
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
     Ok(())
 }
@@ -76,7 +77,7 @@ pub async fn sequence(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
                     .get_result(conn)
                     .await?;
                 // A new statement, so a new snapshot: it sees every commit before the lock.
-                let count = diesel::sql_query(
+                let count = prepared(
                     "WITH batch AS ( \
                        SELECT written, row_number() OVER (ORDER BY written) AS n \
                        FROM domain_events WHERE position IS NULL ORDER BY written LIMIT $2) \
@@ -152,7 +153,7 @@ pub async fn purge_batch(
     cutoff: DateTime<Utc>,
     batch: i64,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    prepared(
         "DELETE FROM domain_events WHERE written IN ( \
            SELECT written FROM domain_events \
            WHERE occurred_at < $1 AND position IS NOT NULL ORDER BY written LIMIT $2)",

@@ -2,6 +2,7 @@
 //! `calendar_claims` (kept by a trigger), where one exclusion constraint keeps holds and
 //! sessions apart.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bytea, Text, Timestamptz, Uuid as SqlUuid};
@@ -57,7 +58,7 @@ pub struct NewHold {
 /// Inserts the hold; a slot already claimed by a session or a live hold fails at
 /// `calendar_claims_overlap`.
 pub async fn insert(conn: &mut AsyncPgConnection, new: NewHold) -> QueryResult<Hold> {
-    diesel::sql_query(
+    prepared(
         "INSERT INTO holds (id, token_hash, client_hash, provider_id, location_id, \
              treatment_area_id, kind, starts_at, ends_at, held_until, created_at, expires_at) \
          VALUES ($1, $2, client_digest($3), $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -83,7 +84,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: NewHold) -> QueryResult<H
 /// Takes, until the transaction ends, the client's right to hold: holds from one client queue,
 /// so the count of its live holds cannot be outrun.
 pub async fn lock_client(conn: &mut AsyncPgConnection, client: &str) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('holds/' || $1, 1))")
+    prepared("SELECT pg_advisory_xact_lock(hashtextextended('holds/' || $1, 1))")
         .bind::<Text, _>(client)
         .execute(conn)
         .await?;
@@ -102,7 +103,7 @@ pub async fn live_of_client(
     client: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<i64> {
-    let row: Count = diesel::sql_query(
+    let row: Count = prepared(
         "SELECT count(*) AS count FROM holds \
          WHERE client_hash = client_digest($1) AND released_at IS NULL AND expires_at > $2",
     )
@@ -154,13 +155,13 @@ pub async fn extend(
 /// Releases the provider's expired holds overlapping `[start, end)`: an expired hold keeps no
 /// slot, but its claim would still stand in a session's way.
 pub async fn clear_expired(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     provider_id: Uuid,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "UPDATE holds SET released_at = $4 \
          WHERE provider_id = $1 AND released_at IS NULL AND expires_at <= $4 \
            AND tstzrange(starts_at, held_until) && tstzrange($2, $3)",
@@ -169,7 +170,7 @@ pub async fn clear_expired(
     .bind::<Timestamptz, _>(start)
     .bind::<Timestamptz, _>(end)
     .bind::<Timestamptz, _>(now)
-    .execute(conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }
@@ -182,7 +183,7 @@ pub async fn clear_expired_at(
     span: crate::domain::slots::Span,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::sql_query(
+    prepared(
         "UPDATE holds SET released_at = $4 \
          WHERE location_id = $1 AND released_at IS NULL AND expires_at <= $4 \
            AND tstzrange(starts_at, held_until) && tstzrange($2, $3)",

@@ -1,6 +1,7 @@
 //! Inquiries and their timeline. Personal data: read and changed only with an audit event, and
 //! erased once a closed inquiry has passed the retention period.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
@@ -192,7 +193,7 @@ pub async fn lock_contact(
         .collect();
     keys.sort();
     for key in keys {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 2))")
+        prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 2))")
             .bind::<Text, _>(format!("inquiry-contact/{key}"))
             .execute(conn)
             .await?;
@@ -328,7 +329,7 @@ pub async fn counts(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> QueryResult<Vec<Count>> {
-    diesel::sql_query(
+    prepared(
         "SELECT status, kind, count(*) AS count FROM inquiries \
          WHERE ($1::timestamptz IS NULL OR created_at >= $1) \
            AND ($2::timestamptz IS NULL OR created_at < $2) \
@@ -355,7 +356,7 @@ pub async fn first_contact(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> QueryResult<(i64, Option<i64>)> {
-    let row: Contact = diesel::sql_query(
+    let row: Contact = prepared(
         "SELECT count(*) AS contacted, \
                 round(percentile_cont(0.5) WITHIN GROUP \
                     (ORDER BY extract(epoch FROM first_contacted_at - created_at) / 60))::bigint \
@@ -397,7 +398,7 @@ pub async fn erase_expired(
     loop {
         let batch = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let rows: Vec<Erased> = diesel::sql_query(
+                let rows: Vec<Erased> = prepared(
                     "UPDATE inquiries SET name = NULL, email = NULL, phone = NULL, message = NULL, \
                             symptom_duration = NULL, preferred_contact = NULL, preferred_times = NULL, \
                             source_page = NULL, notes = NULL, erased_at = $2, updated_at = $2, \

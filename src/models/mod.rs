@@ -14,6 +14,7 @@ pub mod locations;
 pub mod manage_tokens;
 pub mod notifications;
 pub mod patients;
+pub mod prepared;
 pub mod providers;
 pub mod queues;
 pub mod resources;

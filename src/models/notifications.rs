@@ -1,6 +1,7 @@
 //! Notifications: planned in the event consumer's transaction, claimed by a worker with a
 //! lease (`FOR UPDATE SKIP LOCKED`), settled by the claim's holder only.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -144,7 +145,7 @@ pub async fn claim(
     limit: i64,
 ) -> QueryResult<Vec<Notification>> {
     // One statement: the rows are locked (or skipped) and leased together.
-    diesel::sql_query(
+    prepared(
         "UPDATE notifications SET lease_token = $1, lease_expires_at = $3, \
                 attempts = attempts + 1, updated_at = $2 \
          WHERE id IN (SELECT id FROM notifications \

@@ -1,6 +1,7 @@
 //! How much work waits, for the metrics: due rows per worker queue and how far each event
 //! consumer trails the log. Read at scrape time, by the claims' own partial indexes.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Double, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -61,11 +62,11 @@ pub async fn backlog(
     conn: &mut AsyncPgConnection,
     now: DateTime<Utc>,
 ) -> diesel::QueryResult<Backlog> {
-    let queues = diesel::sql_query(QUEUES_SQL)
+    let queues = prepared(QUEUES_SQL)
         .bind::<Timestamptz, _>(now)
         .load(conn)
         .await?;
-    let consumers = diesel::sql_query(CONSUMERS_SQL)
+    let consumers = prepared(CONSUMERS_SQL)
         .bind::<Timestamptz, _>(now)
         .load(conn)
         .await?;

@@ -1,5 +1,6 @@
 //! Rooms and devices at a location, and their downtime.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -112,7 +113,7 @@ pub async fn tags_at(
         #[diesel(sql_type = Text)]
         tag: String,
     }
-    let rows: Vec<Tag> = diesel::sql_query(
+    let rows: Vec<Tag> = prepared(
         "SELECT DISTINCT t AS tag FROM resources r, unnest(r.tags) t \
          WHERE r.archived_at IS NULL AND ($1::uuid IS NULL OR r.location_id = $1) \
            AND t = ANY($2)",

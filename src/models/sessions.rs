@@ -111,17 +111,21 @@ pub type SessionCursor = (DateTime<Utc>, Uuid);
 
 /// Inserts the session; the provider's expired holds on its span are released first (they keep
 /// no slot), so only a session or a live hold stands in its way.
+/// Inserts the session, the provider's expired holds on its span cleared first (both sent
+/// at once).
 pub async fn insert(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     new: NewSession,
     now: DateTime<Utc>,
 ) -> QueryResult<Session> {
-    super::holds::clear_expired(conn, new.provider_id, new.starts_at, new.held_until, now).await?;
-    diesel::insert_into(sessions::table)
+    let cleared =
+        super::holds::clear_expired(conn, new.provider_id, new.starts_at, new.held_until, now);
+    let inserted = diesel::insert_into(sessions::table)
         .values(new)
         .returning(Session::as_returning())
-        .get_result(conn)
-        .await
+        .get_result(&mut &*conn);
+    let ((), row) = futures_util::future::try_join(cleared, inserted).await?;
+    Ok(row)
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Session>> {
@@ -247,10 +251,10 @@ pub async fn set_status(
         .await
 }
 
-pub async fn add_event(conn: &mut AsyncPgConnection, event: SessionEvent) -> QueryResult<()> {
+pub async fn add_event(mut conn: &AsyncPgConnection, event: SessionEvent) -> QueryResult<()> {
     diesel::insert_into(session_events::table)
         .values(event)
-        .execute(conn)
+        .execute(&mut conn)
         .await
         .map(|_| ())
 }

@@ -2,6 +2,7 @@
 //! attempts. Deliveries are claimed under a lease with `SKIP LOCKED`, so any number of
 //! replicas deliver each attempt once.
 
+use super::prepared::prepared;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -228,7 +229,7 @@ pub async fn claim(
     limit: i64,
 ) -> QueryResult<Vec<Delivery>> {
     // One statement: the rows are locked (or skipped) and leased together.
-    diesel::sql_query(
+    prepared(
         "UPDATE webhook_deliveries SET claim_token = $1, claimed_until = $3, \
                 attempts = attempts + 1 \
          WHERE id IN (SELECT d.id FROM webhook_deliveries d \

@@ -9,7 +9,6 @@ use crate::app::caller::Caller;
 use crate::app::courses;
 use crate::domain::sessions::SessionKind;
 use crate::error::AppError;
-use crate::models::audit_events;
 use crate::models::sessions::NewSession;
 
 /// A session to book.
@@ -52,12 +51,12 @@ pub async fn book(
         held_until: checked.held_until,
     };
     let needs = checked.needs(command.kind, parties.location_id);
-    let (row, resources) =
-        calendar::insert_booked(conn, caller, new, &needs, calendar::Booked::Alone, now).await?;
     let audit = caller
-        .audit("session.book", "sessions", Some(row.id), 201)
-        .patient(row.patient_id);
-    audit_events::append(conn, audit).await?;
+        .audit("session.book", "sessions", Some(new.id), 201)
+        .patient(new.patient_id);
+    let alone = calendar::Booked::Alone;
+    let (row, resources) =
+        calendar::insert_booked(conn, caller, new, &needs, alone, Some(audit), now).await?;
     Ok(SessionView {
         row,
         zone: checked.zone(),

@@ -161,18 +161,26 @@ pub async fn book_planned(
             ends_at: placed.ends_at,
             held_until: placed.ends_at + planned.buffer,
         };
-        calendar::insert_booked(conn, caller, new, &needs, calendar::Booked::WithCourse, now)
-            .await
-            .map_err(|error| match error {
-                AppError::Problem(kind, detail) => {
-                    AppError::Problem(kind, format!("session {number}: {detail}"))
-                }
-                AppError::ResourceUnavailable(tag) => AppError::Problem(
-                    crate::error::ProblemType::ResourceUnavailable,
-                    format!("session {number}: no resource tagged `{tag}` is free then"),
-                ),
-                other => other,
-            })?;
+        calendar::insert_booked(
+            conn,
+            caller,
+            new,
+            &needs,
+            calendar::Booked::WithCourse,
+            None,
+            now,
+        )
+        .await
+        .map_err(|error| match error {
+            AppError::Problem(kind, detail) => {
+                AppError::Problem(kind, format!("session {number}: {detail}"))
+            }
+            AppError::ResourceUnavailable(tag) => AppError::Problem(
+                crate::error::ProblemType::ResourceUnavailable,
+                format!("session {number}: no resource tagged `{tag}` is free then"),
+            ),
+            other => other,
+        })?;
     }
     Ok(())
 }

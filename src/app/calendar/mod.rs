@@ -2,6 +2,11 @@
 //! facts a booking depends on, writing a booked or cancelled session with its history entry and
 //! its domain event.
 
+mod entries;
+
+use entries::booked_event;
+pub use entries::{event_type_of, history, session_event};
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -12,13 +17,14 @@ use uuid::Uuid;
 use super::caller::Caller;
 use super::events;
 use super::resources::allocate::{self, Needs};
-use crate::domain::events::{DomainEvent, EventData, EventType, SessionEventData};
+use crate::domain::events::EventType;
 use crate::domain::sessions::{
     BookingCheck, BookingRefusal, CancelReason, SessionKind, SessionStatus, check_booking,
 };
 use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
 use crate::models::allocations::{self, Allocated, Owner};
+use crate::models::audit_events::{self, NewAuditEvent};
 use crate::models::calendars::{self, BookingFacts, MissingRecord};
 use crate::models::locations;
 use crate::models::sessions::{self as model, NewSession};
@@ -167,9 +173,10 @@ pub async fn check(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Checked, AppError> {
-    calendars::lock_calendars(conn, &[parties.provider_id, parties.patient_id]).await?;
+    let calendars = [parties.provider_id, parties.patient_id];
     check_rules(
         conn,
+        &calendars,
         Some(parties.patient_id),
         parties.slot(),
         kind,
@@ -188,12 +195,14 @@ pub async fn check_slot(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Checked, AppError> {
-    calendars::lock_calendars(conn, &[slot.provider_id]).await?;
-    check_rules(conn, None, slot, kind, start, now).await
+    check_rules(conn, &[slot.provider_id], None, slot, kind, start, now).await
 }
 
+/// Takes `calendars` and reads what the rules need in one flight (the lock first, then the
+/// facts, the hours and the time off, sent together), then checks the rules.
 async fn check_rules(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
+    calendars: &[Uuid],
     patient_id: Option<Uuid>,
     slot: Slot,
     kind: SessionKind,
@@ -205,15 +214,25 @@ async fn check_rules(
         location_id,
         treatment_area_id,
     } = slot;
-    let facts = calendars::booking_facts(
-        conn,
-        patient_id,
-        provider_id,
-        location_id,
-        treatment_area_id,
+    // Time off is read for the longest a session can hold its provider, before the facts
+    // say how long this one does; only what overlaps the session counts.
+    let reach = Span {
+        start,
+        end: start + crate::domain::sessions::MAX_HOLD,
+    };
+    let (_, facts, time_off) = futures_util::future::try_join3(
+        calendars::lock_calendars(conn, calendars),
+        calendars::booking_facts(
+            conn,
+            patient_id,
+            provider_id,
+            location_id,
+            treatment_area_id,
+        ),
+        calendars::time_off_around(conn, provider_id, reach),
     )
-    .await?
-    .map_err(missing)?;
+    .await?;
+    let facts = facts.map_err(missing)?;
     let inactive = |what: &str| {
         AppError::Problem(
             ProblemType::InactiveRecord,
@@ -241,7 +260,6 @@ async fn check_rules(
         span,
         held_until,
     };
-    let time_off = calendars::time_off_around(conn, provider_id, span).await?;
     let facts = &checked.facts;
     let rules = BookingCheck {
         session: span,
@@ -306,70 +324,6 @@ fn refusal(refusal: BookingRefusal) -> AppError {
     AppError::Problem(kind, detail.to_owned())
 }
 
-/// A history entry by `caller`.
-pub fn history(
-    caller: &Caller,
-    session_id: Uuid,
-    action: &str,
-    from: Option<SessionStatus>,
-    to: SessionStatus,
-) -> model::SessionEvent {
-    model::SessionEvent {
-        id: Uuid::now_v7(),
-        session_id,
-        occurred_at: Utc::now(),
-        key_id: caller.key_id,
-        action: action.to_owned(),
-        from_status: from,
-        to_status: to,
-        old_starts_at: None,
-        new_starts_at: None,
-        reason: None,
-    }
-}
-
-/// The domain event of a change to `row` (as it is after the change) from `previous`.
-pub fn session_event(
-    event_type: EventType,
-    row: &model::Session,
-    previous: Option<SessionStatus>,
-) -> DomainEvent {
-    let data = SessionEventData {
-        kind: row.kind,
-        status: row.status,
-        previous_status: previous,
-        provider_id: row.provider_id,
-        location_id: row.location_id,
-        treatment_area_id: row.treatment_area_id,
-        course_id: row.course_id,
-        starts_at: row.starts_at,
-        ends_at: row.ends_at,
-        previous_starts_at: None,
-        moved_with: None,
-        reason_code: row.cancel_reason,
-        late_cancellation: row.late_cancellation,
-        course_booking: None,
-    };
-    DomainEvent::new(
-        event_type,
-        row.id,
-        Some(row.patient_id),
-        EventData::Session(data),
-    )
-}
-
-/// The event type of a move into `status`.
-pub fn event_type_of(status: SessionStatus) -> EventType {
-    match status {
-        SessionStatus::Scheduled => EventType::SessionBooked,
-        SessionStatus::Confirmed => EventType::SessionConfirmed,
-        SessionStatus::CheckedIn => EventType::SessionCheckedIn,
-        SessionStatus::Completed => EventType::SessionCompleted,
-        SessionStatus::Cancelled => EventType::SessionCancelled,
-        SessionStatus::NoShow => EventType::SessionNoShow,
-    }
-}
-
 /// How a session comes to be booked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Booked {
@@ -379,30 +333,40 @@ pub enum Booked {
     WithCourse,
 }
 
-/// Inserts a booked session with the resources it `needs`, its history entry and its
-/// `session.booked` event; overlaps fail here, at the database's exclusion constraints.
+/// Inserts a booked session with its history entry, its `session.booked` event and the
+/// caller's `audit` event, all sent at once (in that order: the session's row first), then
+/// the resources it `needs`. Overlaps fail here, at the database's exclusion constraints.
 pub async fn insert_booked(
     conn: &mut AsyncPgConnection,
     caller: &Caller,
     new: NewSession,
     needs: &Needs,
     booked: Booked,
+    audit: Option<NewAuditEvent>,
     now: DateTime<Utc>,
 ) -> Result<(model::Session, Vec<Allocated>), AppError> {
-    let row = model::insert(conn, new, now).await?;
+    let mut entry = history(caller, new.id, "booked", None, SessionStatus::Scheduled);
+    entry.new_starts_at = Some(new.starts_at);
+    let event = events::rows(now, [booked_event(&new, booked)])?;
+    let shared = &*conn;
+    let audited = async move {
+        match audit {
+            Some(audit) => audit_events::append(shared, audit).await,
+            None => Ok(()),
+        }
+    };
+    let (row, (), (), ()) = futures_util::future::try_join4(
+        model::insert(shared, new, now),
+        model::add_event(shared, entry),
+        crate::models::events::append(shared, event),
+        audited,
+    )
+    .await?;
     let held = Span {
         start: row.starts_at,
         end: row.held_until,
     };
     let resources = allocate::allocate(conn, Owner::Session(row.id), needs, held, now).await?;
-    let mut entry = history(caller, row.id, "booked", None, SessionStatus::Scheduled);
-    entry.new_starts_at = Some(row.starts_at);
-    model::add_event(conn, entry).await?;
-    let mut event = session_event(EventType::SessionBooked, &row, None);
-    if let (Booked::WithCourse, EventData::Session(data)) = (booked, &mut event.data) {
-        data.course_booking = Some(true);
-    }
-    events::record(conn, now, [event]).await?;
     Ok((row, resources))
 }
 
