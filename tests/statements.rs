@@ -27,7 +27,7 @@ async fn a_hand_written_statement_is_prepared_once_per_connection() {
     };
     let provider = uuid::Uuid::now_v7();
     for _ in 0..5 {
-        prolo_scheduler::models::calendars::busy(&mut conn, &[provider], window, &[], now)
+        prolo_scheduler::models::calendars::busy(&conn, &[provider], window, &[], now)
             .await
             .unwrap();
     }

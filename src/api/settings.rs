@@ -217,8 +217,8 @@ pub async fn get_settings(
     _caller: AnyKey,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.conn().await?;
-    let row = model::get(&mut conn).await?;
+    let conn = state.conn().await?;
+    let row = model::get(&conn).await?;
     let version = row.version;
     Ok(ok_tagged(&ClinicSettings::from(row), version))
 }

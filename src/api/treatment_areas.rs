@@ -339,7 +339,7 @@ pub async fn get_treatment_area(
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.conn().await?;
     let row = match Uuid::try_parse(&id) {
-        Ok(uuid) => model::find(&mut conn, uuid).await?,
+        Ok(uuid) => model::find(&conn, uuid).await?,
         Err(_) => model::find_by_slug(&mut conn, &id).await?,
     }
     .ok_or(AppError::NotFound("treatment area"))?;

@@ -173,33 +173,45 @@ pub async fn calendars_within(
             format!("the range may span at most {max_days} days"),
         ));
     }
-    let area = treatment_areas::find(conn, query.treatment_area_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::rule(
-                "treatment_area_id",
-                "names a treatment area that does not exist",
-            )
-        })?;
+    // Two flights, each pipelined on the one connection: what the query names (the area, the
+    // settings, the eligible providers at their locations), then their calendars.
+    let (area, settings, pairs) = futures_util::future::try_join3(
+        treatment_areas::find(conn, query.treatment_area_id),
+        settings::get(conn),
+        providers::eligible(
+            conn,
+            query.treatment_area_id,
+            query.provider_id,
+            query.location_id,
+        ),
+    )
+    .await?;
+    let area = area.ok_or_else(|| {
+        AppError::rule(
+            "treatment_area_id",
+            "names a treatment area that does not exist",
+        )
+    })?;
     if area.archived_at.is_some() {
         return Err(AppError::Problem(
             ProblemType::InactiveRecord,
             "the treatment area is archived".into(),
         ));
     }
-    let settings = settings::get(conn).await?;
-    let pairs = providers::eligible(conn, area.id, query.provider_id, query.location_id).await?;
     let provider_ids: Vec<Uuid> = pairs.iter().map(|(provider, _)| *provider).collect();
     let location_ids: Vec<Uuid> = pairs.iter().map(|(_, location)| *location).collect();
-    let zones = locations::time_zones(conn, &location_ids).await?;
-    let hours = working_hours::for_providers(conn, &provider_ids).await?;
     // Wide enough for every time zone on earth around the local dates.
     let window = Span {
         start: midnight(query.from) - Duration::days(1),
         end: midnight(query.to) + Duration::days(2),
     };
-    let busy = calendars::busy(conn, &provider_ids, window, &[], now).await?;
-    let pools = pools_by_location(conn, &area, query.kind, &location_ids, window, now).await?;
+    let (zones, hours, busy, pools) = futures_util::future::try_join4(
+        locations::time_zones(conn, &location_ids),
+        working_hours::for_providers(conn, &provider_ids),
+        calendars::busy(conn, &provider_ids, window, &[], now),
+        pools_by_location(conn, &area, query.kind, &location_ids, window, now),
+    )
+    .await?;
     let mut busy_by_provider: HashMap<Uuid, Vec<Span>> = HashMap::new();
     for (provider, span) in busy {
         busy_by_provider.entry(provider).or_default().push(span);
@@ -246,13 +258,13 @@ pub async fn calendars_within(
 /// The pools of the resources a session of `kind` in `area` needs at each of `locations`,
 /// busy as of `now` within `window`: one query however many resources there are.
 async fn pools_by_location(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     area: &treatment_areas::TreatmentArea,
     kind: SessionKind,
     locations: &[Uuid],
     window: Span,
     now: DateTime<Utc>,
-) -> Result<HashMap<Uuid, Arc<Pools>>, AppError> {
+) -> diesel::QueryResult<HashMap<Uuid, Arc<Pools>>> {
     let requirements = area.requirements();
     let needs = requirements.of(kind);
     let mut pools = HashMap::new();

@@ -273,7 +273,7 @@ struct BusyRow {
 /// whatever the number of resources, each resource's rows found through the exclusion
 /// constraint's index (measured cheaper to plan and run here than a btree on the start).
 pub async fn busy(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     locations: &[Uuid],
     tags: &[String],
     window: Span,
@@ -304,7 +304,7 @@ pub async fn busy(
     .bind::<Timestamptz, _>(window.end)
     .bind::<Timestamptz, _>(now)
     .bind::<Array<SqlUuid>, _>(except)
-    .load(conn)
+    .load(&mut conn)
     .await?;
     let mut out: Vec<(Uuid, Busy)> = Vec::new();
     for row in rows {

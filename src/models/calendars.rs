@@ -26,7 +26,7 @@ struct BusyRow {
 /// their buffers (but for `except`), holds still live, and time off; one query, served by the
 /// sessions' exclusion index and the holds' and time-off indexes.
 pub async fn busy(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     providers: &[Uuid],
     window: Span,
     except: &[Uuid],
@@ -49,7 +49,7 @@ pub async fn busy(
     .bind::<Timestamptz, _>(window.end)
     .bind::<Array<SqlUuid>, _>(except)
     .bind::<Timestamptz, _>(now)
-    .load(conn)
+    .load(&mut conn)
     .await?;
     Ok(rows
         .into_iter()
@@ -237,9 +237,13 @@ pub async fn booking_facts(
 }
 
 /// Takes, until the transaction ends, the calendars of these providers and patients, always in
-/// the same order. Bookings touching one calendar then queue instead of deadlocking inside the
-/// exclusion constraints; the constraints still decide who wins.
+/// the same order: what a course plan (several sessions placed on one reading of the
+/// calendars) and a hold take, so that those queue instead of deadlocking inside the
+/// exclusion constraints; the constraints still decide who wins. No ids, no statement.
 pub async fn lock_calendars(mut conn: &AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();

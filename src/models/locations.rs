@@ -80,13 +80,13 @@ pub async fn list(
 
 /// The time zones of `ids`, by location id.
 pub async fn time_zones(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     ids: &[Uuid],
 ) -> QueryResult<std::collections::HashMap<Uuid, chrono_tz::Tz>> {
     let rows: Vec<(Uuid, String)> = locations::table
         .filter(locations::id.eq_any(ids))
         .select((locations::id, locations::time_zone))
-        .load(conn)
+        .load(&mut conn)
         .await?;
     Ok(rows
         .into_iter()

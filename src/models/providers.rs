@@ -252,7 +252,7 @@ pub async fn with_links(
 /// Active (provider, location) pairs where the provider treats `treatment_area_id` at an active
 /// location, optionally narrowed to one provider and/or location.
 pub async fn eligible(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     treatment_area_id: Uuid,
     provider_id: Option<Uuid>,
     location_id: Option<Uuid>,
@@ -281,7 +281,7 @@ pub async fn eligible(
     if let Some(id) = location_id {
         query = query.filter(provider_locations::location_id.eq(id));
     }
-    query.load(conn).await
+    query.load(&mut conn).await
 }
 
 super::versioned::versioned!(

@@ -68,10 +68,10 @@ pub struct SettingsChanges {
     pub waitlist_debounce_minutes: Option<i32>,
 }
 
-pub async fn get(conn: &mut AsyncPgConnection) -> QueryResult<ClinicSettings> {
+pub async fn get(mut conn: &AsyncPgConnection) -> QueryResult<ClinicSettings> {
     clinic_settings::table
         .select(ClinicSettings::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
 }
 

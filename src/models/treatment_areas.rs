@@ -89,11 +89,11 @@ pub async fn insert(
         .await
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<TreatmentArea>> {
+pub async fn find(mut conn: &AsyncPgConnection, id: Uuid) -> QueryResult<Option<TreatmentArea>> {
     treatment_areas::table
         .find(id)
         .select(TreatmentArea::as_select())
-        .first(conn)
+        .first(&mut conn)
         .await
         .optional()
 }

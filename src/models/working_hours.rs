@@ -76,12 +76,12 @@ pub async fn replace(
 
 /// The patterns of several providers at once.
 pub async fn for_providers(
-    conn: &mut AsyncPgConnection,
+    mut conn: &AsyncPgConnection,
     provider_ids: &[Uuid],
 ) -> QueryResult<Vec<WorkingHours>> {
     working_hours::table
         .filter(working_hours::provider_id.eq_any(provider_ids))
         .select(WorkingHours::as_select())
-        .load(conn)
+        .load(&mut conn)
         .await
 }

@@ -14,7 +14,7 @@ use crate::domain::sessions::SessionStatus;
 use crate::domain::slots::Span;
 use crate::error::{AppError, ProblemType};
 use crate::models::sessions as model;
-use crate::models::{audit_events, manage_tokens};
+use crate::models::{audit_events, calendars, manage_tokens};
 
 /// A new time for a session.
 #[derive(Debug, Clone)]
@@ -46,6 +46,9 @@ pub async fn reschedule(
     if !status.may_reschedule() {
         return Err(invalid_transition(status, "rescheduled"));
     }
+    // A move may take the course's later sessions along: as a plan does, it takes the
+    // calendars first, so that racing moves queue instead of deadlocking.
+    calendars::lock_calendars(conn, &[current.provider_id, current.patient_id]).await?;
     let checked = calendar::check(
         conn,
         Parties::of(&current),

@@ -5,6 +5,7 @@
 
 mod http;
 mod load;
+mod minimal;
 mod replay;
 mod report;
 mod seed;
@@ -306,15 +307,15 @@ fn pgbench(bin_dir: &std::path::Path) -> PathBuf {
 }
 
 /// The statements of the first of `candidates` the service accepts (a random slot may have
-/// been taken meanwhile).
-async fn capture_first_accepted(
+/// been taken meanwhile), and that call.
+async fn capture_first_accepted<'c>(
     conn: &mut AsyncPgConnection,
     log: &std::path::Path,
     own_pid: i32,
     service: &load::Service,
     key: &str,
-    candidates: &[load::Call],
-) -> Result<Vec<replay::Statement>, String> {
+    candidates: &'c [load::Call],
+) -> Result<(Vec<replay::Statement>, &'c load::Call), String> {
     let mut last = String::from("no candidate");
     for call in candidates {
         let from = replay::start_capture(conn, log).await?;
@@ -328,7 +329,7 @@ async fn capture_first_accepted(
             http::call(service.addr, call.method, &call.path, key, body.as_ref())?;
         let statements = replay::stop_capture(conn, log, from, own_pid).await?;
         if (200..300).contains(&status) {
-            return Ok(statements);
+            return Ok((statements, call));
         }
         last = format!("{} {} answered {status}: {answer}", call.method, call.path);
     }
@@ -378,19 +379,29 @@ async fn replay_limit(
             "booking" => inputs.booking_captures(service.addr, key)?,
             _ => inputs.availability_captures(),
         };
-        let mut scripts = Vec::new();
+        let (mut scripts, mut minimal) = (Vec::new(), Vec::new());
         for (n, candidates) in calls.iter().enumerate() {
-            let statements =
+            let (statements, call) =
                 capture_first_accepted(conn, &log, own_pid, service, key, candidates).await?;
             let moving_from = Utc::now() + chrono::Duration::days(1);
-            let script = replay::script(&statements, shift, moving_from)?;
-            let path = scratch.join(format!("{name}-{n}.sql"));
-            std::fs::write(&path, script)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            scripts.push(path.canonicalize().map_err(|e| e.to_string())?);
+            let own = replay::script(&statements, shift, moving_from)?;
+            let least = match name {
+                "booking" => minimal::booking_script(call, shift)?,
+                _ => minimal::availability_script(call, shift)?,
+            };
+            scripts.push(write_script(scratch, &format!("{name}-{n}.sql"), own)?);
+            minimal.push(write_script(
+                scratch,
+                &format!("{name}-minimal-{n}.sql"),
+                least,
+            )?);
         }
-        sets.push((name, scripts));
+        sets.push((name.to_owned(), scripts));
+        sets.push((format!("{name}{}", report::MINIMAL), minimal));
     }
+    conn.batch_execute(minimal::BOOK_FUNCTION)
+        .await
+        .map_err(|e| format!("cannot install the minimal booking: {e}"))?;
     let (port, password) = cluster.credentials();
     let target = replay::Target {
         pgbench: pgbench(cluster.bin_dir()),
@@ -406,6 +417,16 @@ async fn replay_limit(
                 forget_replayed(conn).await?;
             }
             let result = replay::run(&target, name, scripts, concurrency, args.seconds, scratch)?;
+            if name.starts_with("booking") {
+                // Every replayed booking books (a refusal would be a cheaper transaction).
+                let booked = replayed_bookings(conn).await?;
+                if booked < result.transactions {
+                    return Err(format!(
+                        "{name}: {booked} sessions from {} transactions",
+                        result.transactions
+                    ));
+                }
+            }
             eprintln!(
                 "bench: sql {:<12} c={:<3} {:>8.0} tx/s   p50 {:>6.2} ms  p99 {:>6.2} ms  failed {}",
                 name,
@@ -421,6 +442,28 @@ async fn replay_limit(
     }
     forget_bookings_since(conn, since).await?;
     Ok(replayed)
+}
+
+fn write_script(dir: &std::path::Path, name: &str, script: String) -> Result<PathBuf, String> {
+    let path = dir.join(name);
+    std::fs::write(&path, script).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    path.canonicalize().map_err(|e| e.to_string())
+}
+
+/// How many sessions pgbench's bookings made (they lie years ahead).
+async fn replayed_bookings(conn: &mut AsyncPgConnection) -> Result<u64, String> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = diesel::sql_query(
+        "SELECT count(*) AS n FROM sessions WHERE starts_at > now() + interval '3 years'",
+    )
+    .get_result::<Count>(conn)
+    .await
+    .map_err(|e| format!("cannot count pgbench's bookings: {e}"))?;
+    Ok(count.n.max(0) as u64)
 }
 
 /// Removes pgbench's bookings, which lie years ahead (the API's own are removed by time).

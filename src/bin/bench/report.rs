@@ -9,6 +9,9 @@ use serde::Serialize;
 use crate::load::Measured;
 use crate::replay::Replayed;
 
+/// The suffix of a minimal-SQL replay's workload name (`booking-minimal`).
+pub const MINIMAL: &str = "-minimal";
+
 /// A point of the scale curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct CurvePoint {
@@ -97,32 +100,50 @@ impl Report {
             );
         }
         md.push_str(
-            "\n## Against the database's own limit\n\nThe SQL the service sent for one request, \
-             captured from PostgreSQL's statement log and replayed by pgbench (prepared, same \
-             concurrency, same database).\n\n\
-             | workload | conc. | API req/s | SQL tx/s | api / sql | API p99 ms | SQL p99 ms | SQL failed |\n\
-             | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+            "\n## Against the database's own limit\n\nThe SQL the service sent for one request \
+             (own SQL), captured from PostgreSQL's statement log, and the least SQL that does the \
+             same job with the same checks (minimal: one function call for a booking, one \
+             statement for a search), each replayed by pgbench (prepared, same concurrency, same \
+             database, same run).\n\n\
+             | workload | conc. | API req/s | own SQL tx/s | api / own-sql | minimal tx/s | api / minimal | API p99 ms | own SQL p99 ms | minimal p99 ms | SQL failed |\n\
+             | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
         );
-        for sql in &self.sql {
-            if let Some(api) = self
+        for sql in self.sql.iter().filter(|s| !s.workload.ends_with(MINIMAL)) {
+            let Some(api) = self
                 .api
                 .iter()
                 .find(|m| m.workload == sql.workload && m.concurrency == sql.concurrency)
-            {
-                let ratio = api.requests_per_second / sql.transactions_per_second.max(f64::EPSILON);
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
-                    sql.workload,
-                    sql.concurrency,
-                    api.requests_per_second,
-                    sql.transactions_per_second,
-                    ratio,
-                    api.p99_ms,
-                    sql.p99_ms,
-                    sql.failed
-                );
-            }
+            else {
+                continue;
+            };
+            let least = self.sql.iter().find(|m| {
+                m.workload == format!("{}{MINIMAL}", sql.workload)
+                    && m.concurrency == sql.concurrency
+            });
+            let ratio = |tps: f64| api.requests_per_second / tps.max(f64::EPSILON);
+            let (least_tps, least_ratio, least_p99, least_failed) = least.map_or(
+                ("–".to_owned(), "–".to_owned(), "–".to_owned(), 0),
+                |m| {
+                    (
+                        format!("{:.0}", m.transactions_per_second),
+                        format!("{:.2}", ratio(m.transactions_per_second)),
+                        format!("{:.2}", m.p99_ms),
+                        m.failed,
+                    )
+                },
+            );
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.0} | {:.0} | {:.2} | {least_tps} | {least_ratio} | {:.2} | {:.2} | {least_p99} | {} |",
+                sql.workload,
+                sql.concurrency,
+                api.requests_per_second,
+                sql.transactions_per_second,
+                ratio(sql.transactions_per_second),
+                api.p99_ms,
+                sql.p99_ms,
+                sql.failed + least_failed
+            );
         }
         md.push_str(
             "\n## Rooms and devices\n\nAvailability and booking without and with every assessment \
