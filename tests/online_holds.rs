@@ -299,3 +299,33 @@ async fn the_next_slots_come_in_order_after_the_instant_and_gzipped_on_request()
         .expect(200);
     assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
 }
+
+#[actix_web::test]
+async fn the_next_slots_are_found_weeks_ahead_when_the_weeks_before_are_taken() {
+    let app = TestApp::new().await;
+    let c = clinic(&app).await;
+    // Away from Tuesday to Friday three weeks later: the search reads three days, then six,
+    // twelve and twenty-four before it meets an open day.
+    let away = format!("/v1/providers/{}/time-off", c.provider);
+    app.post(
+        &away,
+        json!({"starts_at": "2027-01-05T00:00:00-07:00", "ends_at": "2027-01-30T00:00:00-07:00"}),
+    )
+    .await
+    .expect(201);
+    let path = format!(
+        "/v1/availability/next?treatment_area_id={}&kind=assessment&after=2027-01-05T00:00:00-07:00&limit=2",
+        c.area
+    );
+    let next = app.get(&path).await.expect(200).body;
+    let starts: Vec<&str> = next["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        ["2027-02-01T08:00:00-07:00", "2027-02-01T08:15:00-07:00"]
+    );
+}

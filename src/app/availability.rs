@@ -22,7 +22,9 @@ pub const MAX_DAYS: i64 = 62;
 pub const MAX_CALENDAR_DAYS: i64 = 92;
 /// The most slots one request for the next ones may ask for.
 pub const MAX_NEXT: usize = 20;
-/// Days searched at a time for the next slots.
+/// Days searched first for the next slots: usually enough, and a small read.
+const NEXT_FIRST_DAYS: i64 = 3;
+/// The most days searched at a time for the next slots (each search doubles, up to this).
 const NEXT_CHUNK_DAYS: i64 = 28;
 
 /// What slots to find.
@@ -102,7 +104,8 @@ pub struct NextQuery {
 }
 
 /// The first `limit` open slots starting at or after `after`, across the eligible providers,
-/// searched four weeks at a time up to the booking horizon.
+/// searched three days first, then twice as many each time (four weeks at most) up to the
+/// booking horizon: a busy calendar costs a few reads, an open one a small read.
 pub async fn next(
     conn: &mut AsyncPgConnection,
     query: &NextQuery,
@@ -119,8 +122,9 @@ pub async fn next(
     // A day early: a local date starts before its UTC date in zones west of Greenwich.
     let mut from = (query.after.max(now) - Duration::days(1)).date_naive();
     let mut found = Vec::new();
+    let mut days = NEXT_FIRST_DAYS;
     while found.len() < query.limit && midnight(from) <= latest {
-        let to = from + Duration::days(NEXT_CHUNK_DAYS - 1);
+        let to = from + Duration::days(days - 1);
         let chunk = SlotQuery {
             treatment_area_id: query.treatment_area_id,
             kind: query.kind,
@@ -136,6 +140,7 @@ pub async fn next(
                 .filter(|slot| slot.starts_at >= query.after),
         );
         from = to + Duration::days(1);
+        days = (days * 2).min(NEXT_CHUNK_DAYS);
     }
     found.sort_by_key(|slot| (slot.starts_at, slot.provider_id));
     found.dedup_by_key(|slot| (slot.starts_at, slot.provider_id, slot.location_id));

@@ -57,8 +57,8 @@ struct Args {
     /// A tiny clinic and one-second runs: checks that the benchmark works, measures nothing.
     #[arg(long)]
     smoke: bool,
-    /// Run only these workloads (availability, booking, reschedule, provider_week,
-    /// get_session, plan_course, waitlist); all when empty.
+    /// Run only these workloads (availability, days, next, booking, reschedule,
+    /// provider_week, get_session, plan_course, waitlist); all when empty.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }

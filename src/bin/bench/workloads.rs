@@ -232,6 +232,55 @@ impl Inputs {
         }
     }
 
+    /// The booking page's month: one random area's days over 31 days from anywhere in the
+    /// horizon, each with its open slots counted and its first.
+    pub fn days(&self) -> Workload {
+        let mut draw = Draw(7);
+        let calls = (0..CALLS)
+            .map(|_| {
+                let from = self.today + Duration::days(1 + draw.below(60) as i64);
+                Call {
+                    method: "GET",
+                    path: format!(
+                        "/v1/availability/days?treatment_area_id={}&kind=assessment&from={from}&to={}",
+                        draw.pick(&self.areas),
+                        from + Duration::days(30)
+                    ),
+                    body: None,
+                }
+            })
+            .collect();
+        Workload {
+            name: "days",
+            calls,
+            by_status: false,
+        }
+    }
+
+    /// The booking page's first offer: the next five open slots of one random area after a
+    /// random day of the horizon.
+    pub fn next(&self) -> Workload {
+        let mut draw = Draw(8);
+        let calls = (0..CALLS)
+            .map(|_| {
+                let after = self.today + Duration::days(draw.below(60) as i64);
+                Call {
+                    method: "GET",
+                    path: format!(
+                        "/v1/availability/next?treatment_area_id={}&kind=assessment&after={after}T00:00:00Z&limit=5",
+                        draw.pick(&self.areas)
+                    ),
+                    body: None,
+                }
+            })
+            .collect();
+        Workload {
+            name: "next",
+            calls,
+            by_status: false,
+        }
+    }
+
     /// Bookings of random open slots by random patients: some collide (409).
     pub fn booking(&self) -> Workload {
         let mut draw = Draw(2);
@@ -341,6 +390,8 @@ impl Inputs {
     pub fn all(&self) -> Vec<Workload> {
         vec![
             self.availability(),
+            self.days(),
+            self.next(),
             self.booking(),
             self.reschedule(),
             self.provider_week(),
