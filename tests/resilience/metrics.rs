@@ -14,27 +14,17 @@ use crate::support::TestApp;
 use crate::support::clinic::clinic;
 use crate::support::http::request;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The parser's Python, installed once per run.
 fn python() -> &'static PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let status = std::process::Command::new(root().join("tests/metrics/install"))
-            .status()
-            .expect("cannot run tests/metrics/install");
-        assert!(status.success(), "tests/metrics/install failed");
-        root().join("target/metrics-venv/bin/python")
-    })
+    crate::support::venv_python("metrics", &PYTHON)
 }
 
 /// Every sample of `exposition`, as prometheus_client parses it (it fails on a malformed one).
 fn parse(exposition: &str) -> Vec<Value> {
     use std::io::Write;
     let mut child = std::process::Command::new(python())
-        .arg(root().join("tests/metrics/parse.py"))
+        .arg(crate::support::root().join("tests/metrics/parse.py"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

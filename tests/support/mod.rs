@@ -98,6 +98,27 @@ async fn start_server() -> Server {
     }
 }
 
+/// The project's root, where `tests/` and `target/` are.
+pub fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python of the venv that `tests/<tool>/install` makes under `target/<tool>-venv`
+/// (a PyPI package a test talks to), installed once per run.
+pub fn venv_python(
+    tool: &str,
+    once: &'static std::sync::OnceLock<std::path::PathBuf>,
+) -> &'static std::path::PathBuf {
+    once.get_or_init(|| {
+        let install = root().join(format!("tests/{tool}/install"));
+        let status = std::process::Command::new(&install)
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", install.display()));
+        assert!(status.success(), "{} failed", install.display());
+        root().join(format!("target/{tool}-venv/bin/python"))
+    })
+}
+
 /// PostgreSQL's own log file, when the harness runs the server (not with TEST_DATABASE_URL).
 pub fn server_log() -> Option<&'static std::path::Path> {
     server().log.as_deref()

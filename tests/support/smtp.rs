@@ -14,20 +14,10 @@ use tokio::io::AsyncBufReadExt;
 
 use super::TestApp;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Installs aiosmtpd once per run (`tests/smtp/install`, a venv under target/).
 fn python() -> &'static PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let status = std::process::Command::new(root().join("tests/smtp/install"))
-            .status()
-            .expect("cannot run tests/smtp/install");
-        assert!(status.success(), "tests/smtp/install failed");
-        root().join("target/smtp-venv/bin/python")
-    })
+    crate::support::venv_python("smtp", &PYTHON)
 }
 
 /// One message the server accepted.
@@ -116,7 +106,7 @@ impl SmtpServer {
         command
             .arg("-W")
             .arg("ignore")
-            .arg(root().join("tests/smtp/server.py"))
+            .arg(crate::support::root().join("tests/smtp/server.py"))
             .arg("--spool")
             .arg(&spool)
             .stdin(Stdio::piped())

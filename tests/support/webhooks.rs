@@ -15,20 +15,10 @@ use tokio::io::AsyncBufReadExt;
 
 use super::TestApp;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Installs the reference verifier once per run (`tests/webhooks/install`).
 fn python() -> &'static PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let status = std::process::Command::new(root().join("tests/webhooks/install"))
-            .status()
-            .expect("cannot run tests/webhooks/install");
-        assert!(status.success(), "tests/webhooks/install failed");
-        root().join("target/webhooks-venv/bin/python")
-    })
+    crate::support::venv_python("webhooks", &PYTHON)
 }
 
 /// One request the receiver got.
@@ -70,7 +60,7 @@ impl Receiver {
         let _ = std::fs::remove_dir_all(&spool);
         std::fs::create_dir_all(&spool).unwrap();
         let mut child = tokio::process::Command::new(python())
-            .arg(root().join("tests/webhooks/receiver.py"))
+            .arg(crate::support::root().join("tests/webhooks/receiver.py"))
             .arg("--spool")
             .arg(&spool)
             .stdin(Stdio::piped())
