@@ -152,6 +152,21 @@ async fn measure(
     let inputs = workloads::Inputs::gather(&mut conn, service.addr, &secret).await?;
 
     let mut report = report::Report::new(args.patients, args.sessions, args.seconds);
+    // The largest of ten answers of each of the booking page's reads, plain and gzipped.
+    for workload in [inputs.availability(), inputs.days(), inputs.next()]
+        .into_iter()
+        .filter(|w| args.wants(w.name))
+    {
+        let mut largest = (0, 0);
+        for call in workload.calls.iter().take(10) {
+            largest = largest.max(http::answer_bytes(service.addr, &call.path, &secret)?);
+        }
+        report.answers.push(report::AnswerSize {
+            what: workload.name.to_owned(),
+            bytes: largest.0,
+            gzip_bytes: largest.1,
+        });
+    }
     let load = Load {
         service,
         key: &secret,

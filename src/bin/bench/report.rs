@@ -35,6 +35,16 @@ pub struct Report {
     pub resources: Vec<Measured>,
     /// From a cancellation to its waitlist offers sent.
     pub waitlist: Option<crate::waitlist::Waitlist>,
+    /// The booking page's answers: bytes plain and gzipped.
+    pub answers: Vec<AnswerSize>,
+}
+
+/// The size of one answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerSize {
+    pub what: String,
+    pub bytes: usize,
+    pub gzip_bytes: usize,
 }
 
 impl Report {
@@ -51,6 +61,7 @@ impl Report {
             curve: Vec::new(),
             resources: Vec::new(),
             waitlist: None,
+            answers: Vec::new(),
         }
     }
 
@@ -210,6 +221,22 @@ impl Report {
                 w.p99_ms,
                 w.max_ms
             );
+        }
+        if !self.answers.is_empty() {
+            md.push_str(
+                "\n## Answer sizes\n\nOne answer each, as sent plainly and gzipped (the client asked for it).\n\n\
+                 | answer | bytes | gzip bytes | gzip KB |\n| --- | --- | --- | --- |\n",
+            );
+            for a in &self.answers {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {:.1} |",
+                    a.what,
+                    a.bytes,
+                    a.gzip_bytes,
+                    a.gzip_bytes as f64 / 1024.0
+                );
+            }
         }
         md.push_str(
             "\n## Scale curve\n\n| past sessions | workload | conc. | req/s | p50 ms | p99 ms | errors |\n\
