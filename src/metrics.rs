@@ -11,6 +11,7 @@ use prometheus::{
 };
 
 use crate::db::DbPool;
+use crate::db::standby::StandbyHealth;
 use crate::models::queues::Backlog;
 
 /// Request latency buckets, in seconds: the booking page's reads live in the first few.
@@ -34,6 +35,9 @@ pub struct Metrics {
     consumer_behind: IntGaugeVec,
     consumer_lag: GaugeVec,
     scrape_ok: Gauge,
+    reads: IntCounterVec,
+    standby_usable: IntGauge,
+    standby_lag: Gauge,
     pools: Mutex<Vec<deadpool::managed::WeakPool<DbManager>>>,
 }
 
@@ -116,6 +120,24 @@ impl Metrics {
             "queues_scrape_ok",
             "1 when the queues could be read for this scrape, 0 when the database did not answer",
         )?;
+        let reads = IntCounterVec::new(
+            Opts::new(
+                "reads_total",
+                "Reads that may go to the standby, by the database they went to",
+            ),
+            &["database"],
+        )?;
+        let standby_usable = IntGauge::new(
+            "standby_usable",
+            "1 while reads go to the standby, 0 while it lags too far or does not answer",
+        )?;
+        let standby_lag = Gauge::new(
+            "standby_lag_seconds",
+            "How long the primary has had what the standby has not replayed yet",
+        )?;
+        registry.register(Box::new(reads.clone()))?;
+        registry.register(Box::new(standby_usable.clone()))?;
+        registry.register(Box::new(standby_lag.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_wait.clone()))?;
@@ -140,6 +162,9 @@ impl Metrics {
             consumer_behind,
             consumer_lag,
             scrape_ok,
+            reads,
+            standby_usable,
+            standby_lag,
             pools: Mutex::default(),
         })
     }
@@ -154,6 +179,17 @@ impl Metrics {
     /// Notes how long a connection took to get.
     pub fn waited_for_connection(&self, waited: Duration) {
         self.pool_wait.observe(waited.as_secs_f64());
+    }
+
+    /// Counts a read that could have gone to the standby where it went (`standby` or `primary`).
+    pub fn read_on(&self, database: &str) {
+        self.reads.with_label_values(&[database]).inc();
+    }
+
+    /// Sets the standby gauges from what its watcher last found.
+    pub fn read_standby(&self, health: &StandbyHealth) {
+        self.standby_usable.set(i64::from(health.usable()));
+        self.standby_lag.set(health.lag().as_secs_f64());
     }
 
     /// Counts one answer, with how long it took.

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::feeds;
+use crate::db::standby::Freshness;
 use crate::error::AppError;
 use crate::http::auth::{ClinicianKey, TokenHolder};
 use crate::http::problems::{AuthErrors, BadRequest, NotFound, PublicErrors, ServerErrors};
@@ -108,7 +109,7 @@ pub async fn calendar_feed(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let now = state.now();
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(Freshness::Bounded).await?;
     let ics = feeds::render(&mut conn, &state.outbox, &token, now).await?;
     drop(conn);
     let digest = Sha256::digest(ics.as_bytes());

@@ -140,13 +140,13 @@ pub async fn create_location(
 )]
 #[get("/locations")]
 pub async fn list_locations(
-    _caller: Public,
+    caller: Public,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(filter): Query<LocationFilter>,
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(caller.freshness()).await?;
     let rows = model::list(&mut conn, filter.active, request).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, Location::from)))
 }

@@ -179,7 +179,7 @@ pub async fn create_provider(
 )]
 #[get("/providers")]
 pub async fn list_providers(
-    _caller: Public,
+    caller: Public,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(query): Query<ProviderQuery>,
@@ -190,7 +190,7 @@ pub async fn list_providers(
         location_id: query.location_id,
         active: query.active,
     };
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(caller.freshness()).await?;
     let rows = model::list(&mut conn, filter, request).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |p| p.row.id, Provider::from)))
 }

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::catalog;
+use crate::db::standby::Freshness;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
 use crate::http::extract::{Json, Query};
@@ -167,7 +168,7 @@ pub async fn list_time_off(
     if !caller.sees_provider(*id) {
         return Err(AppError::Concealed("provider"));
     }
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(Freshness::Current).await?;
     providers::find(&mut conn, *id)
         .await?
         .ok_or(AppError::NotFound("provider"))?;

@@ -305,13 +305,13 @@ pub async fn create_treatment_area(
 )]
 #[get("/treatment-areas")]
 pub async fn list_treatment_areas(
-    _caller: Public,
+    caller: Public,
     state: web::Data<AppState>,
     Query(page): Query<PageQuery>,
     Query(filter): Query<TreatmentAreaFilter>,
 ) -> Result<HttpResponse, AppError> {
     let request = page.request()?;
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(caller.freshness()).await?;
     let rows = model::list(&mut conn, filter.active, request).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(
         rows,

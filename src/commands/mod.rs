@@ -12,6 +12,7 @@ use crate::app::notifications::Outbox;
 use crate::app::webhooks::endpoints::UrlPolicy;
 use crate::cli::{ApiKeyAction, ApiKeysArgs, PurgeAuditArgs, PurgeEventsArgs, PurgeInquiriesArgs};
 use crate::config::{DatabaseArgs, ServeArgs};
+use crate::db::standby::Standby;
 use crate::db::{self, embedded::LocalCluster};
 use crate::domain::access::{Role, hash_key, shown_prefix};
 use crate::http::state::AppState;
@@ -293,6 +294,11 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
             Duration::from_millis(args.waitlist.waitlist_poll_ms),
         ));
     }
+    let read_url = args.read_database_url.clone();
+    if let Some(read_url) = &read_url {
+        let standby = watch_standby(args, &state, read_url)?;
+        state = state.with_standby(standby);
+    }
     if let Some(bind) = args.metrics_bind {
         crate::http::metrics::serve(state.clone(), bind)?;
     }
@@ -311,7 +317,12 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     let shared_for_flush = state.clone();
     let server = actix_web::HttpServer::new(move || {
         let pool = db::pool(&url, per_worker).expect("the pool was built once before");
-        crate::app(state.with_pool(pool), cors_origins.clone())
+        let mut worker = state.with_pool(pool);
+        if let (Some(standby), Some(read_url)) = (&state.standby, &read_url) {
+            let pool = db::pool(read_url, per_worker).expect("the pool was built once before");
+            worker = worker.with_standby(standby.with_pool(pool));
+        }
+        crate::app(worker, cors_origins.clone())
     })
     .workers(workers)
     .shutdown_timeout(args.shutdown_timeout_secs)
@@ -338,6 +349,24 @@ async fn run_server(args: &ServeArgs, url: &str, embedded: bool) -> Result<(), S
     .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The standby at `read_url`, watched from now on by a task of this runtime.
+fn watch_standby(args: &ServeArgs, state: &AppState, read_url: &str) -> Result<Standby, String> {
+    let pool = db::pool(read_url, args.pool_options())?;
+    let health = std::sync::Arc::new(db::standby::StandbyHealth::default());
+    let max_lag = Duration::from_millis(args.read_max_lag_ms);
+    tokio::spawn(db::standby::watch(
+        state.pool.clone(),
+        pool.clone(),
+        health.clone(),
+        max_lag,
+    ));
+    tracing::info!(
+        max_lag_ms = args.read_max_lag_ms,
+        "reads that allow it go to the standby"
+    );
+    Ok(Standby::new(pool, health))
 }
 
 /// On SIGTERM: readiness turns 503 while requests are still served for `drain`, then the

@@ -192,6 +192,15 @@ pub struct WebhookArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// A streaming standby of the database (`pg_basebackup -R`) for the reads that allow it:
+    /// availability, catalog lists, schedules, plans, calendar feeds. Unset: all on the primary.
+    #[arg(long, env = "PROLO_READ_DATABASE_URL", hide_env_values = true)]
+    pub read_database_url: Option<String>,
+    /// Milliseconds the standby may lag before reads go to the primary. The public booking page
+    /// reads up to this far behind; a key's reads are never behind its writes.
+    #[arg(long, env = "PROLO_READ_MAX_LAG_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub read_max_lag_ms: u64,
     /// Listen address.
     #[arg(long, env = "PROLO_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,

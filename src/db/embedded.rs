@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
+mod standby;
+
 /// Why the local cluster could not be started or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -284,8 +286,19 @@ impl LocalCluster {
 
     /// Runs one of the server's tools as the server's account.
     async fn run(&self, tool: &str, args: &[&str]) -> Result<Output, ClusterError> {
+        self.run_with(tool, args, &[]).await
+    }
+
+    /// [`Self::run`] with `env` set for the tool.
+    async fn run_with(
+        &self,
+        tool: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Output, ClusterError> {
         let mut command = Command::new(self.bin_dir.join(tool));
         command.args(args).current_dir("/").kill_on_drop(true);
+        command.envs(env.iter().copied());
         if let Some(account) = self.account {
             command.uid(account.uid).gid(account.gid);
         }
@@ -350,6 +363,14 @@ fn find_bin_dir() -> Option<PathBuf> {
         .chain(from_pg_config)
         .chain(packaged)
         .find(|dir| has_tools(dir))
+        // Links on PATH (`/usr/local/bin/initdb`) lead to the installation, with its other tools.
+        .map(|dir| {
+            fs::canonicalize(dir.join("postgres"))
+                .ok()
+                .and_then(|real| real.parent().map(Path::to_path_buf))
+                .filter(|real| has_tools(real))
+                .unwrap_or(dir)
+        })
 }
 
 fn unprivileged_account() -> Option<Account> {

@@ -1,6 +1,7 @@
 //! The database: connection pool, embedded migrations, readiness, and the local cluster.
 
 pub mod embedded;
+pub mod standby;
 
 use diesel::prelude::*;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::app::caller::Caller;
 use crate::app::inquiries::intake::Sender;
+use crate::db::standby::Freshness;
 use crate::domain::access::{Role, hash_key};
 use crate::error::AppError;
 use crate::http::rate_limit::RateLimiter;
@@ -248,6 +249,17 @@ role_extractor!(
 /// No key needed; a key that is sent must still be valid. Limited per client IP.
 #[derive(Debug, Clone)]
 pub struct Public(pub Option<Caller>);
+
+impl Public {
+    /// How fresh the caller's reads must be: a key sees its own writes; the public pages may
+    /// lag a moment behind.
+    pub fn freshness(&self) -> Freshness {
+        match self.0 {
+            Some(_) => Freshness::Current,
+            None => Freshness::Bounded,
+        }
+    }
+}
 
 impl FromRequest for Public {
     type Error = AppError;

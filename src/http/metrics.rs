@@ -42,6 +42,9 @@ pub async fn track(
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let metrics = &state.metrics;
     metrics.read_pools();
+    if let Some(standby) = &state.standby {
+        metrics.read_standby(standby.health());
+    }
     let backlog = read_backlog(&state).await;
     if let Err(error) = &backlog {
         tracing::warn!(%error, "metrics: the queues could not be read");

@@ -7,6 +7,7 @@ use crate::app::notifications::Outbox;
 use crate::app::webhooks::endpoints::UrlPolicy;
 use crate::clock::{Clock, SystemClock};
 use crate::config::RateLimits;
+use crate::db::standby::{Freshness, Standby};
 use crate::db::{DbConn, DbPool};
 use crate::domain::notifications::Letter;
 use crate::error::AppError;
@@ -22,6 +23,8 @@ use crate::metrics::Metrics;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// Where reads that allow it go, when `PROLO_READ_DATABASE_URL` names a standby.
+    pub standby: Option<Standby>,
     /// The newest migration compiled into this binary.
     pub migration_version: String,
     pub public_limiter: Arc<RateLimiter>,
@@ -63,6 +66,7 @@ impl AppState {
         metrics.watch_pool(&pool);
         Self {
             pool,
+            standby: None,
             metrics,
             migration_version: crate::db::latest_migration_version(),
             public_limiter: Arc::new(RateLimiter::per_minute(limits.public_per_minute)),
@@ -108,6 +112,12 @@ impl AppState {
             pool,
             ..self.clone()
         }
+    }
+
+    /// The same state sending the reads that allow it to `standby`.
+    pub fn with_standby(mut self, standby: Standby) -> Self {
+        self.standby = Some(standby);
+        self
     }
 
     /// The same state believing the forwarding headers of `proxies`.
@@ -165,5 +175,20 @@ impl AppState {
         let conn = self.pool.get().await;
         self.metrics.waited_for_connection(asked.elapsed());
         Ok(conn?)
+    }
+
+    /// A connection for a read that needs nothing written: on the standby when there is one
+    /// and it is fresh enough for `freshness`, else on the primary.
+    pub async fn read_conn(&self, freshness: Freshness) -> Result<DbConn, AppError> {
+        if let Some(standby) = &self.standby {
+            let asked = std::time::Instant::now();
+            if let Some(conn) = standby.checkout(&self.pool, freshness).await {
+                self.metrics.waited_for_connection(asked.elapsed());
+                self.metrics.read_on("standby");
+                return Ok(conn);
+            }
+            self.metrics.read_on("primary");
+        }
+        self.conn().await
     }
 }

@@ -20,6 +20,7 @@ mod proxies;
 mod replica;
 mod replicas;
 mod shutdown;
+mod standby;
 mod waitlist;
 mod webhooks;
 

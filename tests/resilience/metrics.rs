@@ -21,7 +21,7 @@ fn python() -> &'static PathBuf {
 }
 
 /// Every sample of `exposition`, as prometheus_client parses it (it fails on a malformed one).
-fn parse(exposition: &str) -> Vec<Value> {
+pub fn parse(exposition: &str) -> Vec<Value> {
     use std::io::Write;
     let mut child = std::process::Command::new(python())
         .arg(crate::support::root().join("tests/metrics/parse.py"))
@@ -46,7 +46,7 @@ fn parse(exposition: &str) -> Vec<Value> {
 }
 
 /// The value of the sample `name` whose labels include `labels`.
-fn value(samples: &[Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub fn value(samples: &[Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     samples
         .iter()
         .find(|s| {
@@ -59,7 +59,7 @@ fn value(samples: &[Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> 
 }
 
 /// Where the process said it serves its metrics.
-fn metrics_addr(replica: &Replica) -> SocketAddr {
+pub fn metrics_addr(replica: &Replica) -> SocketAddr {
     replica
         .log()
         .iter()

@@ -79,7 +79,7 @@ pub struct AvailableDays {
     wrap = "actix_web::middleware::Compress::default()"
 )]
 pub async fn availability_days(
-    _caller: Public,
+    caller: Public,
     state: web::Data<AppState>,
     Query(query): Query<DaysQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -91,7 +91,7 @@ pub async fn availability_days(
         provider_id: query.provider_id,
         location_id: query.location_id,
     };
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(caller.freshness()).await?;
     let calendars =
         availability::calendars_within(&mut conn, &query, state.now(), MAX_CALENDAR_DAYS).await?;
     drop(conn);
@@ -155,7 +155,7 @@ fn default_limit() -> usize {
     wrap = "actix_web::middleware::Compress::default()"
 )]
 pub async fn next_availability(
-    _caller: Public,
+    caller: Public,
     state: web::Data<AppState>,
     Query(query): Query<NextSlotsQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -167,7 +167,7 @@ pub async fn next_availability(
         provider_id: query.provider_id,
         location_id: query.location_id,
     };
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(caller.freshness()).await?;
     let slots = availability::next(&mut conn, &query, state.now()).await?;
     drop(conn);
     let slots = slots.into_iter().map(Slot::of).collect();

@@ -176,7 +176,7 @@ fn write_instant(out: &mut Vec<u8>, instant: DateTime<FixedOffset>) {
 )]
 #[get("/availability", wrap = "actix_web::middleware::Compress::default()")]
 pub async fn find_availability(
-    _caller: Public,
+    caller: Public,
     state: web::Data<AppState>,
     Query(query): Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -188,7 +188,7 @@ pub async fn find_availability(
         provider_id: query.provider_id,
         location_id: query.location_id,
     };
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(caller.freshness()).await?;
     let calendars = availability::calendars(&mut conn, &query, state.now()).await?;
     // The connection goes back to the pool before the slots are computed.
     drop(conn);

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use super::{Course, CoursePlan, CreateCourse, PlanCourse, course_plan};
 use crate::app::courses::create as app;
 use crate::app::courses::plan::propose;
+use crate::db::standby::Freshness;
 use crate::error::AppError;
 use crate::http::auth::StaffKey;
 use crate::http::extract::Json;
@@ -36,7 +37,7 @@ pub async fn plan_course(
     Json(body): Json<PlanCourse>,
 ) -> Result<HttpResponse, AppError> {
     let request = body.request()?;
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(Freshness::Current).await?;
     let planned = propose(&mut conn, &request, state.now()).await?;
     Ok(HttpResponse::Ok().json(course_plan(&planned, body.location_id)))
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::api::time_off::SpanQuery;
 use crate::app::{calendar, resources};
+use crate::db::standby::Freshness;
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
 use crate::http::extract::{Json, Query};
@@ -145,7 +146,7 @@ pub async fn list_downtime(
     {
         return Err(AppError::rule("to", "must be later than from"));
     }
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(Freshness::Current).await?;
     let zone = resource_zone(&mut conn, *id).await?;
     let rows = model::downtime(&mut conn, *id, range.from, range.to, request).await?;
     let page = Page::from_rows(rows, request, |row| row.id, |row| Downtime::new(row, zone));

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::app::resources;
+use crate::db::standby::Freshness;
 use crate::domain::resources::{MAX_NEEDS, Requirements, ResourceKind, is_tag};
 use crate::error::AppError;
 use crate::http::auth::{AdminKey, AnyKey};
@@ -287,7 +288,7 @@ pub async fn list_resources(
         tag: query.tag,
         active: query.active,
     };
-    let mut conn = state.conn().await?;
+    let mut conn = state.read_conn(Freshness::Current).await?;
     let rows = model::list(&mut conn, &filter, request).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, request, |row| row.id, Resource::from)))
 }

@@ -53,17 +53,47 @@ pub struct Service {
     pub addr: SocketAddr,
 }
 
+/// The fields of `/proc/<pid>/stat` after the command name (which may hold spaces): the parent
+/// is the 2nd, utime the 12th, stime the 13th, the waited-for children's the 14th and 15th.
+fn stat_fields(pid: u32) -> Vec<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after.split_whitespace().map(str::to_owned).collect()
+}
+
+/// CPU seconds (user + system) `pid` has used, with those of its exited children when asked.
+pub fn cpu_seconds(pid: u32, with_exited_children: bool) -> f64 {
+    let fields = stat_fields(pid);
+    let used: &[usize] = if with_exited_children {
+        &[11, 12, 13, 14]
+    } else {
+        &[11, 12]
+    };
+    let ticks: f64 = used
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<f64>().ok()))
+        .sum();
+    ticks / clock_ticks_per_second()
+}
+
+/// CPU seconds a PostgreSQL server has used: its postmaster, its live processes (backends,
+/// walsender, startup) and those that have exited.
+pub fn server_cpu_seconds(postmaster: u32) -> f64 {
+    let children = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            stat_fields(pid)
+                .get(1)
+                .is_some_and(|parent| *parent == postmaster.to_string())
+        });
+    cpu_seconds(postmaster, true) + children.map(|pid| cpu_seconds(pid, false)).sum::<f64>()
+}
+
 impl Service {
     fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
-        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: f64 = [11, 12]
-            .iter()
-            .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<f64>().ok()))
-            .sum();
-        ticks / clock_ticks_per_second()
+        cpu_seconds(self.pid, false)
     }
 
     /// Resets the peak-RSS mark, so the next reading is the peak of what follows.
@@ -243,16 +273,17 @@ pub fn start_service(
     url: &str,
     scratch: &std::path::Path,
     workers: bool,
+    env: &[(&str, &str)],
 ) -> Result<Running, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
         .port();
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-    let name = if workers {
-        "service-workers.log"
-    } else {
-        "service.log"
+    let name = match (workers, env.is_empty()) {
+        (true, _) => "service-workers.log",
+        (false, true) => "service.log",
+        (false, false) => "service-configured.log",
     };
     let log = std::fs::File::create(scratch.join(name))
         .map_err(|e| format!("cannot create the service log: {e}"))?;
@@ -274,6 +305,7 @@ pub fn start_service(
         .env("PROLO_RATE_LIMIT_PUBLIC", "0")
         .env("PROLO_RATE_LIMIT_KEY", "0")
         .env("PROLO_NO_WEBHOOKS", "true")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

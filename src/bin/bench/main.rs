@@ -9,6 +9,7 @@ mod minimal;
 mod replay;
 mod report;
 mod seed;
+mod standby;
 mod waitlist;
 mod workloads;
 
@@ -58,7 +59,8 @@ struct Args {
     #[arg(long)]
     smoke: bool,
     /// Run only these workloads (availability, days, next, booking, reschedule,
-    /// provider_week, get_session, plan_course, waitlist); all when empty.
+    /// provider_week, get_session, plan_course, standby, waitlist); all when empty. `standby`
+    /// measures the booking page's reads without and with a streaming standby.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -147,7 +149,7 @@ async fn measure(
     api_keys::insert(&mut conn, key)
         .await
         .map_err(|e| format!("cannot store the key: {e}"))?;
-    let running = load::start_service(&args.service, &url, scratch, false)?;
+    let running = load::start_service(&args.service, &url, scratch, false, &[])?;
     let service = &running.service;
     let inputs = workloads::Inputs::gather(&mut conn, service.addr, &secret).await?;
 
@@ -227,11 +229,15 @@ async fn measure(
         }
         seed::require_resources(&mut conn, false).await?;
     }
+    if args.wants("standby") {
+        report.standby =
+            standby::measure(args, cluster, &mut conn, &load, &inputs, database).await?;
+    }
     if args.wants("waitlist") {
         // Last: it cancels upcoming sessions. Its own service runs the workers.
         drop(running);
         waitlist::seed(&mut conn).await?;
-        let offering = load::start_service(&args.service, &url, scratch, true)?;
+        let offering = load::start_service(&args.service, &url, scratch, true, &[])?;
         report.waitlist = Some(waitlist::measure(&mut conn, &offering.service, &secret).await?);
     }
     report.write(&args.out)

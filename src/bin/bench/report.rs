@@ -37,6 +37,8 @@ pub struct Report {
     pub waitlist: Option<crate::waitlist::Waitlist>,
     /// The booking page's answers: bytes plain and gzipped.
     pub answers: Vec<AnswerSize>,
+    /// The booking page's reads without and with a streaming standby.
+    pub standby: Vec<crate::standby::StandbyRun>,
 }
 
 /// The size of one answer.
@@ -62,6 +64,7 @@ impl Report {
             resources: Vec::new(),
             waitlist: None,
             answers: Vec::new(),
+            standby: Vec::new(),
         }
     }
 
@@ -221,6 +224,32 @@ impl Report {
                 w.p99_ms,
                 w.max_ms
             );
+        }
+        if !self.standby.is_empty() {
+            md.push_str(
+                "\n## Reads on a standby\n\nThe booking page's reads through a service on the \
+                 primary alone, then through one sending them to a streaming standby on the same \
+                 machine (fenced: each read first asks the primary for its position), alternated. \
+                 CPU: milliseconds per request spent by each PostgreSQL server.\n\n\
+                 | workload | conc. | req/s without | req/s with | p99 ms without | p99 ms with | primary CPU ms without | primary CPU ms with | standby CPU ms with | errors with |\n\
+                 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+            );
+            for run in &self.standby {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.3} | {:.3} | {:.3} | {} |",
+                    run.without.workload,
+                    run.without.concurrency,
+                    run.without.requests_per_second,
+                    run.with.requests_per_second,
+                    run.without.p99_ms,
+                    run.with.p99_ms,
+                    run.primary_cpu_ms,
+                    run.primary_cpu_ms_with,
+                    run.standby_cpu_ms_with,
+                    run.with.errors
+                );
+            }
         }
         if !self.answers.is_empty() {
             md.push_str(
