@@ -92,10 +92,12 @@ fn unchunked_len(mut body: &[u8]) -> usize {
     total
 }
 
-/// Waits until the service answers `/readyz` with 200, for at most `tries` tenths of a second.
+/// Waits until the service answers `/healthz` with 200, for at most `tries` tenths of a second.
+/// It listens only once its migrations have run; liveness rather than readiness lets an older
+/// build (`--service`, a before figure) serve a schema migrated further than it knows.
 pub fn wait_ready(addr: SocketAddr, tries: u32) -> Result<(), String> {
     for _ in 0..tries {
-        if matches!(call(addr, "GET", "/readyz", "", None), Ok((200, _))) {
+        if matches!(call(addr, "GET", "/healthz", "", None), Ok((200, _))) {
             return Ok(());
         }
         std::thread::sleep(std::time::Duration::from_millis(100));

@@ -91,6 +91,15 @@ pub fn server_cpu_seconds(postmaster: u32) -> f64 {
     cpu_seconds(postmaster, true) + children.map(|pid| cpu_seconds(pid, false)).sum::<f64>()
 }
 
+/// The pid of the postmaster serving `pgdata`.
+pub fn postmaster(pgdata: &Path) -> Result<u32, String> {
+    let pid_file = pgdata.join("postmaster.pid");
+    std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|text| text.lines().next()?.trim().parse().ok())
+        .ok_or_else(|| format!("no server pid in {}", pid_file.display()))
+}
+
 impl Service {
     fn cpu_seconds(&self) -> f64 {
         cpu_seconds(self.pid, false)
@@ -138,7 +147,12 @@ pub fn run(
     service.reset_peak();
     let cpu_before = service.cpu_seconds();
     let output = Command::new("wrk")
-        .args(["-t", "2", "-c", &concurrency.to_string()])
+        .args([
+            "-t",
+            &concurrency.min(2).to_string(),
+            "-c",
+            &concurrency.to_string(),
+        ])
         .args(["-d", &format!("{seconds}s"), "--timeout", "10s", "-s"])
         .arg(&script)
         .arg(format!("http://{}", service.addr))

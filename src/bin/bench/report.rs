@@ -26,6 +26,8 @@ pub struct Report {
     pub machine: String,
     pub patients: u32,
     pub sessions: u32,
+    pub providers: u32,
+    pub locations: u32,
     pub seconds_per_run: u32,
     pub api: Vec<Measured>,
     pub sql: Vec<Replayed>,
@@ -39,6 +41,8 @@ pub struct Report {
     pub answers: Vec<AnswerSize>,
     /// The booking page's reads without and with a streaming standby.
     pub standby: Vec<crate::standby::StandbyRun>,
+    /// Where booking's and availability's time goes.
+    pub profile: Vec<crate::profile::Split>,
 }
 
 /// The size of one answer.
@@ -50,13 +54,20 @@ pub struct AnswerSize {
 }
 
 impl Report {
-    pub fn new(patients: u32, sessions: u32, seconds_per_run: u32) -> Self {
+    pub fn new(
+        scale: crate::seed::Scale,
+        patients: u32,
+        sessions: u32,
+        seconds_per_run: u32,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         Self {
             date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
             machine: format!("{cores} cores, {}", memory()),
             patients,
             sessions,
+            providers: scale.providers,
+            locations: scale.locations,
             seconds_per_run,
             api: Vec::new(),
             sql: Vec::new(),
@@ -65,6 +76,7 @@ impl Report {
             waitlist: None,
             answers: Vec::new(),
             standby: Vec::new(),
+            profile: Vec::new(),
         }
     }
 
@@ -85,9 +97,15 @@ impl Report {
 
     fn markdown(&self) -> String {
         let mut md = format!(
-            "# prolo-scheduler benchmark, {}\n\n{}; {} patients, {} past sessions; {} s per run; \
-             load from wrk on the same machine.\n\n",
-            self.date, self.machine, self.patients, self.sessions, self.seconds_per_run
+            "# prolo-scheduler benchmark, {}\n\n{}; {} providers at {} locations, {} patients, {} \
+             past sessions; {} s per run; load from wrk on the same machine.\n\n",
+            self.date,
+            self.machine,
+            self.providers,
+            self.locations,
+            self.patients,
+            self.sessions,
+            self.seconds_per_run
         );
         md.push_str(
             "## Workloads\n\n| workload | conc. | req/s | p50 ms | p99 ms | answers | errors | peak RSS MB | CPU s / 1k req |\n\
@@ -224,6 +242,31 @@ impl Report {
                 w.p99_ms,
                 w.max_ms
             );
+        }
+        if !self.profile.is_empty() {
+            md.push_str(
+                "\n## Where the time goes\n\nPer request: wall time (concurrency / throughput), \
+                 the service's CPU, PostgreSQL's CPU (all its processes), and at one client the \
+                 rest: the wire and wake-ups.\n\n\
+                 | workload | conc. | req/s | wall ms | service CPU ms | PostgreSQL CPU ms | rest ms |\n\
+                 | --- | --- | --- | --- | --- | --- | --- |\n",
+            );
+            for s in &self.profile {
+                let rest = match s.concurrency {
+                    1 => format!("{:.3}", s.rest_ms),
+                    _ => "–".to_owned(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.0} | {:.3} | {:.3} | {:.3} | {rest} |",
+                    s.workload,
+                    s.concurrency,
+                    s.requests_per_second,
+                    s.wall_ms,
+                    s.service_cpu_ms,
+                    s.postgres_cpu_ms
+                );
+            }
         }
         if !self.standby.is_empty() {
             md.push_str(

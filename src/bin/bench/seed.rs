@@ -3,24 +3,49 @@
 
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
-/// Providers in the benchmark clinic: the demo's two and 18 more.
-pub const PROVIDERS: u32 = 20;
+/// How big the clinic is: its providers (the demo's two among them) and locations (the demo's
+/// one among them).
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub providers: u32,
+    pub locations: u32,
+}
 
-/// The catalog around the demo clinic: two more locations in other zones, 18 more providers
-/// (six per location, each treating six of the ten areas, Monday to Friday 08:00–18:00), a week
-/// of time off each, and `patients` patients.
-pub async fn catalog(conn: &mut AsyncPgConnection, patients: u32) -> Result<(), String> {
-    let extra = PROVIDERS - 2;
+impl Scale {
+    /// One clinic: three locations, twenty providers.
+    pub const CLINIC: Scale = Scale {
+        providers: 20,
+        locations: 3,
+    };
+    /// A clinic group: ten locations, a hundred providers.
+    pub const GROUP: Scale = Scale {
+        providers: 100,
+        locations: 10,
+    };
+}
+
+/// The catalog around the demo clinic: more locations in other zones, more providers (spread
+/// evenly over the locations, each treating six of the ten areas, Monday to Friday
+/// 08:00–18:00), a week of time off each, and `patients` patients.
+pub async fn catalog(
+    conn: &mut AsyncPgConnection,
+    scale: Scale,
+    patients: u32,
+) -> Result<(), String> {
+    let extra = scale.providers - 2;
+    let (locations, more_locations) = (scale.locations, scale.locations - 1);
     let sql = format!(
-        "INSERT INTO locations (id, name, time_zone) VALUES
-           (gen_random_uuid(), 'Bench East', 'America/New_York'),
-           (gen_random_uuid(), 'Bench West', 'America/Los_Angeles');
+        "INSERT INTO locations (id, name, time_zone)
+           SELECT gen_random_uuid(), 'Bench ' || i,
+                  (ARRAY['America/New_York', 'America/Los_Angeles', 'America/Chicago',
+                         'America/Phoenix'])[1 + (i - 1) % 4]
+           FROM generate_series(1, {more_locations}) i;
          WITH l AS (SELECT id, row_number() OVER (ORDER BY name) - 1 AS n FROM locations),
               p AS (SELECT gen_random_uuid() AS id, i FROM generate_series(0, {extra} - 1) i),
               made AS (INSERT INTO providers (id, name, credentials)
                        SELECT id, 'Dr. Bench ' || i, 'MD' FROM p RETURNING id)
          INSERT INTO provider_locations (provider_id, location_id)
-           SELECT p.id, l.id FROM p JOIN l ON l.n = p.i % 3;
+           SELECT p.id, l.id FROM p JOIN l ON l.n = p.i % {locations};
          WITH p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM providers),
               a AS (SELECT id, row_number() OVER (ORDER BY slug) - 1 AS n FROM treatment_areas)
          INSERT INTO provider_treatment_areas (provider_id, treatment_area_id)
@@ -58,7 +83,13 @@ const NUMBERED: &str = "
 /// Adds past sessions numbered `from..to` (in the order of the slot grid, going back from
 /// yesterday): mostly completed, some cancelled (late ones too) and no-shows. None is active, so
 /// none holds a slot.
-pub async fn history(conn: &mut AsyncPgConnection, from: u32, to: u32) -> Result<(), String> {
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    scale: Scale,
+    from: u32,
+    to: u32,
+) -> Result<(), String> {
+    let providers = scale.providers;
     let sql = format!(
         "WITH {NUMBERED}
          INSERT INTO sessions (id, kind, patient_id, provider_id, location_id, treatment_area_id,
@@ -72,12 +103,12 @@ pub async fn history(conn: &mut AsyncPgConnection, from: u32, to: u32) -> Result
                 s.starts_at - interval '14 days', s.starts_at
          FROM generate_series({from}, {to} - 1) i
          CROSS JOIN counts
-         JOIN p ON p.n = i % {PROVIDERS}
+         JOIN p ON p.n = i % {providers}
          JOIN a ON a.n = ((i % 6) - p.n + 20) % 10
          JOIN pt ON pt.n = (i::bigint * 7919) % counts.patients
          CROSS JOIN LATERAL (SELECT
-             ((current_date - 1 - (i / {PROVIDERS} / 20)::int) + time '08:00'
-               + ((i / {PROVIDERS}) % 20) * interval '30 minutes') AT TIME ZONE p.time_zone AS starts_at,
+             ((current_date - 1 - (i / {providers} / 20)::int) + time '08:00'
+               + ((i / {providers}) % 20) * interval '30 minutes') AT TIME ZONE p.time_zone AS starts_at,
              (ARRAY['assessment', 'injection', 'injection', 'injection', 'follow_up'])[1 + i % 5] AS kind,
              CASE WHEN i % 20 < 16 THEN 'completed' WHEN i % 20 < 18 THEN 'cancelled' ELSE 'no_show' END
                AS status) s;"
@@ -89,7 +120,8 @@ pub async fn history(conn: &mut AsyncPgConnection, from: u32, to: u32) -> Result
 
 /// Books four of every ten half-hour slots of the next 90 days' working hours: the calendar that
 /// availability and bookings work against, the same at every scale.
-pub async fn upcoming(conn: &mut AsyncPgConnection) -> Result<(), String> {
+pub async fn upcoming(conn: &mut AsyncPgConnection, scale: Scale) -> Result<(), String> {
+    let providers = scale.providers;
     let sql = format!(
         "WITH {NUMBERED}
          INSERT INTO sessions (id, kind, patient_id, provider_id, location_id, treatment_area_id,
@@ -97,16 +129,16 @@ pub async fn upcoming(conn: &mut AsyncPgConnection) -> Result<(), String> {
          SELECT gen_random_uuid(), 'assessment', pt.id, p.id, p.location_id, a.id,
                 s.starts_at, s.starts_at + interval '30 minutes', s.starts_at + interval '30 minutes',
                 CASE WHEN g.i % 2 = 0 THEN 'scheduled' ELSE 'confirmed' END
-         FROM (SELECT i FROM generate_series(0, 90 * 20 * {PROVIDERS} - 1) i
+         FROM (SELECT i FROM generate_series(0, 90 * 20 * {providers} - 1) i
                WHERE hashint4(i) % 10 BETWEEN 0 AND 3) g
          CROSS JOIN counts
-         JOIN p ON p.n = g.i % {PROVIDERS}
+         JOIN p ON p.n = g.i % {providers}
          JOIN a ON a.n = ((g.i % 6) - p.n + 20) % 10
          JOIN pt ON pt.n = (g.i::bigint * 104729) % counts.patients
          CROSS JOIN LATERAL (SELECT
-             ((current_date + 2 + (g.i / {PROVIDERS} / 20)::int) + time '08:00'
-               + ((g.i / {PROVIDERS}) % 20) * interval '30 minutes') AT TIME ZONE p.time_zone AS starts_at) s
-         WHERE extract(isodow FROM current_date + 2 + (g.i / {PROVIDERS} / 20)::int) <= 5
+             ((current_date + 2 + (g.i / {providers} / 20)::int) + time '08:00'
+               + ((g.i / {providers}) % 20) * interval '30 minutes') AT TIME ZONE p.time_zone AS starts_at) s
+         WHERE extract(isodow FROM current_date + 2 + (g.i / {providers} / 20)::int) <= 5
            AND NOT EXISTS (SELECT 1 FROM time_off t WHERE t.provider_id = p.id
                            AND tstzrange(t.starts_at, t.ends_at) && tstzrange(s.starts_at, s.starts_at + interval '30 minutes'))
          -- A patient drawn twice for one instant (across time zones) keeps the first.
@@ -120,11 +152,19 @@ pub async fn upcoming(conn: &mut AsyncPgConnection) -> Result<(), String> {
 /// Brings the past sessions up to `want` (they are only ever added), then vacuums them.
 pub async fn grow_history(
     conn: &mut AsyncPgConnection,
+    scale: Scale,
     have: u32,
     want: u32,
 ) -> Result<(), String> {
     if want > have {
-        history(conn, have, want).await?;
+        // A million at a time: each a transaction of its own, the run's progress printed.
+        for from in (have..want).step_by(1_000_000) {
+            let to = want.min(from.saturating_add(1_000_000));
+            history(conn, scale, from, to).await?;
+            if want - have > 1_000_000 {
+                eprintln!("bench: {to} past sessions written");
+            }
+        }
         // Vacuumed now, so autovacuum does not wake up in the middle of a measured run.
         conn.batch_execute("VACUUM ANALYZE sessions")
             .await

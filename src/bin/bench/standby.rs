@@ -10,8 +10,8 @@ use diesel_async::AsyncPgConnection;
 use prolo_scheduler::db::embedded::LocalCluster;
 use serde::Serialize;
 
-use crate::load::{self, Measured, server_cpu_seconds};
-use crate::{Args, Load, measure_once, workloads};
+use crate::load::{self, Measured, postmaster};
+use crate::{Args, Load, measure_servers, workloads};
 
 /// One workload at one concurrency, without and with the standby.
 #[derive(Debug, Clone, Serialize)]
@@ -80,8 +80,8 @@ async fn alternate(
     for workload in [inputs.availability(), inputs.days(), inputs.next()] {
         for &concurrency in &args.concurrency {
             let (without, primary_cpu) =
-                timed(conn, primary_only, &workload, concurrency, &[primary_pid]).await?;
-            let (with, cpu) = timed(
+                measure_servers(conn, primary_only, &workload, concurrency, &[primary_pid]).await?;
+            let (with, cpu) = measure_servers(
                 conn,
                 &with_standby,
                 &workload,
@@ -101,44 +101,6 @@ async fn alternate(
         }
     }
     Ok(runs)
-}
-
-/// Warms up, then measures one run and the CPU seconds each of `servers` spent during it.
-async fn timed(
-    conn: &mut AsyncPgConnection,
-    load: &Load<'_>,
-    workload: &load::Workload,
-    concurrency: u32,
-    servers: &[u32],
-) -> Result<(Measured, Vec<f64>), String> {
-    let warm = Load {
-        seconds: load.warmup.max(1),
-        warmup: 0,
-        ..*load
-    };
-    let warming = load::Workload {
-        name: "(warm-up)",
-        ..workload.clone()
-    };
-    measure_once(conn, &warm, &warming, concurrency).await?;
-    let measured_only = Load { warmup: 0, ..*load };
-    let before: Vec<f64> = servers.iter().map(|&pid| server_cpu_seconds(pid)).collect();
-    let measured = measure_once(conn, &measured_only, workload, concurrency).await?;
-    let spent = servers
-        .iter()
-        .zip(before)
-        .map(|(&pid, before)| server_cpu_seconds(pid) - before)
-        .collect();
-    Ok((measured, spent))
-}
-
-/// The pid of the postmaster serving `pgdata`.
-fn postmaster(pgdata: &Path) -> Result<u32, String> {
-    let pid_file = pgdata.join("postmaster.pid");
-    std::fs::read_to_string(&pid_file)
-        .ok()
-        .and_then(|text| text.lines().next()?.trim().parse().ok())
-        .ok_or_else(|| format!("no server pid in {}", pid_file.display()))
 }
 
 /// Waits up to 30 s for `line` in the log at `path`.

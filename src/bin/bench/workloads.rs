@@ -232,6 +232,26 @@ impl Inputs {
         }
     }
 
+    /// The booking page of one location: availability of one random area there over 14 days
+    /// (a clinic group's page asks for a location first).
+    pub fn availability_location(&self) -> Workload {
+        let mut draw = Draw(9);
+        let calls = (0..CALLS)
+            .map(|_| {
+                let provider = draw.pick(&self.providers);
+                let from = self.today + Duration::days(1 + draw.below(166) as i64);
+                let mut call = self.availability_call(*draw.pick(&provider.areas), from);
+                call.path = format!("{}&location_id={}", call.path, provider.location_id);
+                call
+            })
+            .collect();
+        Workload {
+            name: "availability_location",
+            calls,
+            by_status: false,
+        }
+    }
+
     /// The booking page's month: one random area's days over 31 days from anywhere in the
     /// horizon, each with its open slots counted and its first.
     pub fn days(&self) -> Workload {
@@ -390,6 +410,7 @@ impl Inputs {
     pub fn all(&self) -> Vec<Workload> {
         vec![
             self.availability(),
+            self.availability_location(),
             self.days(),
             self.next(),
             self.booking(),
