@@ -15,7 +15,7 @@ use crate::replica::Replica;
 use crate::serially;
 use crate::support::clinic::{Clinic, clinic};
 use crate::support::http::request;
-use crate::support::{TestApp, TestDatabase};
+use crate::support::{TestApp, TestDatabase, on_a_runtime_of_its_own};
 
 /// A primary with the service's database migrated, and its standby; both stopped and their
 /// directories removed when dropped.
@@ -70,19 +70,12 @@ impl Drop for Pair {
             .flatten()
             .collect();
         let root = self.root.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                for cluster in clusters {
-                    let _ = cluster.stop().await;
-                }
-            });
+        on_a_runtime_of_its_own(async move {
+            for cluster in clusters {
+                let _ = cluster.stop().await;
+            }
             let _ = std::fs::remove_dir_all(root);
-        })
-        .join();
+        });
     }
 }
 
@@ -106,6 +99,17 @@ async fn tuesday(replica: &Replica, c: &Clinic, key: Option<&str>) -> Vec<String
     let reply = replica.send("GET", &path, None, key, &[]).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     starts(&reply.body)
+}
+
+/// Books the first injection slot offered on Tuesday (with `key`); its start.
+async fn book_the_first(replica: &Replica, c: &Clinic, key: &str) -> String {
+    let starts_at = tuesday(replica, c, Some(key)).await[0].clone();
+    let body = c.booking("injection", &starts_at);
+    let booked = replica
+        .send("POST", "/v1/sessions", Some(&body), Some(key), &[])
+        .await;
+    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    starts_at
 }
 
 /// Reads counted by `database` so far.
@@ -188,17 +192,7 @@ async fn reads_go_to_a_real_standby_and_never_miss_a_keys_own_writes() {
     let reads_before = reads_on(&replica, "standby").await + reads_on(&replica, "primary").await;
     let standby_before = reads_on(&replica, "standby").await;
     for _ in 0..10 {
-        let starts_at = tuesday(&replica, &c, Some(&key)).await[0].clone();
-        let booked = replica
-            .send(
-                "POST",
-                "/v1/sessions",
-                Some(&c.booking("injection", &starts_at)),
-                Some(&key),
-                &[],
-            )
-            .await;
-        assert_eq!(booked.status, 201, "{:?}", booked.body);
+        let starts_at = book_the_first(&replica, &c, &key).await;
         let after = tuesday(&replica, &c, Some(&key)).await;
         assert!(
             !after.contains(&starts_at),
@@ -270,17 +264,7 @@ async fn reads_go_to_a_real_standby_and_never_miss_a_keys_own_writes() {
     // Replay paused: the public page still reads the standby, a moment behind; a key's read
     // waits for it, then goes to the primary.
     pair.on_standby("SELECT pg_wal_replay_pause()").await;
-    let paused_at = tuesday(&replica, &c, Some(&key)).await[0].clone();
-    let booked = replica
-        .send(
-            "POST",
-            "/v1/sessions",
-            Some(&c.booking("injection", &paused_at)),
-            Some(&key),
-            &[],
-        )
-        .await;
-    assert_eq!(booked.status, 201, "{:?}", booked.body);
+    let paused_at = book_the_first(&replica, &c, &key).await;
     assert!(
         tuesday(&replica, &c, None).await.contains(&paused_at),
         "the public read was not served by the paused standby"

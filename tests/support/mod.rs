@@ -250,21 +250,27 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let admin_url = server().admin_url.clone();
         let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(mut admin) = db::establish(&admin_url).await {
-                    let _ = admin
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
+        on_a_runtime_of_its_own(async move {
+            if let Ok(mut admin) = db::establish(&admin_url).await {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        });
     }
+}
+
+/// Runs `work` to its end on a thread and runtime of its own: for `Drop`, which may run inside
+/// a test's runtime, where blocking on another future is not allowed.
+pub fn on_a_runtime_of_its_own(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
+    .join();
 }
 
 pub type BoxedService =

@@ -333,15 +333,20 @@ impl Report {
 }
 
 fn memory() -> String {
+    memory_mb().map_or_else(
+        || "memory unknown".to_owned(),
+        |mb| format!("{:.0} GiB", mb / 1024.0),
+    )
+}
+
+/// The machine's memory, in MiB.
+pub fn memory_mb() -> Option<f64> {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|info| {
             info.lines()
                 .find_map(|line| line.strip_prefix("MemTotal:"))
                 .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
         })
-        .map_or_else(
-            || "memory unknown".to_owned(),
-            |kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0),
-        )
 }
