@@ -24,7 +24,8 @@ struct BusyRow {
 
 /// Everything that blocks `providers` within `window` at `now`: active sessions held with
 /// their buffers (but for `except`), holds still live, and time off; one query, served by the
-/// sessions' exclusion index and the holds' and time-off indexes.
+/// index of active sessions (index-only: `sessions_active_calendar_idx`, the start bounded by
+/// `sessions_hold_bounded`) and the holds' and time-off indexes.
 pub async fn busy(
     mut conn: &AsyncPgConnection,
     providers: &[Uuid],
@@ -35,7 +36,8 @@ pub async fn busy(
     let rows: Vec<BusyRow> = prepared(
         "SELECT provider_id, starts_at, held_until AS ends_at FROM sessions \
          WHERE provider_id = ANY($1) AND status IN ('scheduled', 'confirmed', 'checked_in') \
-           AND tstzrange(starts_at, held_until) && tstzrange($2, $3) AND id <> ALL($4) \
+           AND starts_at < $3 AND starts_at > $2 - interval '12 hours' AND held_until > $2 \
+           AND id <> ALL($4) \
          UNION ALL \
          SELECT provider_id, starts_at, held_until FROM holds \
          WHERE provider_id = ANY($1) AND released_at IS NULL AND expires_at > $5 \
